@@ -1,0 +1,123 @@
+package inventory
+
+import (
+	"net/netip"
+
+	"github.com/camsweep/camsweep/scanner"
+)
+
+// Device classes, as the fingerprint verdict gives them.
+const (
+	ClassCamera   = "camera"
+	ClassRecorder = "recorder"
+	ClassOther    = "other"
+	ClassUnknown  = "unknown"
+)
+
+// Device is one host found by a sweep, with the fingerprint verdict folded in.
+// Its JSON form is part of the report contract (camsweep.report/v1).
+type Device struct {
+	IP           netip.Addr         `json:"ip"`
+	MAC          string             `json:"mac"`
+	Hostnames    []string           `json:"hostnames"`
+	OpenPorts    []uint16           `json:"open_ports"`
+	Class        string             `json:"class"`
+	Brand        string             `json:"brand"`
+	Manufacturer string             `json:"manufacturer"`
+	Model        string             `json:"model"`
+	Firmware     string             `json:"firmware"`
+	Serial       string             `json:"serial"`
+	Confidence   float64            `json:"confidence"`
+	Why          []string           `json:"why,omitempty"`
+	RegistryID   string             `json:"registry_id"`
+	Evidence     []scanner.Evidence `json:"evidence"`
+}
+
+// IsCameraLike reports whether the device records or streams video, so that
+// the camera policy applies to it.
+func (d Device) IsCameraLike() bool {
+	return d.Class == ClassCamera || d.Class == ClassRecorder
+}
+
+// Severity orders findings; higher is worse.
+type Severity int
+
+const (
+	SeverityInfo Severity = iota
+	SeverityWarning
+	SeverityMedium
+	SeverityHigh
+	SeverityCritical
+)
+
+var severityNames = [...]string{"info", "warning", "medium", "high", "critical"}
+
+func (s Severity) String() string {
+	if s < 0 || int(s) >= len(severityNames) {
+		return "unknown"
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity accepts the lower-case names used in reports and flags.
+func ParseSeverity(name string) (Severity, bool) {
+	for i, n := range severityNames {
+		if n == name {
+			return Severity(i), true
+		}
+	}
+	return 0, false
+}
+
+// MarshalText makes severities read as words in JSON, CSV and YAML.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a severity name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, ok := ParseSeverity(string(b))
+	if !ok {
+		return &UnknownSeverityError{Name: string(b)}
+	}
+	*s = v
+	return nil
+}
+
+// UnknownSeverityError names a severity that does not exist.
+type UnknownSeverityError struct{ Name string }
+
+func (e *UnknownSeverityError) Error() string {
+	return "inventory: unknown severity " + `"` + e.Name + `"` + " (want info, warning, medium, high or critical)"
+}
+
+// Finding kinds (DESIGN.md, "Reconcile").
+const (
+	KindUnregisteredCamera      = "unregistered_camera"
+	KindBannedManufacturer      = "banned_manufacturer"
+	KindDispensationExpired     = "dispensation_expired"
+	KindDispensationExpiring    = "dispensation_expiring"
+	KindOutsideCameraSegment    = "outside_camera_segment"
+	KindNotOnCentralVMS         = "not_on_central_vms"
+	KindIdentityMismatch        = "identity_mismatch"
+	KindAddressChanged          = "address_changed"
+	KindMissingCamera           = "missing_camera"
+	KindRegistryConflict        = "registry_conflict"
+	KindDispensationOverclaimed = "dispensation_overclaimed"
+)
+
+// Finding is one way the network disagrees with the registry or the policy.
+// Key is stable across scans for the same problem on the same device, so
+// history and suppressions can follow it.
+type Finding struct {
+	Key          string             `json:"key"`
+	Kind         string             `json:"kind"`
+	Severity     Severity           `json:"severity"`
+	Site         string             `json:"site"`
+	IP           string             `json:"ip"`
+	MAC          string             `json:"mac"`
+	RegistryID   string             `json:"registry_id"`
+	Manufacturer string             `json:"manufacturer,omitempty"`
+	Brand        string             `json:"brand,omitempty"`
+	Model        string             `json:"model,omitempty"`
+	Detail       string             `json:"detail"`
+	Evidence     []scanner.Evidence `json:"evidence,omitempty"`
+}
