@@ -27,6 +27,9 @@ type Target struct {
 	Addr   netip.Addr
 	Ports  []Port
 	Dialer Dialer
+	// Evidence gathered by earlier probes and discoverers of this host (for
+	// example WS-Discovery XAddrs that tell the ONVIF probe where to ask).
+	Evidence []Evidence
 }
 
 // PortsFor returns the target's open ports whose service hint is service.

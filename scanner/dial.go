@@ -1,0 +1,169 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/time/rate"
+)
+
+// ErrOutOfScope is returned when something asks to send to an address the
+// scope does not hold. It is a safety net, not flow control: probers only
+// dial their own target, so seeing it means a bug or a hostile redirect.
+var ErrOutOfScope = errors.New("scanner: address is outside the scan scope")
+
+// ErrHostBudget is returned when a host has used up its connection budget.
+var ErrHostBudget = errors.New("scanner: connection budget for this host is spent")
+
+// Counters are the sweep's traffic totals.
+type Counters struct {
+	Connections atomic.Uint64 // TCP connection attempts
+	Datagrams   atomic.Uint64 // UDP datagrams and raw frames sent
+}
+
+// Packets is the number of new packets the sweep started (connection
+// attempts plus datagrams), the unit the rate limit is expressed in.
+func (c *Counters) Packets() uint64 { return c.Connections.Load() + c.Datagrams.Load() }
+
+// sendGate is the one place every outgoing connection and datagram passes:
+// it checks scope, waits for the global rate limit and counts.
+type sendGate struct {
+	limiter  *rate.Limiter
+	inScope  func(netip.Addr) bool
+	counters *Counters
+	dialer   net.Dialer
+}
+
+func newSendGate(perSecond float64, inScope func(netip.Addr) bool, counters *Counters) *sendGate {
+	burst := int(perSecond / 10)
+	if burst < 1 {
+		burst = 1
+	}
+	return &sendGate{
+		limiter:  rate.NewLimiter(rate.Limit(perSecond), burst),
+		inScope:  inScope,
+		counters: counters,
+	}
+}
+
+// Wait blocks until the rate limit lets one more packet go.
+func (g *sendGate) Wait(ctx context.Context) error { return g.limiter.Wait(ctx) }
+
+// hostDialer is the Dialer a prober gets for one target: it may dial only
+// that target, holds at most maxInFlight connections open at once, and spends
+// from the host's connection budget.
+type hostDialer struct {
+	gate   *sendGate
+	addr   netip.Addr
+	slots  chan struct{}
+	mu     sync.Mutex
+	used   int
+	budget int // 0 means unlimited
+}
+
+func newHostDialer(g *sendGate, addr netip.Addr, maxInFlight, budget int) *hostDialer {
+	if maxInFlight < 1 {
+		maxInFlight = 1
+	}
+	return &hostDialer{gate: g, addr: addr, slots: make(chan struct{}, maxInFlight), budget: budget}
+}
+
+// limitBudget caps the host's remaining connections; used after triage to
+// keep non-camera hosts (printers, PCs, medical devices) lightly touched.
+func (d *hostDialer) limitBudget(total int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.budget == 0 || total < d.budget {
+		d.budget = total
+	}
+}
+
+func (d *hostDialer) connectionsUsed() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.used
+}
+
+func (d *hostDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("scanner: dial %s: %w", address, err)
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Unmap() != d.addr || !d.gate.inScope(d.addr) {
+		return nil, fmt.Errorf("scanner: dial %s: %w", address, ErrOutOfScope)
+	}
+	d.mu.Lock()
+	if d.budget > 0 && d.used >= d.budget {
+		d.mu.Unlock()
+		return nil, ErrHostBudget
+	}
+	d.used++
+	d.mu.Unlock()
+
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	release := sync.OnceFunc(func() { <-d.slots })
+	if err := d.gate.Wait(ctx); err != nil {
+		release()
+		return nil, err
+	}
+	udp := network == "udp" || network == "udp4" || network == "udp6"
+	if !udp {
+		d.gate.counters.Connections.Add(1)
+	}
+	conn, err := d.gate.dialer.DialContext(ctx, network, address)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	if udp {
+		return &countedPacketConn{Conn: conn, gate: d.gate, release: release, ctx: ctx}, nil
+	}
+	return &releasingConn{Conn: conn, release: release}, nil
+}
+
+// releasingConn frees the host's in-flight slot when closed.
+type releasingConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *releasingConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}
+
+// countedPacketConn rate-limits and counts each datagram written, since for
+// UDP every datagram is a new packet on the wire.
+type countedPacketConn struct {
+	net.Conn
+	gate    *sendGate
+	release func()
+	// ctx is the dialling probe's context: a write waiting for the rate
+	// limit must give up when the probe's deadline passes.
+	ctx context.Context
+}
+
+func (c *countedPacketConn) Write(b []byte) (int, error) {
+	if err := c.gate.Wait(c.ctx); err != nil {
+		return 0, err
+	}
+	c.gate.counters.Datagrams.Add(1)
+	return c.Conn.Write(b)
+}
+
+func (c *countedPacketConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}
