@@ -1,0 +1,418 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Defaults are conservative: a clinical network carries fragile devices, and
+// a scan that nobody notices is one that keeps being allowed.
+const (
+	DefaultRate            = 200 // new connections or packets per second, whole sweep
+	DefaultConnectTimeout  = time.Second
+	DefaultProbeTimeout    = 5 * time.Second
+	DefaultHostTimeout     = 45 * time.Second
+	DefaultPingPorts       = 3
+	DefaultNonCameraBudget = 10
+)
+
+// Options configure a sweep. The zero value of each field takes its default.
+type Options struct {
+	Ports []Port
+	// Rate is the global budget of new connections and datagrams per second.
+	Rate float64
+	// MaxInFlightPerHost bounds simultaneous connections to one host.
+	MaxInFlightPerHost int
+	// Workers is how many hosts are worked on at once; by default enough to
+	// keep the rate budget busy while connects wait for their timeout.
+	Workers        int
+	ConnectTimeout time.Duration
+	ProbeTimeout   time.Duration
+	HostTimeout    time.Duration
+	// PingPorts is how many of the first ports decide whether an address
+	// not already seen by a discoverer is worth the rest of the port set.
+	PingPorts int
+
+	// Probers run on every host with an open port, in order (cheapest first).
+	Probers []Prober
+	// CameraProbers run only on hosts that Triage judges camera-like, so a
+	// printer or an infusion-pump gateway is not walked through vendor APIs.
+	CameraProbers []Prober
+	// Triage decides from the evidence so far whether a host may be a camera.
+	// Nil means every host is treated as one.
+	Triage func([]Evidence) bool
+	// NonCameraBudget caps connections to a host that Triage rejected.
+	NonCameraBudget int
+
+	// HostDiscovery finds live hosts before any TCP is sent (ARP on the
+	// local segment). It returns which addresses it covered: a covered
+	// address that did not answer is taken as absent and is sent nothing.
+	HostDiscovery func(ctx context.Context, scope *Scope, wait func(context.Context) error, found func(Sighting)) (covered func(netip.Addr) bool, err error)
+	// Discoverers run alongside the sweep (multicast WS-Discovery, mDNS,
+	// passive listening). Their sightings are merged into the host results.
+	Discoverers []Discoverer
+
+	Log      zerolog.Logger
+	Progress func(Progress)
+}
+
+// Progress is a snapshot for a progress bar.
+type Progress struct {
+	Total   uint64 // addresses in scope
+	Swept   uint64 // addresses done
+	Live    uint64
+	Packets uint64
+}
+
+// SweepStats is what the sweep did.
+type SweepStats struct {
+	Addresses     uint64
+	Swept         uint64
+	Live          int
+	Connections   uint64
+	Datagrams     uint64
+	ProbeErrors   map[string]int
+	HostsTimedOut int
+	Incomplete    bool
+	Discovery     []string // which host discovery ran: "arp", "tcp", discoverer names
+	Notes         []string
+	Started       time.Time
+	Finished      time.Time
+}
+
+func (o *Options) applyDefaults() {
+	if o.Rate <= 0 {
+		o.Rate = DefaultRate
+	}
+	if o.MaxInFlightPerHost <= 0 {
+		o.MaxInFlightPerHost = 1
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = DefaultProbeTimeout
+	}
+	if o.HostTimeout <= 0 {
+		o.HostTimeout = DefaultHostTimeout
+	}
+	if o.PingPorts <= 0 {
+		o.PingPorts = DefaultPingPorts
+	}
+	if o.NonCameraBudget <= 0 {
+		o.NonCameraBudget = DefaultNonCameraBudget
+	}
+	if o.Workers <= 0 {
+		// Enough hosts in flight that connects waiting on their timeout do
+		// not leave the rate budget idle.
+		w := int(o.Rate * o.ConnectTimeout.Seconds() * 2)
+		o.Workers = min(max(w, 32), 4096)
+	}
+}
+
+// Sweep scans scope and calls found once for every live host, from one
+// goroutine at a time, as soon as that host's probes are done. A host seen
+// by a discoverer only after its probes finished is reported again with the
+// late evidence; callers merge results by address.
+//
+// Cancelling ctx stops the sweep promptly; the stats then say Incomplete and
+// the error is ctx's.
+func Sweep(ctx context.Context, scope *Scope, opts Options, found func(HostResult)) (SweepStats, error) {
+	opts.applyDefaults()
+	if len(opts.Ports) == 0 {
+		ports, err := ParsePorts(DefaultPorts)
+		if err != nil {
+			return SweepStats{}, err
+		}
+		opts.Ports = ports
+	}
+	s := &sweep{
+		opts:      opts,
+		scope:     scope,
+		found:     found,
+		sightings: map[netip.Addr]*Sighting{},
+		reported:  map[netip.Addr]bool{},
+		errs:      map[string]int{},
+		stats:     SweepStats{Addresses: scope.Size(), Started: time.Now()},
+	}
+	s.gate = newSendGate(opts.Rate, scope.Contains, &s.counters)
+	err := s.run(ctx)
+	s.stats.Finished = time.Now()
+	s.stats.Connections = s.counters.Connections.Load()
+	s.stats.Datagrams = s.counters.Datagrams.Load()
+	s.stats.Swept = s.swept.Load()
+	s.stats.ProbeErrors = s.errs
+	if ctx.Err() != nil {
+		s.stats.Incomplete = true
+		return s.stats, ctx.Err()
+	}
+	return s.stats, err
+}
+
+type sweep struct {
+	opts     Options
+	scope    *Scope
+	gate     *sendGate
+	counters Counters
+	swept    atomic.Uint64
+	live     atomic.Uint64
+
+	mu        sync.Mutex // guards what follows and serialises found
+	found     func(HostResult)
+	sightings map[netip.Addr]*Sighting // hosts that answered a discoverer
+	reported  map[netip.Addr]bool
+	errs      map[string]int
+	stats     SweepStats
+	covered   func(netip.Addr) bool
+}
+
+func (s *sweep) run(ctx context.Context) error {
+	stopProgress := s.startProgress(ctx)
+	defer stopProgress()
+
+	// Discoverers listen and announce for the whole sweep.
+	dctx, stopDiscoverers := context.WithCancel(ctx)
+	var dwg sync.WaitGroup
+	for _, d := range s.opts.Discoverers {
+		s.note("discovery", d.Name())
+		dwg.Add(1)
+		go func() {
+			defer dwg.Done()
+			if err := d.Discover(dctx, s.addSighting); err != nil && dctx.Err() == nil {
+				s.countError(d.Name())
+				s.opts.Log.Warn().Err(err).Str("probe", d.Name()).Msg("discoverer failed")
+			}
+		}()
+	}
+
+	if s.opts.HostDiscovery != nil {
+		covered, err := s.opts.HostDiscovery(ctx, s.scope, s.gate.Wait, s.addSighting)
+		if err != nil {
+			// Falling back to TCP discovery is safe; saying so matters.
+			s.opts.Log.Warn().Err(err).Msg("local host discovery failed; using TCP discovery for every address")
+			s.mu.Lock()
+			s.stats.Notes = append(s.stats.Notes, "local host discovery failed: "+err.Error())
+			s.mu.Unlock()
+		} else {
+			s.covered = covered
+		}
+	}
+	s.note("discovery", "tcp")
+
+	addrs := make(chan netip.Addr)
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for a := range addrs {
+				s.sweepHost(ctx, a)
+				s.swept.Add(1)
+			}
+		}()
+	}
+	for a := range s.scope.Addrs() {
+		select {
+		case addrs <- a:
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	close(addrs)
+	wg.Wait()
+
+	stopDiscoverers()
+	dwg.Wait()
+	s.reportUnprobedSightings()
+	return nil
+}
+
+func (s *sweep) note(kind, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.stats.Discovery {
+		if n == name {
+			return
+		}
+	}
+	s.stats.Discovery = append(s.stats.Discovery, name)
+}
+
+func (s *sweep) addSighting(sg Sighting) {
+	if !sg.Addr.IsValid() {
+		return
+	}
+	sg.Addr = sg.Addr.Unmap()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.sightings[sg.Addr]
+	if !ok {
+		c := sg
+		c.Evidence = append([]Evidence(nil), sg.Evidence...)
+		s.sightings[sg.Addr] = &c
+		return
+	}
+	if cur.MAC == "" {
+		cur.MAC = sg.MAC
+	}
+	cur.Evidence = appendNew(cur.Evidence, sg.Evidence...)
+}
+
+func (s *sweep) sighting(a netip.Addr) (Sighting, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sg, ok := s.sightings[a]
+	if !ok {
+		return Sighting{}, false
+	}
+	c := *sg
+	c.Evidence = append([]Evidence(nil), sg.Evidence...)
+	return c, true
+}
+
+func (s *sweep) countError(probe string) {
+	s.mu.Lock()
+	s.errs[probe]++
+	s.mu.Unlock()
+}
+
+func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
+	if ctx.Err() != nil {
+		return
+	}
+	sg, seen := s.sighting(a)
+	if !seen && s.covered != nil && s.covered(a) {
+		// Local discovery asked and nobody answered: send nothing more.
+		return
+	}
+	hctx, cancel := context.WithTimeout(ctx, s.opts.HostTimeout)
+	defer cancel()
+	d := newHostDialer(s.gate, a, s.opts.MaxInFlightPerHost, 0)
+	open, alive := connectScan(hctx, d, s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen)
+	if len(open) == 0 && !seen {
+		_ = alive // a host that only refuses has nothing to identify
+		return
+	}
+	res := HostResult{Addr: a, MAC: sg.MAC, OpenPorts: portNumbers(open), ProbeErrors: map[string]int{}}
+	res.Evidence = append(res.Evidence, sg.Evidence...)
+	res.Evidence = append(res.Evidence, tcpEvidence(open)...)
+	if len(open) > 0 {
+		s.probeHost(hctx, d, open, &res)
+	}
+	if hctx.Err() != nil && ctx.Err() == nil {
+		res.TimedOut = true
+	}
+	s.emit(res)
+}
+
+func (s *sweep) probeHost(ctx context.Context, d *hostDialer, open []Port, res *HostResult) {
+	run := func(probers []Prober) {
+		for _, p := range probers {
+			if ctx.Err() != nil {
+				return
+			}
+			t := Target{Addr: res.Addr, Ports: open, Dialer: d, Evidence: res.Evidence}
+			pctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
+			var got []Evidence
+			err := p.Probe(pctx, t, func(e Evidence) { got = append(got, e) })
+			cancel()
+			res.Evidence = appendNew(res.Evidence, got...)
+			if err != nil && !errors.Is(err, ErrHostBudget) && ctx.Err() == nil {
+				res.ProbeErrors[p.Name()]++
+				s.countError(p.Name())
+				s.opts.Log.Debug().Err(err).Str("probe", p.Name()).Str("host", res.Addr.String()).Msg("probe failed")
+			}
+		}
+	}
+	run(s.opts.Probers)
+	if s.opts.Triage != nil && !s.opts.Triage(res.Evidence) {
+		d.limitBudget(s.opts.NonCameraBudget)
+		return
+	}
+	run(s.opts.CameraProbers)
+}
+
+func (s *sweep) emit(res HostResult) {
+	s.live.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if res.TimedOut {
+		s.stats.HostsTimedOut++
+	}
+	s.stats.Live++
+	s.reported[res.Addr] = true
+	s.found(res)
+}
+
+// reportUnprobedSightings reports hosts that discoverers saw but the TCP
+// sweep did not report: hosts with no open camera port, hosts outside the
+// scope (a camera on a factory-default address of another subnet), and
+// late sightings of hosts already reported.
+func (s *sweep) reportUnprobedSightings() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for a, sg := range s.sightings {
+		if s.reported[a] && s.scope.Contains(a) {
+			// Late evidence for a probed host: report it as a fragment.
+			s.found(HostResult{Addr: a, MAC: sg.MAC, Evidence: sg.Evidence, ProbeErrors: map[string]int{}})
+			continue
+		}
+		s.stats.Live++
+		s.live.Add(1)
+		s.reported[a] = true
+		s.found(HostResult{Addr: a, MAC: sg.MAC, Evidence: sg.Evidence, ProbeErrors: map[string]int{}})
+	}
+}
+
+func (s *sweep) startProgress(ctx context.Context) func() {
+	if s.opts.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			s.opts.Progress(Progress{Total: s.stats.Addresses, Swept: s.swept.Load(), Live: s.live.Load(), Packets: s.counters.Packets()})
+			select {
+			case <-t.C:
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		s.opts.Progress(Progress{Total: s.stats.Addresses, Swept: s.swept.Load(), Live: s.live.Load(), Packets: s.counters.Packets()})
+	}
+}
+
+// appendNew appends evidence not already present, keeping first-seen order.
+func appendNew(have []Evidence, more ...Evidence) []Evidence {
+	for _, e := range more {
+		dup := false
+		for _, h := range have {
+			if h == e {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			have = append(have, e)
+		}
+	}
+	return have
+}

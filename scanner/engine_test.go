@@ -1,0 +1,243 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// countingListener accepts on one loopback address and records how many
+// connections it saw and the most it saw at once.
+type countingListener struct {
+	ln       net.Listener
+	accepted atomic.Int64
+	open     atomic.Int64
+	maxOpen  atomic.Int64
+	hold     time.Duration
+	wg       sync.WaitGroup
+}
+
+func listenCounting(t *testing.T, addr string, hold time.Duration) *countingListener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen %s: %v", addr, err)
+	}
+	c := &countingListener{ln: ln, hold: hold}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.accepted.Add(1)
+			n := c.open.Add(1)
+			for {
+				m := c.maxOpen.Load()
+				if n <= m || c.maxOpen.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				time.Sleep(c.hold)
+				c.open.Add(-1)
+				conn.Close()
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); c.wg.Wait() })
+	return c
+}
+
+// fakeProber dials every open port twice at once, to test that the engine's
+// dialer serialises connections to one host, and emits what it reached.
+type fakeProber struct {
+	name    string
+	calls   atomic.Int64
+	block   bool
+	open    atomic.Int64
+	maxOpen atomic.Int64
+}
+
+func (p *fakeProber) Name() string { return p.name }
+
+func (p *fakeProber) Probe(ctx context.Context, t Target, emit Emit) error {
+	p.calls.Add(1)
+	if p.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, port := range t.Ports {
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := t.Dialer.DialContext(ctx, "tcp", net.JoinHostPort(t.Addr.String(), strconv.Itoa(int(port.Number))))
+				if err != nil {
+					return
+				}
+				n := p.open.Add(1)
+				mu.Lock()
+				p.maxOpen.Store(max(p.maxOpen.Load(), n))
+				p.open.Add(-1)
+				c.Close()
+				emit(Evidence{Probe: p.name, Field: "fake.reached", Value: strconv.Itoa(int(port.Number))})
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+func sweepAll(t *testing.T, ctx context.Context, scope *Scope, opts Options) (map[netip.Addr]HostResult, SweepStats, error) {
+	t.Helper()
+	got := map[netip.Addr]HostResult{}
+	opts.Log = zerolog.Nop()
+	stats, err := Sweep(ctx, scope, opts, func(r HostResult) { got[r.Addr] = r })
+	return got, stats, err
+}
+
+func TestSweepFindsOpenHostsAndHonoursExclusions(t *testing.T) {
+	first := listenCounting(t, "127.66.0.2:0", 20*time.Millisecond)
+	port := first.ln.Addr().(*net.TCPAddr).Port
+	second := listenCounting(t, "127.66.0.3:"+strconv.Itoa(port), 20*time.Millisecond)
+	excluded := listenCounting(t, "127.66.0.4:"+strconv.Itoa(port), 0)
+
+	scope, err := NewScope([]string{"127.66.0.1-127.66.0.6"}, []string{"127.66.0.4"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, _ := ParsePorts([]string{strconv.Itoa(port) + "/http"})
+	prober := &fakeProber{name: "fake"}
+	cameraOnly := &fakeProber{name: "camera-only"}
+	got, stats, err := sweepAll(t, context.Background(), scope, Options{
+		Ports: ports, Rate: 1000, Probers: []Prober{prober}, CameraProbers: []Prober{cameraOnly},
+		Triage: func(ev []Evidence) bool { return false },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for a := range got {
+		addrs = append(addrs, a.String())
+	}
+	slices.Sort(addrs)
+	if want := []string{"127.66.0.2", "127.66.0.3"}; !slices.Equal(addrs, want) {
+		t.Fatalf("live hosts = %v, want %v", addrs, want)
+	}
+	if n := excluded.accepted.Load(); n != 0 {
+		t.Errorf("excluded host received %d connections", n)
+	}
+	if first.accepted.Load() == 0 || second.accepted.Load() == 0 {
+		t.Errorf("live hosts were not connected to")
+	}
+	if m := prober.maxOpen.Load(); m != 1 {
+		t.Errorf("prober held %d connections to one host at once, want 1", m)
+	}
+	r := got[netip.MustParseAddr("127.66.0.2")]
+	if !slices.Contains(r.Evidence, Evidence{Probe: "fake", Field: "fake.reached", Value: strconv.Itoa(port)}) {
+		t.Errorf("evidence %v lacks the prober's output", r.Evidence)
+	}
+	if !slices.Contains(r.Evidence, Evidence{Probe: "tcp", Field: "tcp.open", Value: strconv.Itoa(port)}) {
+		t.Errorf("evidence %v lacks tcp.open", r.Evidence)
+	}
+	if cameraOnly.calls.Load() != 0 {
+		t.Errorf("camera prober ran on hosts triage rejected")
+	}
+	if stats.Addresses != 5 || stats.Swept != 5 || stats.Live != 2 {
+		t.Errorf("stats = %+v", stats)
+	}
+	// One connect per port per address (5), plus two prober dials on each live host.
+	if stats.Connections != 5+2*2 {
+		t.Errorf("connections = %d, want 9", stats.Connections)
+	}
+}
+
+func TestSweepProbeTimeoutAndCancellation(t *testing.T) {
+	l := listenCounting(t, "127.66.1.2:0", 0)
+	port := l.ln.Addr().(*net.TCPAddr).Port
+	scope, _ := NewScope([]string{"127.66.1.2"}, nil, false)
+	ports, _ := ParsePorts([]string{strconv.Itoa(port)})
+
+	// A prober that never returns on its own is cut off by the probe timeout,
+	// and the host is still reported.
+	stuck := &fakeProber{name: "stuck", block: true}
+	got, stats, err := sweepAll(t, context.Background(), scope, Options{Ports: ports, Probers: []Prober{stuck}, ProbeTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || stats.ProbeErrors["stuck"] != 1 {
+		t.Fatalf("got %d hosts, probe errors %v", len(got), stats.ProbeErrors)
+	}
+
+	// Cancelling the sweep marks it incomplete.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	_, stats, err = sweepAll(t, ctx, scope, Options{Ports: ports, Probers: []Prober{stuck}, ProbeTimeout: time.Minute})
+	if !errors.Is(err, context.Canceled) || !stats.Incomplete {
+		t.Fatalf("err = %v, incomplete = %v", err, stats.Incomplete)
+	}
+}
+
+type fakeDiscoverer struct{ sightings []Sighting }
+
+func (d fakeDiscoverer) Name() string { return "fake-discoverer" }
+func (d fakeDiscoverer) Discover(ctx context.Context, found func(Sighting)) error {
+	for _, s := range d.sightings {
+		found(s)
+	}
+	return nil
+}
+
+func TestSweepLocalDiscoveryCoversAddresses(t *testing.T) {
+	l := listenCounting(t, "127.66.2.2:0", 0)
+	port := l.ln.Addr().(*net.TCPAddr).Port
+	silentButSeen := listenCounting(t, "127.66.2.3:"+strconv.Itoa(port), 0)
+	silentButSeen.ln.Close() // the host answers ARP but has no open port
+	scope, _ := NewScope([]string{"127.66.2.1-127.66.2.4"}, nil, false)
+	ports, _ := ParsePorts([]string{strconv.Itoa(port)})
+
+	foreign := netip.MustParseAddr("192.168.1.108")
+	got, stats, err := sweepAll(t, context.Background(), scope, Options{
+		Ports: ports,
+		HostDiscovery: func(ctx context.Context, s *Scope, wait func(context.Context) error, found func(Sighting)) (func(netip.Addr) bool, error) {
+			found(Sighting{Addr: netip.MustParseAddr("127.66.2.2"), MAC: "00:11:22:33:44:55"})
+			found(Sighting{Addr: netip.MustParseAddr("127.66.2.3"), MAC: "00:11:22:33:44:66"})
+			return s.Contains, nil
+		},
+		Discoverers: []Discoverer{fakeDiscoverer{sightings: []Sighting{{Addr: foreign, MAC: "e0:50:8b:00:00:01", Evidence: []Evidence{{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"}}}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %v, want the open host, the portless host and the foreign one", got)
+	}
+	if got[netip.MustParseAddr("127.66.2.3")].MAC != "00:11:22:33:44:66" {
+		t.Errorf("portless host lost its MAC")
+	}
+	if _, ok := got[foreign]; !ok {
+		t.Errorf("foreign-subnet sighting not reported")
+	}
+	// Only the two seen hosts get TCP: one connect each (the unseen .1 and
+	// .4 are covered by local discovery and get nothing).
+	if stats.Connections != 2 {
+		t.Errorf("connections = %d, want 2", stats.Connections)
+	}
+}

@@ -1,0 +1,75 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// portState is what one connect attempt learnt.
+type portState int
+
+const (
+	portFiltered portState = iota // no answer before the timeout
+	portClosed                    // RST: the host is alive, nothing listens
+	portOpen
+)
+
+// connectScan connects to ports of one host, one at a time (the per-host
+// limit holds even here). When known is false the first pingPorts ports act
+// as host discovery: if none of them answers at all (no SYN-ACK and no RST),
+// the host is taken as absent and the rest are not tried, which keeps the
+// cost of an empty address at pingPorts connection attempts.
+func connectScan(ctx context.Context, d *hostDialer, ports []Port, timeout time.Duration, pingPorts int, known bool) (open []Port, alive bool) {
+	for i, p := range ports {
+		if ctx.Err() != nil {
+			return open, alive
+		}
+		if !known && !alive && i == pingPorts {
+			return nil, false
+		}
+		switch probePort(ctx, d, p.Number, timeout) {
+		case portOpen:
+			open = append(open, p)
+			alive = true
+		case portClosed:
+			alive = true
+		}
+	}
+	return open, alive
+}
+
+func probePort(ctx context.Context, d *hostDialer, port uint16, timeout time.Duration) portState {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := d.DialContext(cctx, "tcp", net.JoinHostPort(d.addr.String(), strconv.Itoa(int(port))))
+	if err == nil {
+		conn.Close()
+		return portOpen
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return portClosed
+	}
+	return portFiltered
+}
+
+// tcpEvidence records open ports as evidence, so rules can use port habits
+// (37777 is Dahua's SDK port, 8000 Hikvision's).
+func tcpEvidence(open []Port) []Evidence {
+	out := make([]Evidence, 0, len(open))
+	for _, p := range open {
+		out = append(out, Evidence{Probe: "tcp", Field: "tcp.open", Value: strconv.Itoa(int(p.Number))})
+	}
+	return out
+}
+
+func portNumbers(ps []Port) []uint16 {
+	out := make([]uint16, len(ps))
+	for i, p := range ps {
+		out[i] = p.Number
+	}
+	return out
+}
