@@ -227,4 +227,3 @@ func markdownAnchors(doc string) map[string]bool {
 	}
 	return anchors
 }
-
