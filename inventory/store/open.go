@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// ErrLocked means another process holds the database.
+var ErrLocked = errors.New("history database is in use by another process")
+
+// ErrNotFound means the scan, report or record asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the history database. Its methods are safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	lock *os.File
+	log  zerolog.Logger
+	// wmu serialises writers in the process. SQLite allows one writer at a
+	// time anyway; queueing here rather than in busy_timeout keeps write
+	// latency predictable and SQLITE_BUSY out of the logs.
+	wmu         sync.Mutex
+	interrupted int
+	now         func() time.Time
+}
+
+// Option adjusts Open.
+type Option func(*Store)
+
+// WithClock sets the clock used to stamp scans found 'running' at open.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// dsn builds the connection string. Pragmas go in the DSN so that every
+// pooled connection gets them, not just the first:
+//   - journal_mode(WAL): readers (the API) never block the writer (a scan
+//     committing) and vice versa.
+//   - synchronous(FULL): a commit is fsynced before it returns. NORMAL would
+//     already survive a process crash (kill -9) in WAL mode, but could lose
+//     the last commits on power loss; camsweep writes a few transactions per
+//     scan, so the extra fsync is free and a finished scan is never lost.
+//   - busy_timeout(10000): a second connection waits for the lock instead of
+//     failing at once.
+//   - foreign_keys(1): sightings follow their scan on prune.
+//   - _txlock=immediate: write transactions take the write lock at BEGIN, so
+//     two of them cannot deadlock upgrading from a read lock.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the history database at path, applies
+// migrations and marks scans left 'running' by a crashed process as
+// 'interrupted'.
+func Open(ctx context.Context, path string, log zerolog.Logger, opts ...Option) (*Store, error) {
+	s := &Store{log: log, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		_ = lock.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	s.db, s.lock = db, lock
+	if err := s.init(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	var mode string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("store: open: journal_mode is %q, want wal", mode)
+	}
+	from, to, err := migrate(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if from != to {
+		s.log.Info().Int("from_version", from).Int("to_version", to).Msg("history schema migrated")
+	}
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE scans SET status = 'interrupted', finished = ?, error = 'camsweep stopped before the scan finished'
+		 WHERE status = 'running'`, s.now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: open: mark interrupted: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	s.interrupted = int(n)
+	if n > 0 {
+		s.log.Warn().Int64("scans", n).Msg("scans left running by a previous process marked interrupted")
+	}
+	return nil
+}
+
+// Interrupted reports how many scans Open found 'running' and marked
+// 'interrupted'.
+func (s *Store) Interrupted() int { return s.interrupted }
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok"
+// when the database is sound).
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var v string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&v); err != nil {
+		return "", fmt.Errorf("store: integrity check: %w", err)
+	}
+	return v, nil
+}
+
+// Ping checks that the database answers; readiness probes use it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database and releases the lock.
+func (s *Store) Close() error {
+	var err error
+	if s.db != nil {
+		if e := s.db.Close(); e != nil {
+			err = fmt.Errorf("store: close: %w", e)
+		}
+	}
+	if s.lock != nil {
+		_ = s.lock.Close()
+	}
+	return err
+}
+
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
