@@ -70,8 +70,8 @@ func TestKillNineMidScan(t *testing.T) {
 		t.Skip("re-execs the test binary")
 	}
 	tests := []struct {
-		name        string
-		killAfter   int           // commits seen before the kill
+		name       string
+		killAfter  int           // commits seen before the kill
 		extraDelay time.Duration // lets the next transaction get going
 	}{
 		{"kill at the start of a scan", 2, 0},
