@@ -108,13 +108,17 @@ const (
 // Key is stable across scans for the same problem on the same device, so
 // history and suppressions can follow it.
 type Finding struct {
-	Key          string             `json:"key"`
-	Kind         string             `json:"kind"`
-	Severity     Severity           `json:"severity"`
-	Site         string             `json:"site"`
-	IP           string             `json:"ip"`
-	MAC          string             `json:"mac"`
-	RegistryID   string             `json:"registry_id"`
+	Key        string   `json:"key"`
+	Kind       string   `json:"kind"`
+	Severity   Severity `json:"severity"`
+	Site       string   `json:"site"`
+	IP         string   `json:"ip"`
+	MAC        string   `json:"mac"`
+	RegistryID string   `json:"registry_id"`
+	// RegistryIDs lists every registry row involved when there are several
+	// (registry_conflict, dispensation_overclaimed); RegistryID is then the
+	// first of them.
+	RegistryIDs  []string           `json:"registry_ids,omitempty"`
 	Manufacturer string             `json:"manufacturer,omitempty"`
 	Brand        string             `json:"brand,omitempty"`
 	Model        string             `json:"model,omitempty"`

@@ -1,0 +1,159 @@
+package inventory
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Match says how a device was tied to a registry row.
+const (
+	MatchMAC    = "mac"
+	MatchSerial = "serial"
+	MatchIP     = "ip"
+)
+
+// matching is the outcome of tying devices to rows: rowOf[i] is the index
+// (into rows) of device i's row or -1, by[i] how it was matched, and
+// claimed[j] whether row j has a device.
+type matching struct {
+	rowOf   []int
+	by      []string
+	claimed []bool
+}
+
+// matchDevices ties each device to at most one registry row and each row to
+// at most one device: first by MAC, then by serial, then by IP with a
+// compatible vendor. It walks devices and rows in a canonical order, so the
+// result does not depend on the order they were given in.
+func matchDevices(devices []Device, rows []Row, site string) matching {
+	m := matching{rowOf: make([]int, len(devices)), by: make([]string, len(devices)), claimed: make([]bool, len(rows))}
+	for i := range m.rowOf {
+		m.rowOf[i] = -1
+	}
+	rowOrder := canonicalRows(rows)
+	byMAC := make(map[string][]int, len(rows))
+	bySerial := make(map[string][]int, len(rows))
+	byIP := make(map[netip.Addr][]int, len(rows))
+	for _, j := range rowOrder {
+		r := &rows[j]
+		if r.MAC != "" {
+			byMAC[r.MAC] = append(byMAC[r.MAC], j)
+		}
+		if r.Serial != "" {
+			k := serialKey(r.Serial)
+			bySerial[k] = append(bySerial[k], j)
+		}
+		// Private address plans repeat between hospitals, so an IP only
+		// identifies a row of the scanned site.
+		if r.IP.IsValid() && inSite(r.Site, site) {
+			byIP[r.IP] = append(byIP[r.IP], j)
+		}
+	}
+	devOrder := canonicalDevices(devices)
+	take := func(i int, cands []int, by string, ok func(j int) bool) bool {
+		for _, j := range cands {
+			if !m.claimed[j] && (ok == nil || ok(j)) {
+				m.claimed[j], m.rowOf[i], m.by[i] = true, j, by
+				return true
+			}
+		}
+		return false
+	}
+	for _, i := range devOrder {
+		if mac := deviceMAC(devices[i]); mac != "" {
+			take(i, byMAC[mac], MatchMAC, nil)
+		}
+	}
+	for _, i := range devOrder {
+		if m.rowOf[i] < 0 && devices[i].Serial != "" {
+			take(i, bySerial[serialKey(devices[i].Serial)], MatchSerial, nil)
+		}
+	}
+	for _, i := range devOrder {
+		d := &devices[i]
+		if m.rowOf[i] < 0 && d.IP.IsValid() {
+			take(i, byIP[d.IP.Unmap()], MatchIP, func(j int) bool { return vendorCompatible(rows[j].Vendor, *d) })
+		}
+	}
+	return m
+}
+
+// vendorCompatible reports whether a row's vendor may name the device: the
+// row names no vendor, or it names the device's brand or its real
+// manufacturer (a row for an "Amcrest" matches a Dahua-made Amcrest). A
+// device whose maker the fingerprint could not tell is not matched by IP
+// alone: that would let an unknown box stand in for a registered camera.
+func vendorCompatible(vendor string, d Device) bool {
+	if NormalizeVendor(vendor) == "" {
+		return true
+	}
+	return sameVendor(vendor, d.Manufacturer) || sameVendor(vendor, d.Brand)
+}
+
+// deviceMAC returns the device's MAC in canonical form, "" when unknown.
+func deviceMAC(d Device) string {
+	if d.MAC == "" {
+		return ""
+	}
+	if m, err := NormalizeMAC(d.MAC); err == nil {
+		return m
+	}
+	return strings.ToLower(d.MAC)
+}
+
+func serialKey(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+func inSite(rowSite, site string) bool {
+	return site == "" || strings.EqualFold(rowSite, site)
+}
+
+func canonicalRows(rows []Row) []int {
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return compareRows(&rows[a], &rows[b]) })
+	return idx
+}
+
+func compareRows(a, b *Row) int {
+	return cmp.Or(
+		strings.Compare(a.ID, b.ID),
+		strings.Compare(a.Site, b.Site),
+		a.IP.Compare(b.IP),
+		strings.Compare(a.MAC, b.MAC),
+		strings.Compare(a.Serial, b.Serial),
+		strings.Compare(a.Vendor, b.Vendor),
+		strings.Compare(a.Model, b.Model),
+		strings.Compare(a.DispensationID, b.DispensationID),
+		strings.Compare(a.VMS, b.VMS),
+		strings.Compare(a.Category, b.Category),
+		strings.Compare(a.Owner, b.Owner),
+		strings.Compare(a.Building, b.Building),
+		strings.Compare(a.Location, b.Location),
+	)
+}
+
+func canonicalDevices(devices []Device) []int {
+	idx := make([]int, len(devices))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return compareDevices(&devices[a], &devices[b]) })
+	return idx
+}
+
+func compareDevices(a, b *Device) int {
+	return cmp.Or(
+		a.IP.Compare(b.IP),
+		strings.Compare(a.MAC, b.MAC),
+		strings.Compare(a.Serial, b.Serial),
+		strings.Compare(a.Manufacturer, b.Manufacturer),
+		strings.Compare(a.Brand, b.Brand),
+		strings.Compare(a.Model, b.Model),
+		strings.Compare(a.Class, b.Class),
+		strings.Compare(a.Firmware, b.Firmware),
+	)
+}

@@ -1,0 +1,345 @@
+package inventory
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultExpiryWarningDays is the warning window when the policy names none.
+const DefaultExpiryWarningDays = 30
+
+// Policy is the camera policy (DESIGN.md, "Inventory"): which manufacturers
+// are banned, which dispensations exist, where a site's cameras may sit, and
+// which findings are accepted for a while.
+type Policy struct {
+	// BannedManufacturers is judged on the real manufacturer, so a
+	// white-label Hikvision counts as Hikvision.
+	BannedManufacturers []string
+	// ExpiryWarningDays: a dispensation expiring within this many days
+	// gives dispensation_expiring.
+	ExpiryWarningDays int
+	Dispensations     []Dispensation
+	// Sites maps a site (as in the registry's site column) to its rules.
+	Sites        map[string]SitePolicy
+	Suppressions []Suppression
+}
+
+// Dispensation is a formal, time-limited exception after a risk
+// assessment. Registry rows join it through their dispensation_id.
+type Dispensation struct {
+	ID           string `json:"id"`
+	Manufacturer string `json:"manufacturer"`
+	Owner        string `json:"owner"`
+	Reason       string `json:"reason"`
+	Expires      Date   `json:"expires"`
+	MaxCameras   int    `json:"max_cameras"`
+	Line         int    `json:"-"`
+}
+
+// SitePolicy holds one site's rules.
+type SitePolicy struct {
+	// CameraSegments are the site's approved (closed) camera networks. When
+	// empty, outside_camera_segment is not judged for the site.
+	CameraSegments []netip.Prefix
+}
+
+// Suppression hides the finding with Key until Expires (inclusive). An
+// expired suppression hides nothing, so an accepted risk comes back on its
+// own instead of being forgotten.
+type Suppression struct {
+	Key     string
+	Reason  string
+	Expires Date
+	Line    int
+}
+
+// Banned reports whether manufacturer is on the ban list.
+func (p *Policy) Banned(manufacturer string) bool {
+	if p == nil {
+		return false
+	}
+	for _, b := range p.BannedManufacturers {
+		if sameVendor(b, manufacturer) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dispensation returns the dispensation with the given id.
+func (p *Policy) Dispensation(id string) (Dispensation, bool) {
+	if p == nil {
+		return Dispensation{}, false
+	}
+	for _, d := range p.Dispensations {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Dispensation{}, false
+}
+
+// LoadPolicy reads a policy file; see ParsePolicy.
+func LoadPolicy(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: load policy: %w", err)
+	}
+	return ParsePolicy(path, data)
+}
+
+// ParsePolicy parses and validates a policy document. Unknown keys are
+// errors (a misspelt "suppresions:" must not silently accept nothing). The
+// error, when not nil, is an *Errors naming every problem as file:line:col.
+func ParsePolicy(name string, data []byte) (*Policy, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, joinErrors("parse policy", []error{yamlSyntaxError(name, err)})
+	}
+	pe := &posErrors{file: name}
+	p := &Policy{ExpiryWarningDays: DefaultExpiryWarningDays, Sites: map[string]SitePolicy{}}
+	root := docRoot(&doc)
+	if root == nil {
+		pe.add(1, 1, "", "empty policy")
+		return nil, joinErrors("parse policy", pe.errs)
+	}
+	if root.Kind != yaml.MappingNode {
+		pe.add(root.Line, root.Column, "", "want a mapping with banned_manufacturers, dispensations, sites, ...")
+		return nil, joinErrors("parse policy", pe.errs)
+	}
+	seenKey := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if seenKey[k.Value] {
+			pe.add(k.Line, k.Column, k.Value, "%s given twice", k.Value)
+			continue
+		}
+		seenKey[k.Value] = true
+		switch k.Value {
+		case "banned_manufacturers":
+			p.BannedManufacturers = parseBanned(pe, v)
+		case "expiry_warning_days":
+			n, err := strconv.Atoi(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil || n < 0 || n > 3650 {
+				pe.add(v.Line, v.Column, k.Value, "expiry_warning_days: want a whole number of days, 0 to 3650")
+				continue
+			}
+			p.ExpiryWarningDays = n
+		case "dispensations":
+			p.Dispensations = parseDispensations(pe, v)
+		case "sites":
+			p.Sites = parseSites(pe, v)
+		case "suppressions":
+			p.Suppressions = parseSuppressions(pe, v)
+		default:
+			pe.add(k.Line, k.Column, k.Value, "unknown key %q (want banned_manufacturers, expiry_warning_days, dispensations, sites or suppressions)", k.Value)
+		}
+	}
+	if len(pe.errs) > 0 {
+		return nil, joinErrors("parse policy", pe.errs)
+	}
+	return p, nil
+}
+
+func parseBanned(pe *posErrors, v *yaml.Node) []string {
+	if v.Kind != yaml.SequenceNode {
+		pe.add(v.Line, v.Column, "banned_manufacturers", "banned_manufacturers: want a list of manufacturer names")
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range v.Content {
+		norm := NormalizeVendor(n.Value)
+		switch {
+		case n.Kind != yaml.ScalarNode || norm == "":
+			pe.add(n.Line, n.Column, "banned_manufacturers", "banned_manufacturers: want a manufacturer name")
+		case seen[norm]:
+			pe.add(n.Line, n.Column, "banned_manufacturers", "manufacturer %q listed twice", n.Value)
+		default:
+			seen[norm] = true
+			out = append(out, n.Value)
+		}
+	}
+	return out
+}
+
+// fields walks a mapping of scalar fields, calling set for each known key,
+// and reports unknown, repeated, non-scalar and missing required keys.
+func fields(pe *posErrors, what string, n *yaml.Node, known, required []string, set func(key string, v *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		pe.add(n.Line, n.Column, "", "%s: want a mapping", what)
+		return
+	}
+	got := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case !slices.Contains(known, k.Value):
+			pe.add(k.Line, k.Column, k.Value, "%s: unknown key %q (want %s)", what, k.Value, strings.Join(known, ", "))
+		case got[k.Value]:
+			pe.add(k.Line, k.Column, k.Value, "%s: %s given twice", what, k.Value)
+		case v.Kind != yaml.ScalarNode && k.Value != "camera_segments":
+			got[k.Value] = true
+			pe.add(v.Line, v.Column, k.Value, "%s: %s: want a single value", what, k.Value)
+		default:
+			got[k.Value] = true
+			set(k.Value, v)
+		}
+	}
+	for _, r := range required {
+		if !got[r] {
+			pe.add(n.Line, n.Column, r, "%s: %s is required", what, r)
+		}
+	}
+}
+
+func parseDispensations(pe *posErrors, v *yaml.Node) []Dispensation {
+	if v.Kind != yaml.SequenceNode {
+		pe.add(v.Line, v.Column, "dispensations", "dispensations: want a list")
+		return nil
+	}
+	var out []Dispensation
+	seen := map[string]int{}
+	keys := []string{"id", "manufacturer", "owner", "reason", "expires", "max_cameras"}
+	for _, n := range v.Content {
+		d := Dispensation{Line: n.Line}
+		what := "dispensation"
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "id" {
+				what = "dispensation " + n.Content[i+1].Value
+			}
+		}
+		before := len(pe.errs)
+		fields(pe, what, n, keys, keys, func(key string, f *yaml.Node) {
+			val := strings.TrimSpace(f.Value)
+			switch key {
+			case "id":
+				if !isIdent(val) {
+					pe.add(f.Line, f.Column, key, "%s: id %q: use letters, digits and . _ - / only", what, val)
+				} else if line, dup := seen[val]; dup {
+					pe.add(f.Line, f.Column, key, "%s: duplicate id (first at line %d)", what, line)
+				} else {
+					seen[val] = n.Line
+				}
+				d.ID = val
+			case "manufacturer":
+				if NormalizeVendor(val) == "" {
+					pe.add(f.Line, f.Column, key, "%s: manufacturer: want a name", what)
+				}
+				d.Manufacturer = val
+			case "owner":
+				d.Owner = strings.ToUpper(val)
+				if d.Owner != OwnerCEJ && d.Owner != OwnerCIMT {
+					pe.add(f.Line, f.Column, key, "%s: owner %q: want CEJ or CIMT", what, val)
+				}
+			case "reason":
+				if val == "" {
+					pe.add(f.Line, f.Column, key, "%s: reason: a dispensation must say why", what)
+				}
+				d.Reason = val
+			case "expires":
+				date, err := ParseDate(val)
+				if err != nil {
+					pe.add(f.Line, f.Column, key, "%s: expires %q: want YYYY-MM-DD", what, val)
+				}
+				d.Expires = date
+			case "max_cameras":
+				m, err := strconv.Atoi(val)
+				if err != nil || m < 1 {
+					pe.add(f.Line, f.Column, key, "%s: max_cameras %q: want a whole number, at least 1", what, val)
+				}
+				d.MaxCameras = m
+			}
+		})
+		if len(pe.errs) == before {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func parseSites(pe *posErrors, v *yaml.Node) map[string]SitePolicy {
+	out := map[string]SitePolicy{}
+	if v.Kind != yaml.MappingNode {
+		pe.add(v.Line, v.Column, "sites", "sites: want a mapping from site to its rules")
+		return out
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, n := v.Content[i], v.Content[i+1]
+		site := k.Value
+		if !isIdent(site) {
+			pe.add(k.Line, k.Column, "sites", "site %q: use letters, digits and . _ - only", site)
+			continue
+		}
+		if _, dup := out[site]; dup {
+			pe.add(k.Line, k.Column, "sites", "site %s given twice", site)
+			continue
+		}
+		var sp SitePolicy
+		fields(pe, "site "+site, n, []string{"camera_segments"}, nil, func(key string, f *yaml.Node) {
+			if f.Kind != yaml.SequenceNode {
+				pe.add(f.Line, f.Column, key, "site %s: camera_segments: want a list of prefixes", site)
+				return
+			}
+			for _, s := range f.Content {
+				pfx, err := netip.ParsePrefix(strings.TrimSpace(s.Value))
+				switch {
+				case s.Kind != yaml.ScalarNode || err != nil:
+					pe.add(s.Line, s.Column, key, "site %s: %q is not a prefix such as 10.20.8.0/22", site, s.Value)
+				case pfx != pfx.Masked():
+					pe.add(s.Line, s.Column, key, "site %s: %s has host bits set; did you mean %s?", site, pfx, pfx.Masked())
+				default:
+					sp.CameraSegments = append(sp.CameraSegments, pfx)
+				}
+			}
+		})
+		out[site] = sp
+	}
+	return out
+}
+
+func parseSuppressions(pe *posErrors, v *yaml.Node) []Suppression {
+	if v.Kind != yaml.SequenceNode {
+		pe.add(v.Line, v.Column, "suppressions", "suppressions: want a list")
+		return nil
+	}
+	var out []Suppression
+	seen := map[string]int{}
+	keys := []string{"key", "reason", "expires"}
+	for _, n := range v.Content {
+		s := Suppression{Line: n.Line}
+		fields(pe, "suppression", n, keys, keys, func(key string, f *yaml.Node) {
+			val := strings.TrimSpace(f.Value)
+			switch key {
+			case "key":
+				if val == "" {
+					pe.add(f.Line, f.Column, key, "suppression: key: want a finding key")
+				} else if line, dup := seen[val]; dup {
+					pe.add(f.Line, f.Column, key, "suppression: key %q already suppressed at line %d", val, line)
+				} else {
+					seen[val] = n.Line
+				}
+				s.Key = val
+			case "reason":
+				if val == "" {
+					pe.add(f.Line, f.Column, key, "suppression: reason: say why the finding is accepted")
+				}
+				s.Reason = val
+			case "expires":
+				date, err := ParseDate(val)
+				if err != nil {
+					pe.add(f.Line, f.Column, key, "suppression: expires %q: want YYYY-MM-DD", val)
+				}
+				s.Expires = date
+			}
+		})
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,289 @@
+package inventory
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Result is what Reconcile makes of a sweep.
+type Result struct {
+	// Findings are sorted by severity (worst first), then key.
+	Findings []Finding
+	// Suppressed are findings a valid suppression hid, in the same order,
+	// so a report can still say how many were accepted.
+	Suppressed []Finding
+	// Devices are the input devices, in input order, with RegistryID set to
+	// the matched row's id ("" when none matched).
+	Devices []Device
+	// MatchedBy is parallel to Devices: MatchMAC, MatchSerial, MatchIP or "".
+	MatchedBy []string
+}
+
+// Reconcile holds the devices a sweep found against the registry and the
+// policy, and returns the findings (DESIGN.md, "Reconcile"). It is a pure
+// function: no I/O, and now is the only clock it knows. reg and pol may be
+// nil (no registry: every camera is unregistered; no policy: no bans,
+// dispensations, segments or suppressions are judged). See docs/registry.md
+// for the finding keys.
+func Reconcile(devices []Device, reg *Registry, pol *Policy, scope Scope, now time.Time) Result {
+	var rows []Row
+	if reg != nil {
+		rows = reg.Rows
+	}
+	if pol == nil {
+		pol = &Policy{}
+	}
+	today := DateOf(now)
+	m := matchDevices(devices, rows, scope.Site)
+
+	res := Result{Devices: make([]Device, len(devices)), MatchedBy: m.by}
+	var out []Finding
+	for i, d := range devices {
+		var row *Row
+		if j := m.rowOf[i]; j >= 0 {
+			row = &rows[j]
+			d.RegistryID = row.ID
+		}
+		res.Devices[i] = d
+		if d.IsCameraLike() {
+			out = append(out, deviceFindings(d, row, m.by[i], pol, scope, today)...)
+		}
+	}
+	out = append(out, registryFindings(rows, pol, scope.Site)...)
+	out = append(out, missingFindings(rows, m.claimed, scope)...)
+
+	sortFindings(out)
+	res.Findings, res.Suppressed = suppress(out, pol, today)
+	return res
+}
+
+// CheckRegistry returns the findings a registry earns on its own, without a
+// sweep: rows claiming the same MAC, serial, IP or id, rows naming an
+// unknown dispensation, and overclaimed dispensations. site limits them to
+// one site's rows ("" for all). `camsweep registry check` reports these
+// after the load errors.
+func CheckRegistry(reg *Registry, pol *Policy, site string) []Finding {
+	if reg == nil {
+		return nil
+	}
+	out := registryFindings(reg.Rows, pol, site)
+	sortFindings(out)
+	return out
+}
+
+// findingKey builds the stable key "kind/site/subject": subject is the
+// registry row ("row=NOH-CAM-0012") when one is known, so the key survives a
+// camera changing address, else the device's MAC, serial or IP.
+func findingKey(kind, site, subject string) string {
+	if site == "" {
+		site = "-"
+	}
+	return kind + "/" + site + "/" + subject
+}
+
+func deviceSubject(d Device) string {
+	switch {
+	case deviceMAC(d) != "":
+		return "mac=" + deviceMAC(d)
+	case d.Serial != "":
+		return "serial=" + serialKey(d.Serial)
+	default:
+		return "ip=" + d.IP.String()
+	}
+}
+
+// deviceFindings judges one camera-like device, matched to row or not.
+func deviceFindings(d Device, row *Row, by string, pol *Policy, scope Scope, today Date) []Finding {
+	site := scope.Site
+	subject := deviceSubject(d)
+	if row != nil {
+		subject = "row=" + row.ID
+		if site == "" {
+			site = row.Site
+		}
+	}
+	maker := cmp.Or(d.Manufacturer, d.Brand)
+	base := Finding{
+		Site: site, IP: addrString(d), MAC: deviceMAC(d),
+		Manufacturer: d.Manufacturer, Brand: d.Brand, Model: d.Model, Evidence: d.Evidence,
+	}
+	if row != nil {
+		base.RegistryID = row.ID
+	}
+	var out []Finding
+	add := func(kind string, sev Severity, detail string, args ...any) {
+		f := base
+		f.Kind, f.Severity, f.Key = kind, sev, findingKey(kind, site, subject)
+		f.Detail = fmt.Sprintf(detail, args...)
+		out = append(out, f)
+	}
+	what := describe(d)
+
+	if row == nil {
+		add(KindUnregisteredCamera, SeverityCritical, "%s at %s matches no registry row (by MAC, serial, or IP with a compatible vendor)", what, addrString(d))
+	}
+
+	// The dispensation a row claims covers the device only if it is for
+	// the device's real manufacturer.
+	var disp Dispensation
+	covered := false
+	if row != nil && row.DispensationID != "" {
+		if dd, ok := pol.Dispensation(row.DispensationID); ok && (maker == "" || sameVendor(dd.Manufacturer, maker) || sameVendor(dd.Manufacturer, d.Brand)) {
+			disp, covered = dd, true
+		}
+	}
+	if covered {
+		days := disp.Expires.DaysUntil(today)
+		switch {
+		case days < 0:
+			add(KindDispensationExpired, SeverityHigh, "%s: dispensation %s (%s, owner %s) expired on %s, %d days ago", what, disp.ID, disp.Manufacturer, disp.Owner, disp.Expires, -days)
+		case days <= pol.ExpiryWarningDays:
+			add(KindDispensationExpiring, SeverityWarning, "%s: dispensation %s (%s, owner %s) expires on %s, in %d days", what, disp.ID, disp.Manufacturer, disp.Owner, disp.Expires, days)
+		}
+	}
+	if pol.Banned(maker) && !covered {
+		why := "no dispensation covers it"
+		if row != nil && row.DispensationID != "" {
+			if dd, ok := pol.Dispensation(row.DispensationID); ok {
+				why = fmt.Sprintf("its row names %s, which is for %s", dd.ID, dd.Manufacturer)
+			} else {
+				why = fmt.Sprintf("its row names %s, which the policy does not know", row.DispensationID)
+			}
+		}
+		brand := ""
+		if d.Brand != "" && !sameVendor(d.Brand, maker) {
+			brand = fmt.Sprintf(" (sold as %s)", d.Brand)
+		}
+		add(KindBannedManufacturer, SeverityHigh, "%s is made by %s%s, a banned manufacturer, and %s", what, maker, brand, why)
+	}
+	if segs := pol.site(scope.Site).CameraSegments; len(segs) > 0 && d.IP.IsValid() && !containsAddr(segs, d) {
+		add(KindOutsideCameraSegment, SeverityHigh, "%s at %s is outside %s's camera segments %s", what, addrString(d), scope.Site, prefixList(segs))
+	}
+	if row == nil {
+		return out
+	}
+	switch {
+	case row.VMS == VMSLocal:
+		add(KindNotOnCentralVMS, SeverityMedium, "registry row %s records to a local server, not the central VMS", row.ID)
+	case row.VMS == VMSClosedNet && !covered:
+		add(KindNotOnCentralVMS, SeverityMedium, "registry row %s records on a closed network, allowed only under a dispensation, and none covers it", row.ID)
+	}
+	if diffs := identityDiffs(d, row); len(diffs) > 0 {
+		add(KindIdentityMismatch, SeverityWarning, "matched registry row %s by %s, but %s (swapped device?)", row.ID, by, strings.Join(diffs, "; "))
+	}
+	if by != MatchIP && row.IP.IsValid() && d.IP.IsValid() && row.IP != d.IP.Unmap() {
+		add(KindAddressChanged, SeverityInfo, "registry row %s (matched by %s) is registered at %s, found at %s", row.ID, by, row.IP, addrString(d))
+	}
+	return out
+}
+
+// identityDiffs lists what the row says that the device contradicts. A side
+// that says nothing contradicts nothing.
+func identityDiffs(d Device, row *Row) []string {
+	var diffs []string
+	if NormalizeVendor(row.Vendor) != "" && (d.Manufacturer != "" || d.Brand != "") && !vendorCompatible(row.Vendor, d) {
+		diffs = append(diffs, fmt.Sprintf("vendor %q registered, %q found", row.Vendor, cmp.Or(d.Brand, d.Manufacturer)))
+	}
+	if nm := normalizeModel(row.Model); nm != "" && normalizeModel(d.Model) != "" && nm != normalizeModel(d.Model) {
+		diffs = append(diffs, fmt.Sprintf("model %q registered, %q found", row.Model, d.Model))
+	}
+	if row.Serial != "" && d.Serial != "" && serialKey(row.Serial) != serialKey(d.Serial) {
+		diffs = append(diffs, fmt.Sprintf("serial %q registered, %q found", row.Serial, d.Serial))
+	}
+	if mac := deviceMAC(d); row.MAC != "" && mac != "" && row.MAC != mac {
+		diffs = append(diffs, fmt.Sprintf("MAC %s registered, %s found", row.MAC, mac))
+	}
+	return diffs
+}
+
+// missingFindings reports rows of the scanned site whose address the sweep
+// covered and that no device matched. A row without an IP cannot be placed
+// in the scope and is never reported missing.
+func missingFindings(rows []Row, claimed []bool, scope Scope) []Finding {
+	var out []Finding
+	for j := range rows {
+		r := &rows[j]
+		if claimed[j] || !inSite(r.Site, scope.Site) || !scope.Contains(r.IP) {
+			continue
+		}
+		out = append(out, Finding{
+			Key:  findingKey(KindMissingCamera, r.Site, "row="+r.ID),
+			Kind: KindMissingCamera, Severity: SeverityWarning,
+			Site: r.Site, IP: r.IP.String(), MAC: r.MAC, RegistryID: r.ID, Brand: r.Vendor, Model: r.Model,
+			Detail: fmt.Sprintf("registry row %s (%s, %s) is inside the scanned scope and was not seen", r.ID, cmp.Or(r.Vendor, "vendor unknown"), rowPlace(r)),
+		})
+	}
+	return out
+}
+
+func rowPlace(r *Row) string {
+	parts := []string{}
+	for _, s := range []string{r.Building, r.Location} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return "location unknown"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// suppress moves findings under a valid suppression out of the result. An
+// expired suppression hides nothing; the finding says it lapsed.
+func suppress(all []Finding, pol *Policy, today Date) (kept, hidden []Finding) {
+	if len(pol.Suppressions) == 0 {
+		return all, nil
+	}
+	by := make(map[string]Suppression, len(pol.Suppressions))
+	for _, s := range pol.Suppressions {
+		by[s.Key] = s
+	}
+	kept = all[:0:0]
+	for _, f := range all {
+		s, ok := by[f.Key]
+		switch {
+		case !ok:
+			kept = append(kept, f)
+		case s.Expires.DaysUntil(today) >= 0:
+			hidden = append(hidden, f)
+		default:
+			f.Detail += fmt.Sprintf(" (its suppression lapsed on %s: %s)", s.Expires, s.Reason)
+			kept = append(kept, f)
+		}
+	}
+	return kept, hidden
+}
+
+// sortFindings orders findings worst first, then by key; the rest of the
+// comparison only makes the order total when keys repeat.
+func sortFindings(fs []Finding) {
+	slices.SortFunc(fs, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			strings.Compare(a.Key, b.Key),
+			strings.Compare(a.IP, b.IP),
+			strings.Compare(a.MAC, b.MAC),
+			strings.Compare(a.RegistryID, b.RegistryID),
+			strings.Compare(a.Detail, b.Detail),
+		)
+	})
+}
+
+func describe(d Device) string {
+	name := cmp.Or(d.Brand, d.Manufacturer, "unknown maker")
+	if d.Model != "" {
+		name += " " + d.Model
+	}
+	return name + " " + cmp.Or(d.Class, "device")
+}
+
+func addrString(d Device) string {
+	if !d.IP.IsValid() {
+		return ""
+	}
+	return d.IP.Unmap().String()
+}
