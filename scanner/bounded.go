@@ -81,15 +81,16 @@ func cleanValue(s string, max int) string {
 			space = b.Len() > 0
 			continue
 		}
+		need := utf8.RuneLen(r)
 		if space {
-			if b.Len()+1 > max {
-				break
-			}
+			need++
+		}
+		if b.Len()+need > max {
+			break
+		}
+		if space {
 			b.WriteByte(' ')
 			space = false
-		}
-		if b.Len()+utf8.RuneLen(r) > max {
-			break
 		}
 		b.WriteRune(r)
 	}

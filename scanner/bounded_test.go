@@ -1,0 +1,266 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// bannerTarget builds a loopback Target from (service, "127.0.0.1:port")
+// pairs, dialling with a plain net.Dialer as the probes' tests allow.
+func bannerTarget(t testing.TB, pairs ...string) Target {
+	t.Helper()
+	tg := Target{Addr: netip.MustParseAddr("127.0.0.1"), Dialer: &net.Dialer{}}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		ap := netip.MustParseAddrPort(pairs[i+1])
+		tg.Ports = append(tg.Ports, Port{Number: ap.Port(), Service: pairs[i]})
+	}
+	return tg
+}
+
+// bannerCollector gathers emitted evidence.
+type bannerCollector struct {
+	mu sync.Mutex
+	ev []Evidence
+}
+
+func (c *bannerCollector) emit(e Evidence) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ev = append(c.ev, e)
+}
+
+func (c *bannerCollector) values(field string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, e := range c.ev {
+		if e.Field == field {
+			out = append(out, e.Value)
+		}
+	}
+	return out
+}
+
+func (c *bannerCollector) first(field string) string {
+	if v := c.values(field); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// checkBounded fails when any evidence value is larger than the largest
+// bound a field may carry.
+func (c *bannerCollector) checkBounded(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ev) > 200 {
+		t.Errorf("%d evidence items from one host", len(c.ev))
+	}
+	for _, e := range c.ev {
+		if len(e.Value) > maxBodyExcerpt {
+			t.Errorf("%s value of %d bytes", e.Field, len(e.Value))
+		}
+	}
+}
+
+// bannerServe runs handle on every connection to a fresh loopback listener
+// until the test ends, and returns its address.
+func bannerServe(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		close(done)
+		ln.Close()
+		wg.Wait()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				go func() { <-done; c.Close() }()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Hostile device behaviours, shared by the HTTP and RTSP tests.
+var bannerHostile = map[string]func(net.Conn){
+	"silent": func(c net.Conn) { _, _ = io.Copy(io.Discard, c) },
+	"reset": func(c net.Conn) {
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+	},
+	"endless-body": func(c net.Conn) {
+		readHead(c)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><title>")
+		chunk := bytes.Repeat([]byte("A "), 8192)
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	},
+	"giant-headers": func(c net.Conn) {
+		readHead(c)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nRTSP/1.0 200 OK\r\n")
+		line := "X-Junk: " + strings.Repeat("j", 1000) + "\r\n"
+		for range 1000 { // about 1 MB
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+		_, _ = io.WriteString(c, "\r\n")
+	},
+	"garbage": func(c net.Conn) {
+		readHead(c)
+		b := make([]byte, 4096)
+		for i := range b {
+			b[i] = byte(i*7 + 3)
+		}
+		for range 512 { // 2 MB of noise without a blank line
+			if _, err := c.Write(b); err != nil {
+				return
+			}
+		}
+	},
+	"slow-drip": func(c net.Conn) {
+		readHead(c)
+		for i := 0; ; i++ {
+			if _, err := io.WriteString(c, "X"); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	},
+}
+
+// readHead consumes a request head (bounded), so the hostile answer
+// follows a real request as it would on the wire.
+func readHead(c net.Conn) {
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 0, 4096)
+	tmp := make([]byte, 1024)
+	for len(buf) < 64<<10 && !bytes.Contains(buf, []byte("\r\n\r\n")) {
+		n, err := c.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		if err != nil {
+			return
+		}
+	}
+	_ = c.SetReadDeadline(time.Time{})
+}
+
+func TestCleanValue(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"  App-webs/  ", 256, "App-webs/"},
+		{"a\r\n\t  b", 256, "a b"},
+		{"ctl\x00\x07chars", 256, "ctl chars"},
+		{"bad \xff utf8", 256, "bad \uFFFD utf8"},
+		{"abcdef", 3, "abc"},
+		{"ab cd", 3, "ab"},
+		{"héllo", 2, "h"}, // never cut inside a rune
+		{"", 10, ""},
+	}
+	for _, tc := range tests {
+		if got := cleanValue(tc.in, tc.max); got != tc.want {
+			t.Errorf("cleanValue(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
+
+func TestReadBounded(t *testing.T) {
+	tests := []struct {
+		size, limit int
+		truncated   bool
+	}{
+		{10, 10, false},
+		{11, 10, true},
+		{0, 10, false},
+		{1 << 20, 64 << 10, true},
+	}
+	for _, tc := range tests {
+		data, tr, err := readBounded(bytes.NewReader(make([]byte, tc.size)), int64(tc.limit))
+		if err != nil || tr != tc.truncated || len(data) > tc.limit {
+			t.Errorf("readBounded(%d, %d) = %d bytes, truncated %v, %v", tc.size, tc.limit, len(data), tr, err)
+		}
+	}
+}
+
+func TestEvidenceSinkDropsEmptyAndRepeats(t *testing.T) {
+	var c bannerCollector
+	s := newEvidenceSink("http", c.emit)
+	s.add("http.server", "App-webs/")
+	s.add("http.server", " App-webs/ ")
+	s.add("http.server", "")
+	s.add("http.status", "401")
+	if got := len(c.ev); got != 2 {
+		t.Fatalf("got %d evidence items, want 2: %v", got, c.ev)
+	}
+	if c.ev[0].Probe != "http" {
+		t.Fatalf("probe = %q", c.ev[0].Probe)
+	}
+}
+
+func TestWatchConnUnblocksOnCancel(t *testing.T) {
+	addr := bannerServe(t, bannerHostile["silent"])
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := watchConn(ctx, conn)
+	defer stop()
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	start := time.Now()
+	_, err = conn.Read(make([]byte, 1))
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("read returned %v after %v", err, time.Since(start))
+	}
+}
+
+// probeWithin runs a prober against a target and fails when it overruns
+// the deadline by more than a generous slack (no tight wall-time checks:
+// the machine is shared).
+func probeWithin(t *testing.T, p Prober, tg Target, budget time.Duration) *bannerCollector {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	var c bannerCollector
+	start := time.Now()
+	if err := p.Probe(ctx, tg, c.emit); err != nil {
+		t.Errorf("%s: Probe: %v", p.Name(), err)
+	}
+	if el := time.Since(start); el > budget+3*time.Second {
+		t.Errorf("%s: Probe took %v with a %v deadline", p.Name(), el, budget)
+	}
+	c.checkBounded(t)
+	return &c
+}
+
