@@ -185,11 +185,11 @@ func TestARPSweep(t *testing.T) {
 		check     func(t *testing.T, s ARPStats)
 	}{
 		{
-			name:    "hosts found, silent addresses retried once",
-			hosts:   map[string]fakeHost{"10.9.0.10": {mac: hik}, "10.9.0.20": {mac: dahua}},
-			targets: addrs("10.9.0.10", "10.9.0.20", "10.9.0.30"),
-			opts:    ARPOptions{NoFactoryDefaults: true},
-			want:    []seen{{"10.9.0.10", hik, false}, {"10.9.0.20", dahua, false}},
+			name:      "hosts found, silent addresses retried once",
+			hosts:     map[string]fakeHost{"10.9.0.10": {mac: hik}, "10.9.0.20": {mac: dahua}},
+			targets:   addrs("10.9.0.10", "10.9.0.20", "10.9.0.30"),
+			opts:      ARPOptions{NoFactoryDefaults: true},
+			want:      []seen{{"10.9.0.10", hik, false}, {"10.9.0.20", dahua, false}},
 			wantAsked: map[string]int{"10.9.0.10": 1, "10.9.0.20": 1, "10.9.0.30": 2},
 		},
 		{
@@ -209,10 +209,10 @@ func TestARPSweep(t *testing.T) {
 			wantAsked: map[string]int{"10.9.0.11": 1},
 		},
 		{
-			name:    "foreign-subnet camera on its factory default answers",
-			hosts:   map[string]fakeHost{"192.168.1.64": {mac: hik}, "10.9.0.10": {mac: dahua}},
-			targets: addrs("10.9.0.10"),
-			want:    []seen{{"10.9.0.10", dahua, false}, {"192.168.1.64", hik, true}},
+			name:      "foreign-subnet camera on its factory default answers",
+			hosts:     map[string]fakeHost{"192.168.1.64": {mac: hik}, "10.9.0.10": {mac: dahua}},
+			targets:   addrs("10.9.0.10"),
+			want:      []seen{{"10.9.0.10", dahua, false}, {"192.168.1.64", hik, true}},
 			wantAsked: map[string]int{"192.168.1.64": 1, "192.168.1.108": 2, "10.9.0.10": 1},
 		},
 		{
