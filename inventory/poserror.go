@@ -42,6 +42,9 @@ func (e *RowError) Unwrap() error { return e.Err }
 type posErrors struct {
 	file string
 	errs []error
+	// final holds conclusions ("no rows loaded") that belong after the
+	// problems that caused them, whatever their position.
+	final []error
 }
 
 func (p *posErrors) add(line, col int, field, format string, args ...any) {

@@ -2,9 +2,11 @@ package inventory
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -90,7 +92,17 @@ func parseRegistry(name string, data []byte, mapping ColumnMap, seen map[string]
 		seen[row.ID] = fmt.Sprintf("%s:%d", name, raw.line)
 		reg.Rows = append(reg.Rows, row)
 	}
-	return reg, pe.errs
+	// Parsers report structure first and values later; a registry keeper
+	// reads the file top to bottom, so errors come in file order.
+	slices.SortStableFunc(pe.errs, func(a, b error) int {
+		ra, _ := a.(*RowError)
+		rb, _ := b.(*RowError)
+		if ra == nil || rb == nil {
+			return 0
+		}
+		return cmp.Or(cmp.Compare(ra.Line, rb.Line), cmp.Compare(ra.Column, rb.Column))
+	})
+	return reg, append(pe.errs, pe.final...)
 }
 
 func registryFormat(name string, data []byte) string {

@@ -35,7 +35,7 @@ func parseRegistryCSV(pe *posErrors, data []byte, res resolver) []rawRow {
 			return nil
 		}
 		addCSVError(pe, err, col)
-		pe.add(1, 1, "", "no rows loaded: the header line could not be read")
+		pe.final = append(pe.final, &RowError{File: pe.file, Line: 1, Column: 1, Msg: "no rows loaded: the header line could not be read"})
 		return nil
 	}
 	cols := make([]string, len(header)) // field index -> canonical column, "" to skip
@@ -71,7 +71,7 @@ func parseRegistryCSV(pe *posErrors, data []byte, res resolver) []rawRow {
 		if len(missing) > 0 {
 			pe.add(1, 1, "", "header lacks %s", strings.Join(missing, ", "))
 		}
-		pe.add(1, 1, "", "no rows loaded: fix the header (or the column map) first")
+		pe.final = append(pe.final, &RowError{File: pe.file, Line: 1, Column: 1, Msg: "no rows loaded: fix the header (or the column map) first"})
 		return nil
 	}
 

@@ -150,7 +150,7 @@ func (p *jsonWalker) next() (json.Token, int, bool) {
 		off := start
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			off = int(se.Offset) - 1
+			off = int(se.Offset)
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			off = len(p.data)

@@ -29,6 +29,12 @@ func validateRow(pe *posErrors, raw rawRow) (Row, bool) {
 	// Text checks come first: a value with a control character or broken
 	// UTF-8 is not worth validating further.
 	for _, col := range Columns {
+		// A line break typed inside a spreadsheet cell (Alt+Enter) is kept
+		// as a space: it is formatting, not a second value.
+		if c, ok := raw.cells[col]; ok && strings.ContainsAny(c.value, "\r\n") {
+			c.value = strings.Join(strings.Fields(c.value), " ")
+			raw.cells[col] = c
+		}
 		v := get(col)
 		switch {
 		case !utf8.ValidString(v):
