@@ -16,12 +16,49 @@ import (
 // pairs, dialling with a plain net.Dialer as the probes' tests allow.
 func bannerTarget(t testing.TB, pairs ...string) Target {
 	t.Helper()
-	tg := Target{Addr: netip.MustParseAddr("127.0.0.1"), Dialer: &net.Dialer{}}
+	tg := Target{Addr: netip.MustParseAddr("127.0.0.1"), Dialer: &bannerDialer{}}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		ap := netip.MustParseAddrPort(pairs[i+1])
 		tg.Ports = append(tg.Ports, Port{Number: ap.Port(), Service: pairs[i]})
 	}
 	return tg
+}
+
+// bannerDialer is a plain net.Dialer that remembers every address dialled,
+// so tests can assert that a probe never leaves its target.
+type bannerDialer struct {
+	mu    sync.Mutex
+	addrs []string
+	d     net.Dialer
+}
+
+func (b *bannerDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	b.mu.Lock()
+	b.addrs = append(b.addrs, addr)
+	b.mu.Unlock()
+	return b.d.DialContext(ctx, network, addr)
+}
+
+// checkDialsStayOnTarget fails when a probe dialled anything but the
+// target's own open ports.
+func checkDialsStayOnTarget(t *testing.T, tg Target) {
+	t.Helper()
+	d := tg.Dialer.(*bannerDialer)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, a := range d.addrs {
+		ap, err := netip.ParseAddrPort(a)
+		ok := err == nil && ap.Addr() == tg.Addr
+		if ok {
+			ok = false
+			for _, p := range tg.Ports {
+				ok = ok || p.Number == ap.Port()
+			}
+		}
+		if !ok {
+			t.Errorf("probe dialled %s outside its target", a)
+		}
+	}
 }
 
 // bannerCollector gathers emitted evidence.
