@@ -13,6 +13,10 @@ type Persona struct {
 	// the maker it plays). On loopback it is reported only through protocols
 	// that carry it in their payload (ONVIF, SADP, DHIP, WS-Discovery scopes).
 	MAC string `yaml:"mac"`
+	// Serial is the persona's default serial number. Strings in the persona
+	// may say {{serial}} and {{mac}} (see Vars); a HostSpec overrides both so
+	// that many hosts can play one persona with distinct identities.
+	Serial string `yaml:"serial"`
 
 	HTTP  *HTTPService  `yaml:"http"`
 	HTTPS *HTTPSService `yaml:"https"`
@@ -31,6 +35,9 @@ type Persona struct {
 	// "silent" (accepts, never answers), "endless-body", "giant-headers",
 	// "rtsp-garbage", "reset" (RST on connect), "slow" (answers after a delay).
 	Hostile string `yaml:"hostile"`
+	// HostileDelay is how long a "slow" persona waits before each answer
+	// (default 3s), so tests can make it shorter than the scanner's timeout.
+	HostileDelay time.Duration `yaml:"hostile_delay"`
 }
 
 // Truth is what the persona is, for scoring only.
