@@ -58,6 +58,15 @@ type Options struct {
 	// passive listening). Their sightings are merged into the host results.
 	Discoverers []Discoverer
 
+	// ExcludeMAC reports whether a host's MAC (an excluded OUI, such as a
+	// medical-device maker's block) puts it out of bounds. A MAC is known
+	// only once the host has answered something, so such a host may have
+	// had an ARP request or one connect; after that it is sent nothing.
+	ExcludeMAC func(mac string) bool
+	// MACOf looks a host's MAC up where no discoverer gave one (the kernel
+	// neighbour table after TCP contact). Nil skips the lookup.
+	MACOf func(netip.Addr) (string, bool)
+
 	Log      zerolog.Logger
 	Progress func(Progress)
 }
@@ -292,6 +301,9 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 		// Local discovery asked and nobody answered: send nothing more.
 		return
 	}
+	if seen && s.macExcluded(sg.MAC) {
+		return
+	}
 	hctx, cancel := context.WithTimeout(ctx, s.opts.HostTimeout)
 	defer cancel()
 	d := newHostDialer(s.gate, a, s.opts.MaxInFlightPerHost, 0)
@@ -300,7 +312,14 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 		_ = alive // a host that only refuses has nothing to identify
 		return
 	}
-	res := HostResult{Addr: a, MAC: sg.MAC, OpenPorts: portNumbers(open), ProbeErrors: map[string]int{}}
+	mac := sg.MAC
+	if mac == "" && s.opts.MACOf != nil {
+		mac, _ = s.opts.MACOf(a)
+	}
+	if s.macExcluded(mac) {
+		return
+	}
+	res := HostResult{Addr: a, MAC: mac, OpenPorts: portNumbers(open), ProbeErrors: map[string]int{}}
 	res.Evidence = append(res.Evidence, sg.Evidence...)
 	res.Evidence = append(res.Evidence, tcpEvidence(open)...)
 	if len(open) > 0 {
@@ -310,6 +329,10 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 		res.TimedOut = true
 	}
 	s.emit(res)
+}
+
+func (s *sweep) macExcluded(mac string) bool {
+	return mac != "" && s.opts.ExcludeMAC != nil && s.opts.ExcludeMAC(mac)
 }
 
 func (s *sweep) probeHost(ctx context.Context, d *hostDialer, open []Port, res *HostResult) {
@@ -359,6 +382,9 @@ func (s *sweep) reportUnprobedSightings() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for a, sg := range s.sightings {
+		if s.macExcluded(sg.MAC) {
+			continue
+		}
 		if s.reported[a] && s.scope.Contains(a) {
 			// Late evidence for a probed host: report it as a fragment.
 			s.found(HostResult{Addr: a, MAC: sg.MAC, Evidence: sg.Evidence, ProbeErrors: map[string]int{}})

@@ -1,0 +1,50 @@
+# camsweep: `make demo` runs the main job on the embedded NOH network;
+# `make test` is what CI runs.
+GO        ?= go
+PKGS      := ./...
+BIN       := bin/camsweep
+FUZZTIME  ?= 3s
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test vet lint fmt-check staticcheck unit fuzz e2e bench demo clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/camsweep
+
+demo: build
+	./$(BIN) demo
+
+test: lint unit fuzz
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) tool staticcheck $(PKGS)
+
+# Unit, integration and (as root) namespace-lab tests, with the race detector.
+unit:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# A short run of every fuzz target (go test -fuzz takes one target at a time).
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./.ci/fuzz.sh
+
+# Only the network-namespace lab tests (needs root).
+e2e:
+	$(GO) test -count=1 -timeout 20m -run 'Lab' ./scanner/... ./cmd/...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./scanner/... ./inventory/... ./fingerprint/... ./cmd/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+type globalFlags struct {
+	logLevel  string
+	logFormat string
+}
+
+// logger builds the zerolog logger for stderr; logs never go to stdout,
+// where the report is written.
+func (g *globalFlags) logger(w io.Writer) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(g.logLevel)
+	if err != nil || g.logLevel == "" {
+		return zerolog.Nop(), withCode(exitError, fmt.Errorf("unknown --log-level %q (want debug, info, warn or error)", g.logLevel))
+	}
+	switch g.logFormat {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(os.Stderr)}
+	default:
+		return zerolog.Nop(), withCode(exitError, fmt.Errorf("unknown --log-format %q (want console or json)", g.logFormat))
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/inventory/report"
+	"github.com/camsweep/camsweep/scanner"
+)
+
+// reconcileInputs are the loaded registry and policy and the date they are
+// judged on. With neither a registry nor a policy, nothing is reconciled.
+type reconcileInputs struct {
+	registry *inventory.Registry
+	policy   *inventory.Policy
+	now      time.Time
+	failOn   inventory.Severity
+	noFail   bool
+	enabled  bool
+}
+
+// load reads the registry and policy; every registry problem is reported
+// at once, with file, line and column, before anything is scanned.
+func (f *reconcileFlags) load() (*reconcileInputs, error) {
+	in := &reconcileInputs{now: time.Now()}
+	if f.now != "" {
+		t, err := time.Parse(time.DateOnly, f.now)
+		if err != nil {
+			return nil, withCode(exitError, fmt.Errorf("--now %q: want a date as YYYY-MM-DD", f.now))
+		}
+		in.now = t
+	}
+	switch f.failOn {
+	case "none":
+		in.noFail = true
+	default:
+		s, ok := inventory.ParseSeverity(f.failOn)
+		if !ok {
+			return nil, withCode(exitError, fmt.Errorf("--fail-on %q: want info, warning, medium, high, critical or none", f.failOn))
+		}
+		in.failOn = s
+	}
+	if len(f.registries) > 0 {
+		var mapping inventory.ColumnMap
+		if f.mapping != "" {
+			m, err := inventory.LoadColumnMap(f.mapping)
+			if err != nil {
+				return nil, withCode(exitError, err)
+			}
+			mapping = m
+		}
+		reg, errs := inventory.LoadRegistries(f.registries, mapping)
+		if len(errs) > 0 {
+			return nil, withCode(exitError, joinErrors("registry", errs))
+		}
+		in.registry = reg
+		in.enabled = true
+	}
+	if f.policy != "" {
+		pol, err := inventory.LoadPolicy(f.policy)
+		if err != nil {
+			return nil, withCode(exitError, err)
+		}
+		in.policy = pol
+		in.enabled = true
+	}
+	return in, nil
+}
+
+// joinErrors lists every error, one per line, under a count.
+func joinErrors(what string, errs []error) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s problem(s):", len(errs), what)
+	for _, e := range errs {
+		b.WriteString("\n  ")
+		b.WriteString(e.Error())
+	}
+	return errors.New(b.String())
+}
+
+// apply reconciles the report's devices and fills its findings.
+func (in *reconcileInputs) apply(rep *inventory.Report) error {
+	if !in.enabled {
+		return nil
+	}
+	scope, err := reconcileScope(rep)
+	if err != nil {
+		return err
+	}
+	res := inventory.Reconcile(rep.Devices, in.registry, in.policy, scope, in.now)
+	rep.Devices = res.Devices
+	rep.Findings = res.Findings
+	if rep.Findings == nil {
+		rep.Findings = []inventory.Finding{}
+	}
+	return nil
+}
+
+// reconcileScope rebuilds what the sweep covered from the report, so a
+// saved report is judged exactly as it was when it was made.
+func reconcileScope(rep *inventory.Report) (inventory.Scope, error) {
+	s, err := scanner.NewScope(rep.Scope.Targets, rep.Scope.Exclude, true)
+	if err != nil {
+		return inventory.Scope{}, fmt.Errorf("report scope: %w", err)
+	}
+	return inventory.Scope{Site: rep.Site, Prefixes: s.Prefixes()}, nil
+}
+
+// exitFor turns the findings into exit code 1 when one reaches --fail-on.
+func (in *reconcileInputs) exitFor(findings []inventory.Finding) error {
+	if in.noFail {
+		return nil
+	}
+	worst, ok := report.MaxSeverity(findings)
+	if ok && worst >= in.failOn {
+		return withCode(exitFindings, fmt.Errorf("findings at or above %s", in.failOn))
+	}
+	return nil
+}
+
+// outputFormats are the report formats; checked before a scan starts so a
+// typo does not cost a sweep.
+var outputFormats = []string{"table", "json", "csv", "html"}
+
+func (f *outputFlags) validate() error {
+	if f.format != "" && !slices.Contains(outputFormats, f.format) {
+		return withCode(exitError, fmt.Errorf("unknown output format %q (want %s)", f.format, strings.Join(outputFormats, ", ")))
+	}
+	return nil
+}
+
+func (f *outputFlags) write(stdout io.Writer, rep *inventory.Report) error {
+	format := f.format
+	w := stdout
+	if f.file != "" {
+		file, err := os.Create(f.file)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		w = file
+	}
+	if format == "" {
+		format = "json"
+		if out, ok := w.(*os.File); ok && isTerminal(out) {
+			format = "table"
+		}
+	}
+	return report.Write(w, format, rep)
+}

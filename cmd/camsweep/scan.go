@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
+	"github.com/camsweep/camsweep/fingerprint"
+	"github.com/camsweep/camsweep/scanner"
+)
+
+// reconcileFlags are shared by scan and diff.
+type reconcileFlags struct {
+	registries []string
+	mapping    string
+	policy     string
+	now        string
+	failOn     string
+}
+
+func (f *reconcileFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.registries, "registry", nil, "camera registry file (CSV, JSON or YAML); repeatable")
+	cmd.Flags().StringVar(&f.mapping, "mapping", "", "column mapping file for a CMDB export's own headers")
+	cmd.Flags().StringVar(&f.policy, "policy", "", "camera policy file (YAML)")
+	cmd.Flags().StringVar(&f.now, "now", "", "judge expiries as of this date (YYYY-MM-DD) instead of today")
+	cmd.Flags().StringVar(&f.failOn, "fail-on", "critical", "exit 1 when a finding is at or above this severity (info, warning, medium, high, critical, or none)")
+}
+
+// outputFlags choose the report format and destination.
+type outputFlags struct {
+	format string
+	file   string
+}
+
+func (f *outputFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.format, "output-format", "o", "", "report format: table, json, csv or html (default: table on a terminal, json otherwise)")
+	cmd.Flags().StringVar(&f.file, "output", "", "write the report to this file instead of stdout")
+}
+
+type scanFlags struct {
+	site        string
+	ports       []string
+	exclude     []string
+	excludeOUIs []string
+	allowPublic bool
+	profile     string
+	probes      []string
+	rate        float64
+	connectTO   time.Duration
+	probeTO     time.Duration
+	hostTO      time.Duration
+	iface       string
+	pcap        string
+	listen      time.Duration
+	credentials string
+	rules       []string
+	dryRun      bool
+	noProgress  bool
+}
+
+func newScanCommand(g *globalFlags) *cobra.Command {
+	var (
+		sf scanFlags
+		rf reconcileFlags
+		of outputFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "scan [flags] TARGET...",
+		Short: "Sweep targets for cameras, identify them and (with --registry/--policy) reconcile",
+		Long: `Sweep TARGETs (CIDR prefixes, ranges such as 10.20.8.10-10.20.8.60 or 10.20.8.10-60,
+and single addresses) for IP cameras. Public addresses are refused unless --allow-public.
+With --registry and --policy the devices found are reconciled into findings.`,
+		Example: `  camsweep scan --site NOH 10.20.8.0/22
+  camsweep scan --site NOH --registry noh.csv --policy policy.yaml -o html --output noh.html 10.20.8.0/22
+  camsweep scan --dry-run --profile gentle --exclude 10.20.9.0/24 --exclude-oui 00:09:02 10.20.8.0/22`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, targets []string) error {
+			log, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			cfg, err := sf.config(targets)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			if sf.dryRun {
+				return printPlan(cmd.OutOrStdout(), cfg)
+			}
+			fp, err := loadFingerprints(sf.rules)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			var progress func(scanner.Progress)
+			if !sf.noProgress {
+				progress = progressBar(os.Stderr)
+			}
+			return scanAndReport(cmd.Context(), cmd.OutOrStdout(), cfg, fp, &rf, &of, log, progress)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&sf.site, "site", "", "site name as the registry names it (e.g. NOH)")
+	fl.StringSliceVarP(&sf.ports, "ports", "p", nil, "ports to sweep, e.g. 80,443,554/rtsp,8000-8010 (default the camera port set)")
+	fl.StringSliceVar(&sf.exclude, "exclude", nil, "addresses, ranges or prefixes never to touch (exclusions win)")
+	fl.StringSliceVar(&sf.excludeOUIs, "exclude-oui", nil, "MAC prefixes (OUI) never to probe, e.g. a medical-device maker's block")
+	fl.BoolVar(&sf.allowPublic, "allow-public", false, "allow targets outside private, loopback and link-local space")
+	fl.StringVar(&sf.profile, "profile", sweep.ProfileGentle, "what may be sent: passive, arp, gentle or full")
+	fl.StringSliceVar(&sf.probes, "probes", nil, "only these unicast probes (default all the profile allows)")
+	fl.Float64Var(&sf.rate, "rate", scanner.DefaultRate, "new connections or packets per second, whole sweep")
+	fl.DurationVar(&sf.connectTO, "connect-timeout", scanner.DefaultConnectTimeout, "TCP connect timeout")
+	fl.DurationVar(&sf.probeTO, "probe-timeout", scanner.DefaultProbeTimeout, "deadline of each probe")
+	fl.DurationVar(&sf.hostTO, "host-timeout", scanner.DefaultHostTimeout, "deadline of all work on one host")
+	fl.StringVar(&sf.iface, "interface", "", "L2 interface for ARP, passive and multicast discovery (default: the one whose subnet holds the targets)")
+	fl.StringVar(&sf.pcap, "pcap", "", "write every frame the L2 probes send and receive to this pcap file")
+	fl.DurationVar(&sf.listen, "listen", 0, "how long the passive profile listens (e.g. 5m)")
+	fl.StringVar(&sf.credentials, "credentials", "", "ONVIF credentials file (YAML); CAMSWEEP_ONVIF_USERNAME/CAMSWEEP_ONVIF_PASSWORD also work")
+	fl.StringArrayVar(&sf.rules, "rules", nil, "directory or file of extra fingerprint rules; repeatable")
+	fl.BoolVar(&sf.dryRun, "dry-run", false, "print the probe plan and send nothing")
+	fl.BoolVar(&sf.noProgress, "no-progress", false, "no progress bar even on a terminal")
+	rf.register(cmd)
+	of.register(cmd)
+	return cmd
+}
+
+func (sf *scanFlags) config(targets []string) (sweep.Config, error) {
+	cfg := sweep.Config{
+		Site:           sf.site,
+		Targets:        targets,
+		Exclude:        sf.exclude,
+		ExcludeOUIs:    sf.excludeOUIs,
+		AllowPublic:    sf.allowPublic,
+		Ports:          sf.ports,
+		Profile:        sf.profile,
+		Probes:         sf.probes,
+		Rate:           sf.rate,
+		ConnectTimeout: sf.connectTO,
+		ProbeTimeout:   sf.probeTO,
+		HostTimeout:    sf.hostTO,
+		Interface:      sf.iface,
+		Pcap:           sf.pcap,
+		Listen:         sf.listen,
+	}
+	if sf.rate <= 0 {
+		return cfg, fmt.Errorf("--rate must be positive")
+	}
+	creds, err := scanner.LoadCredentials(sf.credentials, os.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Credentials = creds
+	return cfg, cfg.Validate()
+}
+
+func loadFingerprints(extra []string) (*fingerprint.Engine, error) {
+	fp, err := fingerprint.LoadEmbedded()
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range extra {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("--rules: %w", err)
+		}
+		if st.IsDir() {
+			err = fp.LoadDir(path)
+		} else {
+			err = fp.LoadFile(path)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return fp, nil
+}
+
+// scanAndReport is the main job: sweep, reconcile, write, pick the exit code.
+func scanAndReport(ctx context.Context, stdout io.Writer, cfg sweep.Config, fp *fingerprint.Engine, rf *reconcileFlags, of *outputFlags, log zerolog.Logger, progress func(scanner.Progress)) error {
+	// Registry, policy and format errors stop us before a single packet.
+	if err := of.validate(); err != nil {
+		return err
+	}
+	in, err := rf.load()
+	if err != nil {
+		return err
+	}
+	log.Info().Strs("targets", cfg.Targets).Str("profile", cfg.Profile).Float64("rate", cfg.Rate).Msg("sweep starting")
+	rep, sweepErr := sweep.Run(ctx, cfg, fp, log, progress)
+	if rep == nil {
+		return withCode(exitError, sweepErr)
+	}
+	interrupted := errors.Is(sweepErr, context.Canceled) || errors.Is(sweepErr, context.DeadlineExceeded)
+	if interrupted {
+		log.Warn().Msg("sweep interrupted: writing the partial report, marked incomplete")
+	}
+	if err := in.apply(rep); err != nil {
+		return withCode(exitError, err)
+	}
+	log.Info().Int("live", rep.Stats.Live).Int("cameras", rep.Stats.Cameras).Int("findings", len(rep.Findings)).
+		Float64("duration_seconds", rep.Stats.DurationSeconds).Msg("sweep finished")
+	if err := of.write(stdout, rep); err != nil {
+		return withCode(exitError, err)
+	}
+	if interrupted {
+		return withCode(exitInterrupted, fmt.Errorf("sweep interrupted; the report is incomplete"))
+	}
+	return in.exitFor(rep.Findings)
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/camsweep/camsweep/cmd/camsweep/internal/serve"
+	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
+	"github.com/camsweep/camsweep/fingerprint"
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner"
+)
+
+func newServeCommand(g *globalFlags) *cobra.Command {
+	var (
+		configPath  string
+		checkConfig bool
+		rules       []string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve --config camsweep.yaml",
+		Short: "Run the per-site daemon: scheduled sweeps, on-demand sweep API, history, /metrics, status page",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configPath == "" {
+				return withCode(exitError, fmt.Errorf("--config is required"))
+			}
+			if checkConfig {
+				cfg, err := serve.LoadConfig(configPath)
+				if err != nil {
+					return withCode(exitError, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: configuration ok (%d site(s))\n", configPath, len(cfg.Sites))
+				return nil
+			}
+			log, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			fp, err := loadFingerprints(rules)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			if err := serve.Run(cmd.Context(), configPath, siteSweeper(fp), log); err != nil {
+				return withCode(exitError, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "daemon configuration file (YAML)")
+	cmd.Flags().BoolVar(&checkConfig, "check-config", false, "validate the configuration and exit")
+	cmd.Flags().StringArrayVar(&rules, "rules", nil, "directory or file of extra fingerprint rules; repeatable")
+	return cmd
+}
+
+// siteSweeper is the daemon's view of the sweep: one site's configuration
+// in, a report with identified devices out; the daemon reconciles.
+func siteSweeper(fp *fingerprint.Engine) serve.SweepFunc {
+	return func(ctx context.Context, site serve.Site, log zerolog.Logger) (*inventory.Report, error) {
+		creds, err := scanner.LoadCredentials(site.CredentialsFile, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg := sweep.Config{
+			Site:        site.Name,
+			Targets:     site.Scope.Targets,
+			Exclude:     site.Scope.Exclude,
+			ExcludeOUIs: site.Scope.ExcludeOUIs,
+			AllowPublic: site.Scope.AllowPublic,
+			Ports:       site.Ports,
+			Profile:     site.Profile,
+			Rate:        site.Rate,
+			Credentials: creds,
+		}
+		return sweep.Run(ctx, cfg, fp, log, nil)
+	}
+}
