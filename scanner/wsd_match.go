@@ -115,7 +115,7 @@ func parseProbeMatches(b []byte) (probeMatches, error) {
 	var pm probeMatches
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.Strict = false
-	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	dec.CharsetReader = passCharset
 	var (
 		path    []string            // local names of open elements
 		nsStack []map[string]string // prefix -> namespace declared per element
@@ -258,3 +258,8 @@ func protoMAC(s string) string {
 	}
 	return b.String()
 }
+
+// passCharset lets the XML decoder read documents that declare a charset
+// other than UTF-8 (cameras say "GB2312" or "ISO-8859-1" for ASCII text);
+// cleanValue later replaces any invalid byte.
+func passCharset(_ string, r io.Reader) (io.Reader, error) { return r, nil }

@@ -18,8 +18,9 @@ import (
 // onlyDialer dials its one address and refuses every other, as the engine's
 // per-host dialer does, so a test fails if a prober goes elsewhere.
 type onlyDialer struct {
-	addr  netip.Addr
-	dials int
+	addr    netip.Addr
+	dials   int
+	refused int // dials to any other address: always a test failure
 }
 
 func (d *onlyDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
@@ -28,6 +29,7 @@ func (d *onlyDialer) DialContext(ctx context.Context, network, address string) (
 		return nil, err
 	}
 	if a, err := netip.ParseAddr(host); err != nil || a != d.addr {
+		d.refused++
 		return nil, fmt.Errorf("test dialer: %s is not the target %s", address, d.addr)
 	}
 	d.dials++

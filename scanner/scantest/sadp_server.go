@@ -1,0 +1,44 @@
+package scantest
+
+import (
+	"context"
+	"encoding/xml"
+	"net"
+	"strings"
+)
+
+// ServeSADP answers Hikvision SADP inquiries on conn the way a camera does:
+// an XML ProbeMatch with the inquiry's Uuid, model, serial, firmware and
+// MAC (in Hikvision's dash form). It answers the sender.
+func ServeSADP(ctx context.Context, conn net.PacketConn, p *SADPService, mac, ip string) {
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		var q struct {
+			XMLName xml.Name
+			UUID    string `xml:"Uuid"`
+			Types   string `xml:"Types"`
+		}
+		if xml.Unmarshal(buf[:n], &q) != nil || q.XMLName.Local != "Probe" || !strings.EqualFold(q.Types, "inquiry") {
+			continue
+		}
+		_, _ = conn.WriteTo([]byte(sadpMatchXML(p, mac, ip, q.UUID)), from)
+	}
+}
+
+func sadpMatchXML(p *SADPService, mac, ip, uuid string) string {
+	dash := strings.ReplaceAll(strings.ToLower(mac), ":", "-")
+	return `<?xml version="1.0" encoding="UTF-8"?>` + "\n<ProbeMatch>\n" +
+		el("Uuid", uuid) + el("Types", "inquiry") + el("DeviceType", p.DeviceType) +
+		el("DeviceDescription", p.Description) + el("DeviceSN", p.Serial) +
+		el("CommandPort", "8000") + el("HttpPort", "80") + el("MAC", dash) +
+		el("IPv4Address", ip) + el("IPv4SubnetMask", "255.255.255.0") + el("IPv4Gateway", "0.0.0.0") +
+		el("DHCP", "false") + el("AnalogChannelNum", "0") + el("DigitalChannelNum", "1") +
+		el("SoftwareVersion", p.Firmware) + el("DSPVersion", p.DSPVersion) +
+		el("Activated", "true") + "\n</ProbeMatch>\n"
+}

@@ -1,0 +1,269 @@
+package scanner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// SSDP (UPnP Device Architecture 1.1/2.0, section 1): an HTTP-over-UDP
+// M-SEARCH to 239.255.255.250:1900 (or unicast to a host's 1900) answered by
+// a unicast "HTTP/1.1 200 OK" carrying SERVER and LOCATION, the URL of the
+// device description XML (section 2) with manufacturer, model and serial.
+const ssdpPort = 1900
+
+var ssdpGroup = netip.AddrPortFrom(netip.AddrFrom4([4]byte{239, 255, 255, 250}), ssdpPort)
+
+// newMSearch builds an M-SEARCH for root devices. A multicast search carries
+// MX (answer within that many seconds); a unicast one must not (UDA 2.0).
+func newMSearch(host netip.AddrPort, multicast bool) []byte {
+	var b strings.Builder
+	b.WriteString("M-SEARCH * HTTP/1.1\r\n")
+	b.WriteString("HOST: " + host.String() + "\r\n")
+	b.WriteString("MAN: \"ssdp:discover\"\r\n")
+	if multicast {
+		b.WriteString("MX: 1\r\n")
+	}
+	b.WriteString("ST: upnp:rootdevice\r\n")
+	b.WriteString("USER-AGENT: Linux/1 UPnP/1.1 camsweep/1\r\n\r\n")
+	return []byte(b.String())
+}
+
+// ssdpAnswer is a parsed M-SEARCH answer.
+type ssdpAnswer struct {
+	Server, Location string
+}
+
+// parseSSDP reads an M-SEARCH answer (a NOTIFY or another host's M-SEARCH
+// is an error).
+func parseSSDP(b []byte) (ssdpAnswer, error) {
+	resp, err := http.ReadResponse(bufio.NewReaderSize(bytes.NewReader(b), len(b)+16), nil)
+	if err != nil {
+		return ssdpAnswer{}, fmt.Errorf("scanner: parse ssdp: %w", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return ssdpAnswer{}, fmt.Errorf("scanner: parse ssdp: status %d", resp.StatusCode)
+	}
+	return ssdpAnswer{Server: resp.Header.Get("Server"), Location: resp.Header.Get("Location")}, nil
+}
+
+func (a ssdpAnswer) evidence() []Evidence {
+	l := evList{probe: "ssdp"}
+	l.add("ssdp.server", a.Server)
+	l.add("ssdp.location", a.Location)
+	return l.out
+}
+
+// upnpDescription is the root device of a UPnP description document.
+type upnpDescription struct {
+	Device struct {
+		DeviceType   string `xml:"deviceType"`
+		FriendlyName string `xml:"friendlyName"`
+		Manufacturer string `xml:"manufacturer"`
+		ModelName    string `xml:"modelName"`
+		ModelNumber  string `xml:"modelNumber"`
+		SerialNumber string `xml:"serialNumber"`
+		UDN          string `xml:"UDN"`
+	} `xml:"device"`
+}
+
+// parseUPnPDescription reads a device description document.
+func parseUPnPDescription(b []byte) ([]Evidence, error) {
+	var d upnpDescription
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	dec.Strict = false
+	dec.CharsetReader = passCharset
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("scanner: parse upnp description: %w", err)
+	}
+	l := evList{probe: "ssdp"}
+	l.add("upnp.manufacturer", d.Device.Manufacturer)
+	l.add("upnp.model_name", d.Device.ModelName)
+	l.add("upnp.model_number", d.Device.ModelNumber)
+	l.add("upnp.serial", d.Device.SerialNumber)
+	l.add("upnp.udn", d.Device.UDN)
+	l.add("upnp.friendly_name", d.Device.FriendlyName)
+	l.add("upnp.device_type", d.Device.DeviceType)
+	if len(l.out) == 0 {
+		return nil, errors.New("scanner: parse upnp description: no device fields")
+	}
+	return l.out, nil
+}
+
+// ownLocation returns location when it is an http URL on host itself: a
+// device answering for another address must not make us connect there.
+func ownLocation(location string, host netip.Addr) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(location))
+	if err != nil || u.Scheme != "http" || u.User != nil {
+		return "", false
+	}
+	a, err := netip.ParseAddr(u.Hostname())
+	if err != nil || a.Unmap() != host {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// fetchUPnPDescription GETs a description through d, bounded in time and size.
+func fetchUPnPDescription(ctx context.Context, d Dialer, location string, timeout time.Duration) ([]Evidence, error) {
+	ctx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	hc := &http.Client{
+		Transport: &http.Transport{
+			DialContext:            d.DialContext,
+			DisableKeepAlives:      true,
+			MaxResponseHeaderBytes: maxHeaderBytes,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, location, nil)
+	if err != nil {
+		return nil, fmt.Errorf("scanner: upnp description: %w", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scanner: upnp description: %w", redactURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("scanner: upnp description: status %d", resp.StatusCode)
+	}
+	body, _, err := readBounded(resp.Body, maxBodyBytes)
+	if err != nil {
+		return nil, fmt.Errorf("scanner: upnp description: %w", err)
+	}
+	return parseUPnPDescription(body)
+}
+
+// SSDPOptions tunes SSDP.
+type SSDPOptions struct {
+	Wait time.Duration // answers are collected this long (default 2s)
+	TTL  int           // multicast TTL (default 1)
+	// Dialer, when set, lets the discoverer fetch each answering device's
+	// description through it (the engine passes one that enforces scope
+	// and rate). Without it the discoverer reports SSDP headers only, and
+	// the prober fetches the description later.
+	Dialer func(netip.Addr) Dialer
+}
+
+// SSDPProber sends a unicast M-SEARCH to the host and reads the device
+// description it points to (an ssdp.location already in t.Evidence, from the
+// discoverer, is used as well).
+type SSDPProber struct {
+	opts SSDPOptions
+	log  zerolog.Logger
+}
+
+// NewSSDPProber returns the "ssdp" prober.
+func NewSSDPProber(opts SSDPOptions, log zerolog.Logger) *SSDPProber {
+	return &SSDPProber{opts: opts, log: log.With().Str("probe", "ssdp").Logger()}
+}
+
+func (p *SSDPProber) Name() string { return "ssdp" }
+
+func (p *SSDPProber) Probe(ctx context.Context, t Target, emit Emit) error {
+	log := p.log.With().Str("host", t.Addr.String()).Logger()
+	sink := newEvidenceSink("ssdp", emit)
+	var locations []string
+	for _, e := range t.Evidence {
+		if e.Field == "ssdp.location" {
+			locations = append(locations, e.Value)
+		}
+	}
+	dst := netip.AddrPortFrom(t.Addr, ssdpPort)
+	err := udpExchange(ctx, t.Dialer, dst, [][]byte{newMSearch(dst, false)}, p.opts.Wait, func(b []byte) bool {
+		a, err := parseSSDP(b)
+		if err != nil {
+			log.Debug().Err(err).Msg("unusable answer")
+			return false
+		}
+		for _, e := range a.evidence() {
+			sink.addN(e.Field, e.Value, len(e.Value))
+		}
+		if a.Location != "" {
+			locations = append(locations, a.Location)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	fetched := map[string]bool{}
+	for _, loc := range locations {
+		u, ok := ownLocation(loc, t.Addr)
+		if !ok {
+			log.Debug().Msg("LOCATION names another host or scheme; not followed")
+			continue
+		}
+		if fetched[u] || len(fetched) >= 2 {
+			continue
+		}
+		fetched[u] = true
+		ev, err := fetchUPnPDescription(ctx, t.Dialer, u, defaultTimeout)
+		if err != nil {
+			log.Debug().Err(err).Msg("no device description")
+			continue
+		}
+		for _, e := range ev {
+			sink.add(e.Field, e.Value)
+		}
+	}
+	return nil
+}
+
+// SSDPDiscoverer multicasts the M-SEARCH on each interface.
+type SSDPDiscoverer struct {
+	ifaces []net.Interface
+	opts   SSDPOptions
+	log    zerolog.Logger
+}
+
+// NewSSDPDiscoverer returns the "ssdp" discoverer.
+func NewSSDPDiscoverer(ifaces []net.Interface, opts SSDPOptions, log zerolog.Logger) *SSDPDiscoverer {
+	return &SSDPDiscoverer{ifaces: ifaces, opts: opts, log: log.With().Str("probe", "ssdp").Logger()}
+}
+
+func (d *SSDPDiscoverer) Name() string { return "ssdp" }
+
+func (d *SSDPDiscoverer) Discover(ctx context.Context, found func(Sighting)) error {
+	return multicastDiscover(ctx, d.ifaces, d.log, func(s Sighting) {
+		if d.opts.Dialer != nil {
+			for _, e := range s.Evidence {
+				if e.Field != "ssdp.location" {
+					continue
+				}
+				u, ok := ownLocation(e.Value, s.Addr)
+				if !ok {
+					continue
+				}
+				if ev, err := fetchUPnPDescription(ctx, d.opts.Dialer(s.Addr), u, defaultTimeout); err == nil {
+					s.Evidence = append(s.Evidence, ev...)
+				}
+				break
+			}
+		}
+		found(s)
+	}, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+		r := mcastRound{Iface: ifi, Group: ssdpGroup, Msgs: [][]byte{newMSearch(ssdpGroup, true)}, Wait: d.opts.Wait, TTL: d.opts.TTL}
+		return r, func(_ netip.Addr, b []byte) []Evidence {
+			a, err := parseSSDP(b)
+			if err != nil {
+				return nil
+			}
+			return a.evidence()
+		}
+	})
+}
