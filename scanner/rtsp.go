@@ -100,17 +100,28 @@ type rtspConn struct {
 }
 
 func (c *rtspConn) close() {
+	c.detach()
 	if c.conn != nil {
-		c.stop()
 		c.conn.Close()
 		c.conn = nil
 	}
 	c.pending = nil
 }
 
+// detach unties the connection from the finished request's context, before
+// that context is cancelled, so the cancellation cannot poison the
+// connection for the next request.
+func (c *rtspConn) detach() {
+	if c.stop != nil {
+		c.stop()
+		c.stop = nil
+	}
+}
+
 func (c *rtspConn) roundTrip(ctx context.Context, method, url string, cseq int, hdr [][2]string) (*rtspResponse, error) {
 	rctx, cancel := withTimeout(ctx, c.timeout)
 	defer cancel()
+	defer c.detach() // runs before cancel
 	resp, err := c.try(rctx, method, url, cseq, hdr)
 	if err != nil && c.conn == nil && rctx.Err() == nil && cseq > 1 {
 		// Some servers close after each answer: one fresh connection.
@@ -126,10 +137,9 @@ func (c *rtspConn) try(ctx context.Context, method, url string, cseq int, hdr []
 			return nil, errorf("rtsp", "dial: %w", err)
 		}
 		c.conn = conn
-	} else {
-		c.stop()
 	}
-	// Each request gets its own deadline: the watcher follows rctx.
+	// Each request gets its own deadline: the watcher follows ctx.
+	c.detach()
 	c.stop = watchConn(ctx, c.conn)
 
 	var req strings.Builder
