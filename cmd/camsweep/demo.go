@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"os"
 	"slices"
 	"time"
 
@@ -69,7 +68,7 @@ Nothing leaves the machine.`,
 			}
 			cfg := demoConfig(network)
 			log.Info().Int("hosts", len(network.Hosts)).Strs("targets", cfg.Targets).Strs("ports", cfg.Ports).Msg("emulated NOH network up")
-			rep, sweepErr := sweep.Run(cmd.Context(), cfg, fp, log, progressBar(os.Stderr))
+			rep, sweepErr := sweep.Run(cmd.Context(), cfg, fp, log, progressBar(cmd.ErrOrStderr()))
 			if rep == nil {
 				return withCode(exitError, sweepErr)
 			}

@@ -24,9 +24,14 @@ func (g *globalFlags) logger(w io.Writer) (zerolog.Logger, error) {
 	switch g.logFormat {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(os.Stderr)}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !writerIsTerminal(w)}
 	default:
 		return zerolog.Nop(), withCode(exitError, fmt.Errorf("unknown --log-format %q (want console or json)", g.logFormat))
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+func writerIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -37,14 +38,17 @@ func withCode(code int, err error) error { return &codedError{code: code, err: e
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:])
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCommand()
 	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -52,11 +56,11 @@ func run(ctx context.Context, args []string) int {
 	var ce *codedError
 	if errors.As(err, &ce) {
 		if ce.err != nil && ce.code != exitFindings {
-			fmt.Fprintln(os.Stderr, "camsweep:", ce.err)
+			fmt.Fprintln(stderr, "camsweep:", ce.err)
 		}
 		return ce.code
 	}
-	fmt.Fprintln(os.Stderr, "camsweep:", err)
+	fmt.Fprintln(stderr, "camsweep:", err)
 	return exitError
 }
 

@@ -15,8 +15,8 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // progressBar draws one self-overwriting line on a terminal. On anything
 // else it is nil, so pipes and log files get no control characters.
-func progressBar(w *os.File) func(scanner.Progress) {
-	if !isTerminal(w) {
+func progressBar(w io.Writer) func(scanner.Progress) {
+	if f, ok := w.(*os.File); !ok || !isTerminal(f) {
 		return nil
 	}
 	return func(p scanner.Progress) { drawProgress(w, p) }

@@ -99,7 +99,7 @@ With --registry and --policy the devices found are reconciled into findings.`,
 			}
 			var progress func(scanner.Progress)
 			if !sf.noProgress {
-				progress = progressBar(os.Stderr)
+				progress = progressBar(cmd.ErrOrStderr())
 			}
 			return scanAndReport(cmd.Context(), cmd.OutOrStdout(), cfg, fp, &rf, &of, log, progress)
 		},
