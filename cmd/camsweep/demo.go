@@ -19,7 +19,7 @@ import (
 // The demo's registry and policy are the NOH examples shipped in
 // deploy/examples, embedded in the binary so the demo needs no files.
 const (
-	demoRegistry = "registry-noh.csv"
+	demoRegistry = "registry.csv"
 	demoPolicy   = "policy.yaml"
 )
 
