@@ -17,8 +17,8 @@ import (
 	"golang.org/x/net/bpf"
 )
 
-// udpFrame builds an Ethernet/IPv4/UDP frame.
-func udpFrame(t testing.TB, srcMAC, dstMAC net.HardwareAddr, src, dst netip.AddrPort, payload []byte, fragOffset uint16) []byte {
+// l2UdpFrame builds an Ethernet/IPv4/UDP frame.
+func l2UdpFrame(t testing.TB, srcMAC, dstMAC net.HardwareAddr, src, dst netip.AddrPort, payload []byte, fragOffset uint16) []byte {
 	t.Helper()
 	s4, d4 := src.Addr().As4(), dst.Addr().As4()
 	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: s4[:], DstIP: d4[:], FragOffset: fragOffset}
@@ -39,26 +39,26 @@ func TestDiscoveryFilter(t *testing.T) {
 	src, _ := net.ParseMAC("44:47:cc:00:00:01")
 	host := netip.MustParseAddr("10.9.0.5")
 	mc := netip.MustParseAddr("239.255.255.250")
-	tcp := udpFrame(t, src, testMAC, netip.AddrPortFrom(host, 80), netip.AddrPortFrom(testIfc.Addr, 40000), []byte("x"), 0)
+	tcp := l2UdpFrame(t, src, l2TestMAC, netip.AddrPortFrom(host, 80), netip.AddrPortFrom(l2TestIfc.Addr, 40000), []byte("x"), 0)
 	tcp[23] = 6 // same frame, protocol TCP
-	withOptions := udpFrame(t, src, testMAC, netip.AddrPortFrom(host, 1900), netip.AddrPortFrom(mc, 1900), []byte("x"), 0)
+	withOptions := l2UdpFrame(t, src, l2TestMAC, netip.AddrPortFrom(host, 1900), netip.AddrPortFrom(mc, 1900), []byte("x"), 0)
 	tests := []struct {
 		name  string
 		frame []byte
 		pass  bool
 	}{
-		{"arp", arpFrame(src, layers.EthernetBroadcast, layers.ARPRequest, host, host), true},
-		{"ssdp notify", udpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 1900), netip.AddrPortFrom(mc, 1900), []byte("NOTIFY"), 0), true},
-		{"ws-discovery", udpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 40001), netip.AddrPortFrom(mc, 3702), []byte("<x/>"), 0), true},
-		{"dhcp discover", udpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(netip.IPv4Unspecified(), 68), netip.AddrPortFrom(netip.MustParseAddr("255.255.255.255"), 67), []byte{1}, 0), true},
-		{"mdns", udpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 5353), netip.AddrPortFrom(netip.MustParseAddr("224.0.0.251"), 5353), []byte{0}, 0), true},
-		{"sadp", udpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 37020), netip.AddrPortFrom(mc, 37020), []byte{0}, 0), true},
-		{"dhip reply to our port", udpFrame(t, src, testMAC, netip.AddrPortFrom(host, 37810), netip.AddrPortFrom(testIfc.Addr, 51000), []byte{0}, 0), true},
-		{"dns", udpFrame(t, src, testMAC, netip.AddrPortFrom(host, 53), netip.AddrPortFrom(testIfc.Addr, 51000), []byte{0}, 0), false},
+		{"arp", l2ArpFrame(src, layers.EthernetBroadcast, layers.ARPRequest, host, host), true},
+		{"ssdp notify", l2UdpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 1900), netip.AddrPortFrom(mc, 1900), []byte("NOTIFY"), 0), true},
+		{"ws-discovery", l2UdpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 40001), netip.AddrPortFrom(mc, 3702), []byte("<x/>"), 0), true},
+		{"dhcp discover", l2UdpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(netip.IPv4Unspecified(), 68), netip.AddrPortFrom(netip.MustParseAddr("255.255.255.255"), 67), []byte{1}, 0), true},
+		{"mdns", l2UdpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 5353), netip.AddrPortFrom(netip.MustParseAddr("224.0.0.251"), 5353), []byte{0}, 0), true},
+		{"sadp", l2UdpFrame(t, src, layers.EthernetBroadcast, netip.AddrPortFrom(host, 37020), netip.AddrPortFrom(mc, 37020), []byte{0}, 0), true},
+		{"dhip reply to our port", l2UdpFrame(t, src, l2TestMAC, netip.AddrPortFrom(host, 37810), netip.AddrPortFrom(l2TestIfc.Addr, 51000), []byte{0}, 0), true},
+		{"dns", l2UdpFrame(t, src, l2TestMAC, netip.AddrPortFrom(host, 53), netip.AddrPortFrom(l2TestIfc.Addr, 51000), []byte{0}, 0), false},
 		{"tcp on port 80", tcp, false},
-		{"fragment of a datagram to 1900", udpFrame(t, src, testMAC, netip.AddrPortFrom(host, 1900), netip.AddrPortFrom(mc, 1900), []byte("x"), 100), false},
+		{"fragment of a datagram to 1900", l2UdpFrame(t, src, l2TestMAC, netip.AddrPortFrom(host, 1900), netip.AddrPortFrom(mc, 1900), []byte("x"), 100), false},
 		{"ipv4 with options", func() []byte { return withOptions }(), true},
-		{"ipv6", append(append(append([]byte{}, testMAC...), src...), 0x86, 0xdd, 0, 0), false},
+		{"ipv6", append(append(append([]byte{}, l2TestMAC...), src...), 0x86, 0xdd, 0, 0), false},
 		{"runt", []byte{1, 2, 3}, false},
 	}
 	vm, err := bpf.NewVM(discoveryCore(DiscoveryPorts))
@@ -94,8 +94,8 @@ func TestDiscoveryFilter(t *testing.T) {
 func TestTeeAndReplayRoundTrip(t *testing.T) {
 	src, _ := net.ParseMAC("44:47:cc:00:00:01")
 	in := [][]byte{
-		arpFrame(src, testMAC, layers.ARPReply, netip.MustParseAddr("10.9.0.5"), testIfc.Addr),
-		arpFrame(src, layers.EthernetBroadcast, layers.ARPRequest, netip.MustParseAddr("10.9.0.5"), netip.MustParseAddr("10.9.0.5")),
+		l2ArpFrame(src, l2TestMAC, layers.ARPReply, netip.MustParseAddr("10.9.0.5"), l2TestIfc.Addr),
+		l2ArpFrame(src, layers.EthernetBroadcast, layers.ARPRequest, netip.MustParseAddr("10.9.0.5"), netip.MustParseAddr("10.9.0.5")),
 	}
 	var capture bytes.Buffer
 	pw := pcapgo.NewWriter(&capture)
@@ -117,7 +117,7 @@ func TestTeeAndReplayRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sent, _ := arpRequestTemplate(testMAC, testIfc.Addr)
+	sent, _ := arpRequestTemplate(l2TestMAC, l2TestIfc.Addr)
 	if err := tee.WriteFrame(sent); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestReplayRejects(t *testing.T) {
 }
 
 func TestOpenFrameConnRefusesUnrequestedInterface(t *testing.T) {
-	ifc := testIfc
+	ifc := l2TestIfc
 	ifc.Requested = false
 	if _, err := OpenFrameConn(ifc, FrameOptions{}); err == nil {
 		t.Fatal("OpenFrameConn opened a socket on an interface the user did not name")
@@ -205,7 +205,7 @@ func FuzzReplay(f *testing.F) {
 	var buf bytes.Buffer
 	pw := pcapgo.NewWriter(&buf)
 	_ = pw.WriteFileHeader(65536, layers.LinkTypeEthernet)
-	fr := arpFrame(testMAC, layers.EthernetBroadcast, layers.ARPRequest, testIfc.Addr, testIfc.Addr)
+	fr := l2ArpFrame(l2TestMAC, layers.EthernetBroadcast, layers.ARPRequest, l2TestIfc.Addr, l2TestIfc.Addr)
 	_ = pw.WritePacket(gopacket.CaptureInfo{CaptureLength: len(fr), Length: len(fr)}, fr)
 	f.Add(buf.Bytes())
 	f.Add([]byte{})
