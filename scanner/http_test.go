@@ -370,3 +370,23 @@ func TestHTTPProbeNothingToDo(t *testing.T) {
 		})
 	}
 }
+
+// FuzzEmitHTTPAnswer drives the whole response-to-evidence path with
+// device-chosen headers and body: every value must stay cleaned and bounded.
+func FuzzEmitHTTPAnswer(f *testing.F) {
+	f.Add(401, "App-webs/", `Digest realm="IP Camera(C6253)", nonce="1"`, "SessionID=1", []byte("<title>Document Error</title>"))
+	f.Add(302, "", `Basic realm=`, "=", []byte("\xff\xfe<link rel=icon href=x>"))
+	f.Fuzz(func(t *testing.T, status int, server, auth, cookie string, body []byte) {
+		h := http.Header{}
+		h.Set("Server", server)
+		h.Add("Www-Authenticate", auth)
+		h.Add("Set-Cookie", cookie)
+		var c bannerCollector
+		emitHTTPAnswer(newEvidenceSink("http", c.emit), &httpAnswer{status: status, header: h, body: body})
+		for _, e := range c.ev {
+			if e.Value == "" || len(e.Value) > maxBodyExcerpt || strings.ContainsAny(e.Value, "\r\n\x00") {
+				t.Fatalf("%s = %q", e.Field, e.Value)
+			}
+		}
+	})
+}
