@@ -1,0 +1,165 @@
+package fingerprint
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+//go:embed rules/*.yaml
+var rulesFS embed.FS
+
+// oemFileName is the OEM map inside rules/; it is not a rule file.
+const oemFileName = "oem.yaml"
+
+// Engine holds compiled rules and identifies devices from their evidence.
+// It is safe for concurrent Identify calls once loading is done.
+type Engine struct {
+	files []string
+	rules []*Rule
+	ids   map[string]*Rule
+	// byField lists, per evidence field, the rules for it grouped by file in
+	// load order; within a file the first matching rule wins, as in recog.
+	byField map[string][][]*Rule
+}
+
+// New returns an engine with no rules.
+func New() *Engine {
+	return &Engine{ids: map[string]*Rule{}, byField: map[string][][]*Rule{}}
+}
+
+// LoadEmbedded returns an engine loaded with the rules shipped in the binary.
+func LoadEmbedded() (*Engine, error) {
+	if _, err := loadOEM(); err != nil {
+		return nil, err
+	}
+	e := New()
+	names, err := fs.Glob(rulesFS, "rules/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint: embedded rules: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if path.Base(name) == oemFileName {
+			continue
+		}
+		data, err := rulesFS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("fingerprint: embedded rules: %w", err)
+		}
+		if err := e.Load(name, data); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// EmbeddedRuleFiles returns the names and contents of the shipped rule
+// files, for `camsweep rules` listings and tests.
+func EmbeddedRuleFiles() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	names, err := fs.Glob(rulesFS, "rules/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint: embedded rules: %w", err)
+	}
+	for _, name := range names {
+		if path.Base(name) == oemFileName {
+			continue
+		}
+		data, err := rulesFS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("fingerprint: embedded rules: %w", err)
+		}
+		out[name] = data
+	}
+	return out, nil
+}
+
+// Load adds the rules of one file. The file must pass Verify, and its ids
+// must not clash with loaded ones; otherwise nothing of it is added and the
+// error lists every problem.
+func (e *Engine) Load(name string, data []byte) error {
+	rules, errs := parseRules(name, data)
+	errs = append(errs, lintRules(rules)...)
+	for _, r := range rules {
+		if prev, dup := e.ids[r.ID]; dup {
+			errs = append(errs, &LoadError{File: name, Line: r.Line, Column: 1,
+				Msg: fmt.Sprintf("rule %s: id already used in %s:%d", r.ID, prev.File, prev.Line)})
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	e.files = append(e.files, name)
+	fileIdx := len(e.files) - 1
+	for _, r := range rules {
+		e.ids[r.ID] = r
+		e.rules = append(e.rules, r)
+		for _, f := range r.Fields {
+			groups := e.byField[f]
+			if n := len(groups); n == 0 || groups[n-1][0].File != e.files[fileIdx] {
+				groups = append(groups, nil)
+			}
+			groups[len(groups)-1] = append(groups[len(groups)-1], r)
+			e.byField[f] = groups
+		}
+	}
+	return nil
+}
+
+// LoadFile adds the rules of a user rule file (for --rules).
+func (e *Engine) LoadFile(file string) error {
+	data, err := readBounded(file)
+	if err != nil {
+		return err
+	}
+	return e.Load(file, data)
+}
+
+// LoadDir adds every *.yaml and *.yml rule file in dir, in name order.
+func (e *Engine) LoadDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("fingerprint: load dir: %w", err)
+	}
+	var errs []error
+	for _, ent := range entries {
+		n := ent.Name()
+		if ent.IsDir() || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+			continue
+		}
+		if err := e.LoadFile(filepath.Join(dir, n)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readBounded(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint: load: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRuleFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint: load: %w", err)
+	}
+	if len(data) > maxRuleFileSize {
+		return nil, fmt.Errorf("fingerprint: load: %s is larger than %d bytes", file, maxRuleFileSize)
+	}
+	return data, nil
+}
+
+// Rules returns the loaded rules in load order.
+func (e *Engine) Rules() []*Rule { return append([]*Rule(nil), e.rules...) }
+
+// Files returns the names of the loaded rule files in load order.
+func (e *Engine) Files() []string { return append([]string(nil), e.files...) }

@@ -1,0 +1,138 @@
+// Command ouigen turns the IEEE MAC address registries, as Debian's ieee-data
+// package ships them (oui.csv, mam.csv, oui36.csv, iab.csv), into the compact
+// table fingerprint embeds: one "PREFIX<TAB>ORGANISATION" line per block,
+// PREFIX being 6 (MA-L), 7 (MA-M) or 9 (MA-S, IAB) upper-case hex digits,
+// sorted, gzip-compressed without a timestamp so that regenerating from the
+// same registry gives the same bytes.
+//
+// Usage (from fingerprint/, see the go:generate line in oui.go):
+//
+//	go run ./internal/ouigen -dir /usr/share/ieee-data -out oui.tsv.gz
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// registries names the files read, with the prefix length (hex digits) each
+// holds. A missing iab.csv is tolerated: IEEE closed the IAB registry and
+// newer ieee-data releases may drop it.
+var registries = []struct {
+	file     string
+	digits   int
+	optional bool
+}{
+	{"oui.csv", 6, false},
+	{"mam.csv", 7, false},
+	{"oui36.csv", 9, false},
+	{"iab.csv", 9, true},
+}
+
+func main() {
+	dir := flag.String("dir", "/usr/share/ieee-data", "directory holding the ieee-data CSV files")
+	out := flag.String("out", "oui.tsv.gz", "output file")
+	flag.Parse()
+	if err := run(*dir, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "ouigen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir, out string) error {
+	table := map[string]string{}
+	for _, r := range registries {
+		f, err := os.Open(filepath.Join(dir, r.file))
+		if err != nil {
+			if r.optional && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return fmt.Errorf("ouigen: open: %w", err)
+		}
+		n, err := readRegistry(f, r.digits, table)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("ouigen: %s: %w", r.file, err)
+		}
+		fmt.Fprintf(os.Stderr, "ouigen: %s: %d blocks\n", r.file, n)
+	}
+	data, err := encode(table)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return fmt.Errorf("ouigen: write: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "ouigen: %d prefixes, %d bytes -> %s\n", len(table), len(data), out)
+	return nil
+}
+
+// readRegistry adds the rows of one registry CSV (Registry, Assignment,
+// Organization Name, Organization Address) to table.
+func readRegistry(r io.Reader, digits int, table map[string]string) (int, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	n := 0
+	for line := 0; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("read: %w", err)
+		}
+		if line == 0 || len(rec) < 3 {
+			continue // header
+		}
+		prefix := strings.ToUpper(strings.TrimSpace(rec[1]))
+		if len(prefix) != digits || !isHex(prefix) {
+			return n, fmt.Errorf("line %d: bad assignment %q for %d-digit registry", line+1, rec[1], digits)
+		}
+		org := strings.Join(strings.Fields(rec[2]), " ")
+		if org == "" {
+			continue
+		}
+		table[prefix] = org
+		n++
+	}
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func encode(table map[string]string) ([]byte, error) {
+	keys := make([]string, 0, len(table))
+	for k := range table {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("ouigen: gzip: %w", err)
+	}
+	for _, k := range keys {
+		// Tabs and newlines cannot occur: org was re-joined on single spaces.
+		fmt.Fprintf(zw, "%s\t%s\n", k, table[k])
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("ouigen: gzip: %w", err)
+	}
+	return buf.Bytes(), nil
+}
