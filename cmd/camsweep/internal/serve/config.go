@@ -1,0 +1,470 @@
+package serve
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner"
+)
+
+// Config is the daemon's configuration file (deploy/examples/camsweep.yaml
+// is the commented reference). Relative paths in it are resolved against the
+// file's directory, so a config and its registry can travel together.
+type Config struct {
+	// Listen is the HTTP address, host:port.
+	Listen string `yaml:"listen"`
+	// TLS serves HTTPS when set.
+	TLS *TLS `yaml:"tls"`
+	// APITokensFile holds the bearer tokens, one a line; blank lines and
+	// lines starting with # are ignored.
+	APITokensFile string `yaml:"api_tokens_file"`
+	// MetricsAuth is "open" (the default: Prometheus scrapes without a
+	// token) or "token". The status page follows it, since it shows the
+	// same facts.
+	MetricsAuth string `yaml:"metrics_auth"`
+	// History is the SQLite history store.
+	History History `yaml:"history"`
+	// ShutdownTimeout bounds a graceful shutdown: running scans are
+	// cancelled and recorded, open requests finish.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	Sites           []Site        `yaml:"sites"`
+
+	path   string
+	tokens []tokenHash
+}
+
+// TLS names the certificate and key files (PEM).
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// History configures the history database.
+type History struct {
+	Path string `yaml:"path"`
+	// Retention is how long finished scans, their sightings and resolved
+	// findings are kept; each site's newest complete scan is always kept.
+	Retention time.Duration `yaml:"retention"`
+}
+
+// Site is one scanned site: what to sweep, how, when, and what to hold the
+// result against.
+type Site struct {
+	// Name is the site as the registry's site column names it (e.g. NOH).
+	Name     string    `yaml:"name"`
+	Scope    SiteScope `yaml:"scope"`
+	Schedule Schedule  `yaml:"schedule"`
+	// Ports are port specs for scanner.ParsePorts ("80", "8000-8010",
+	// "10554/rtsp"); empty means scanner.DefaultPorts.
+	Ports []string `yaml:"ports"`
+	// Profile is what may be sent: passive, arp, gentle or full.
+	Profile string `yaml:"profile"`
+	// Rate is new packets or connections per second, for the whole site.
+	Rate float64 `yaml:"rate"`
+	// CredentialsFile holds optional ONVIF credentials for the sweep.
+	CredentialsFile string `yaml:"credentials_file"`
+	// Registry and Policy are the files the sweep is reconciled against;
+	// they are re-read before a scan whenever they change.
+	Registry        string              `yaml:"registry"`
+	Policy          string              `yaml:"policy"`
+	RegistryColumns inventory.ColumnMap `yaml:"registry_columns"`
+
+	scope *scanner.Scope
+}
+
+// SiteScope is what a sweep may touch. Exclusions win over targets.
+type SiteScope struct {
+	// Targets and Exclude take prefixes, ranges and addresses.
+	Targets []string `yaml:"targets"`
+	Exclude []string `yaml:"exclude"`
+	// ExcludeOUIs are MAC prefixes (e.g. a medical-device maker's block)
+	// never to be probed beyond discovery.
+	ExcludeOUIs []string `yaml:"exclude_ouis"`
+	// AllowPublic permits targets outside private address space.
+	AllowPublic bool `yaml:"allow_public"`
+}
+
+// Schedule says when a site is swept. On-demand sweeps come through the
+// API at any time.
+type Schedule struct {
+	Interval time.Duration `yaml:"interval"`
+	// Jitter delays each run by a random amount in [0, Jitter), so that
+	// sites sharing a sensor and sensors sharing a WAN link do not start
+	// together.
+	Jitter     time.Duration `yaml:"jitter"`
+	QuietHours *QuietHours   `yaml:"quiet_hours"`
+}
+
+// QuietHours is a daily window in which no scheduled scan starts (e.g. the
+// morning rounds). End before Start wraps past midnight.
+type QuietHours struct {
+	Start    string `yaml:"start"` // HH:MM
+	End      string `yaml:"end"`   // HH:MM
+	Timezone string `yaml:"timezone"`
+
+	start, end int // minutes after midnight
+	loc        *time.Location
+}
+
+// Profiles a site may use (DESIGN.md, "Safety").
+var Profiles = []string{"passive", "arp", "gentle", "full"}
+
+// Defaults applied by LoadConfig.
+const (
+	DefaultListen          = "127.0.0.1:9750"
+	DefaultInterval        = 6 * time.Hour
+	DefaultProfile         = "gentle"
+	DefaultRate            = 50
+	DefaultRetention       = 90 * 24 * time.Hour
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultHistoryPath     = "camsweep-history.db"
+)
+
+// ScannerScope is the site's parsed scope, ready for the scanner.
+func (s Site) ScannerScope() *scanner.Scope { return s.scope }
+
+// InventoryScope is the site's scope as Reconcile needs it: registered
+// cameras outside it are not reported missing.
+func (s Site) InventoryScope() inventory.Scope {
+	sc := inventory.Scope{Site: s.Name}
+	if s.scope != nil {
+		sc.Prefixes = s.scope.Prefixes()
+	}
+	return sc
+}
+
+// Path is the file the configuration was loaded from.
+func (c *Config) Path() string { return c.path }
+
+// Site returns the named site.
+func (c *Config) Site(name string) (Site, bool) {
+	for _, s := range c.Sites {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Site{}, false
+}
+
+// ConfigError is every problem found in a configuration file, each with its
+// file:line:col.
+type ConfigError struct {
+	Path     string
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "serve: load config: " + e.Path + ": " + strings.Join(e.Problems, "; ")
+}
+
+// LoadConfig reads, defaults and validates a configuration file. Unknown
+// keys are errors (a misspelt exclusion must not be silently ignored), and
+// every problem is reported at once with its position.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve: load config: %w", err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ConfigError{Path: path, Problems: yamlPos(path, err)}
+	}
+	cfg := &Config{path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &ConfigError{Path: path, Problems: yamlPos(path, err)}
+	}
+	v := &validator{path: path, root: docRoot(&root)}
+	cfg.applyDefaults()
+	cfg.validate(v)
+	if len(v.problems) > 0 {
+		return nil, &ConfigError{Path: path, Problems: v.problems}
+	}
+	return cfg, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): `)
+
+// yamlPos rewrites the yaml library's "line N: msg" into "file:N: msg"; it
+// gives no column for these.
+func yamlPos(path string, err error) []string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		out := make([]string, 0, len(te.Errors))
+		for _, e := range te.Errors {
+			out = append(out, yamlLineRE.ReplaceAllString(e, path+":$1: "))
+		}
+		return out
+	}
+	return []string{path + ": " + strings.TrimPrefix(yamlLineRE.ReplaceAllString(err.Error(), "line $1: "), "yaml: ")}
+}
+
+func (c *Config) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.MetricsAuth == "" {
+		c.MetricsAuth = "open"
+	}
+	if c.History.Path == "" {
+		c.History.Path = DefaultHistoryPath
+	}
+	if c.History.Retention == 0 {
+		c.History.Retention = DefaultRetention
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	dir := filepath.Dir(c.path)
+	rel := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	rel(&c.APITokensFile)
+	rel(&c.History.Path)
+	if c.TLS != nil {
+		rel(&c.TLS.CertFile)
+		rel(&c.TLS.KeyFile)
+	}
+	for i := range c.Sites {
+		s := &c.Sites[i]
+		if s.Schedule.Interval == 0 {
+			s.Schedule.Interval = DefaultInterval
+		}
+		if s.Profile == "" {
+			s.Profile = DefaultProfile
+		}
+		if s.Rate == 0 {
+			s.Rate = DefaultRate
+		}
+		if len(s.Ports) == 0 {
+			s.Ports = append([]string(nil), scanner.DefaultPorts...)
+		}
+		rel(&s.Registry)
+		rel(&s.Policy)
+		rel(&s.CredentialsFile)
+	}
+}
+
+// validator collects problems with their positions.
+type validator struct {
+	path     string
+	root     *yaml.Node
+	problems []string
+}
+
+// at reports a problem at the node found by walking keys (string) and
+// sequence indexes (int) from the root; it falls back to the nearest parent
+// that exists.
+func (v *validator) at(msg string, path ...any) {
+	n := v.root
+	for _, p := range path {
+		next := child(n, p)
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	pos := v.path
+	if n != nil {
+		pos = fmt.Sprintf("%s:%d:%d", v.path, n.Line, n.Column)
+	}
+	v.problems = append(v.problems, pos+": "+msg)
+}
+
+func child(n *yaml.Node, p any) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	switch k := p.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				return n.Content[i+1]
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && k < len(n.Content) {
+			return n.Content[k]
+		}
+	}
+	return nil
+}
+
+func docRoot(doc *yaml.Node) *yaml.Node {
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		return doc.Content[0]
+	}
+	return nil
+}
+
+func (c *Config) validate(v *validator) {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		v.at(fmt.Sprintf("listen %q is not host:port", c.Listen), "listen")
+	}
+	if c.TLS != nil {
+		for _, f := range []struct{ key, path string }{{"cert_file", c.TLS.CertFile}, {"key_file", c.TLS.KeyFile}} {
+			if f.path == "" {
+				v.at("tls."+f.key+" is required when tls is set", "tls")
+			} else if _, err := os.Stat(f.path); err != nil {
+				v.at("tls."+f.key+": "+err.Error(), "tls", f.key)
+			}
+		}
+	}
+	switch c.MetricsAuth {
+	case "open", "token":
+	default:
+		v.at(fmt.Sprintf("metrics_auth %q: want open or token", c.MetricsAuth), "metrics_auth")
+	}
+	if c.APITokensFile == "" {
+		v.at("api_tokens_file is required: every /api/ path needs a bearer token", "api_tokens_file")
+	} else if toks, err := readTokens(c.APITokensFile); err != nil {
+		v.at(err.Error(), "api_tokens_file")
+	} else {
+		c.tokens = toks
+	}
+	if c.History.Retention < 0 {
+		v.at("history.retention must not be negative", "history", "retention")
+	}
+	if c.ShutdownTimeout < 0 {
+		v.at("shutdown_timeout must not be negative", "shutdown_timeout")
+	}
+	if len(c.Sites) == 0 {
+		v.at("no sites configured", "sites")
+	}
+	seen := map[string]bool{}
+	for i := range c.Sites {
+		c.Sites[i].validate(v, i, seen)
+	}
+}
+
+var siteNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+func (s *Site) validate(v *validator, i int, seen map[string]bool) {
+	at := func(msg string, path ...any) {
+		v.at(fmt.Sprintf("site %q: %s", s.Name, msg), append([]any{"sites", i}, path...)...)
+	}
+	switch {
+	case !siteNameRE.MatchString(s.Name):
+		at("name must be 1-64 letters, digits, '.', '_' or '-' (it appears in URLs and metric labels)", "name")
+	case seen[strings.ToLower(s.Name)]:
+		at("site named twice", "name")
+	}
+	seen[strings.ToLower(s.Name)] = true
+
+	sc, err := scanner.NewScope(s.Scope.Targets, s.Scope.Exclude, s.Scope.AllowPublic)
+	if err != nil {
+		at(err.Error(), "scope")
+	}
+	s.scope = sc
+	for j, o := range s.Scope.ExcludeOUIs {
+		norm, ok := normOUI(o)
+		if !ok {
+			at(fmt.Sprintf("exclude_ouis %q: want 3 to 5 hex octets, e.g. 00:1a:2b", o), "scope", "exclude_ouis", j)
+			continue
+		}
+		s.Scope.ExcludeOUIs[j] = norm
+	}
+
+	sch := s.Schedule
+	if sch.Interval < time.Minute {
+		at(fmt.Sprintf("schedule.interval %s: want at least 1m", sch.Interval), "schedule", "interval")
+	}
+	if sch.Jitter < 0 || (sch.Interval > 0 && sch.Jitter >= sch.Interval) {
+		at(fmt.Sprintf("schedule.jitter %s: want 0 or more and less than the interval", sch.Jitter), "schedule", "jitter")
+	}
+	if q := sch.QuietHours; q != nil {
+		q.validate(func(msg string, key string) { at("schedule.quiet_hours: "+msg, "schedule", "quiet_hours", key) })
+	}
+
+	if _, err := scanner.ParsePorts(s.Ports); err != nil {
+		at(err.Error(), "ports")
+	}
+	if !contains(Profiles, s.Profile) {
+		at(fmt.Sprintf("profile %q: want one of %s", s.Profile, strings.Join(Profiles, ", ")), "profile")
+	}
+	if s.Rate < 0 {
+		at("rate must be positive", "rate")
+	}
+	if s.CredentialsFile != "" {
+		if _, err := os.Stat(s.CredentialsFile); err != nil {
+			at("credentials_file: "+err.Error(), "credentials_file")
+		}
+	}
+	// The registry and policy must exist at load, but their contents are
+	// checked at each scan: they change on their own schedule, and a bad
+	// edit should fail a run loudly, not stop the daemon from starting.
+	for _, f := range []struct{ key, path string }{{"registry", s.Registry}, {"policy", s.Policy}} {
+		if f.path == "" {
+			at(f.key+" is required: findings need a registry and a policy", f.key)
+		} else if _, err := os.Stat(f.path); err != nil {
+			at(f.key+": "+err.Error(), f.key)
+		}
+	}
+}
+
+func (q *QuietHours) validate(at func(msg, key string)) {
+	var err error
+	if q.start, err = clockMinutes(q.Start); err != nil {
+		at(err.Error(), "start")
+	}
+	if q.end, err = clockMinutes(q.End); err != nil {
+		at(err.Error(), "end")
+	}
+	if q.Start != "" && q.Start == q.End {
+		at("start equals end: the window would be empty or all day", "end")
+	}
+	q.loc = time.Local
+	if q.Timezone != "" {
+		if q.loc, err = time.LoadLocation(q.Timezone); err != nil {
+			at(fmt.Sprintf("timezone %q: %v", q.Timezone, err), "timezone")
+			q.loc = time.Local
+		}
+	}
+}
+
+func clockMinutes(s string) (int, error) {
+	h, m, ok := strings.Cut(s, ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
+		return 0, fmt.Errorf("%q is not a time of day HH:MM", s)
+	}
+	return hh*60 + mm, nil
+}
+
+var ouiRE = regexp.MustCompile(`^[0-9a-f]{2}([:-][0-9a-f]{2}){2,4}$`)
+
+func normOUI(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if !ouiRE.MatchString(s) {
+		return "", false
+	}
+	return strings.ReplaceAll(s, "-", ":"), true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,402 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/inventory/store"
+)
+
+// Scan triggers, recorded with each scan.
+const (
+	TriggerSchedule = "schedule"
+	TriggerAPI      = "api"
+)
+
+var (
+	errUnknownSite = errors.New("unknown site")
+	errShutdown    = errors.New("daemon is shutting down")
+)
+
+// busyError says a site already has a scan running.
+type busyError struct{ id int64 }
+
+func (e *busyError) Error() string { return fmt.Sprintf("scan %d is running", e.id) }
+
+// daemon is the scheduler and the state the API, page and metrics read.
+type daemon struct {
+	log   zerolog.Logger
+	clock Clock
+	sweep SweepFunc
+	store *store.Store
+	refs  *refCache
+	rnd   func(n int64) int64
+
+	// scanCtx parents every scan; cancelling it is how shutdown stops them.
+	scanCtx    context.Context
+	cancelScan context.CancelFunc
+	scans      sync.WaitGroup
+	loops      sync.WaitGroup
+
+	mu             sync.Mutex
+	cfg            *Config
+	sites          map[string]*siteState
+	configReloaded time.Time
+	closing        bool
+}
+
+// siteState is one site's scheduler and bookkeeping. Fields are guarded by
+// daemon.mu.
+type siteState struct {
+	cfg Site
+	// running is the scan in flight (id 0 while its row is being written).
+	running *runningScan
+	// lastScheduled is the start of the last scheduled scan, from which the
+	// next one is counted.
+	lastScheduled time.Time
+	next          time.Time
+
+	report                *inventory.Report // latest complete, successful
+	lastScan, lastSuccess time.Time
+	lastDuration          time.Duration
+	lastOK                bool
+	scansTotal            map[string]uint64
+	probeErrors           map[string]uint64
+	registryErrors        int
+
+	wake chan struct{} // the site's configuration changed
+	stop chan struct{} // the site was removed or the daemon stops
+}
+
+type runningScan struct {
+	id      int64
+	trigger string
+	started time.Time
+	done    chan struct{}
+}
+
+func newDaemon(ctx context.Context, cfg *Config, st *store.Store, sweep SweepFunc, clock Clock, log zerolog.Logger) *daemon {
+	d := &daemon{
+		log: log, clock: clock, sweep: sweep, store: st, refs: newRefCache(),
+		rnd: rand.Int64N, cfg: cfg, sites: map[string]*siteState{}, configReloaded: clock.Now(),
+	}
+	// Scans outlive a cancelled Run context only as long as shutdown lets
+	// them; WithoutCancel keeps the values (none today) and drops the
+	// cancellation so shutdown can order things itself.
+	d.scanCtx, d.cancelScan = context.WithCancel(context.WithoutCancel(ctx))
+	return d
+}
+
+// start restores each site's latest report from the history and starts
+// the schedules.
+func (d *daemon) start(ctx context.Context) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.cfg.Sites {
+		d.addSiteLocked(ctx, s)
+	}
+}
+
+func (d *daemon) addSiteLocked(ctx context.Context, s Site) {
+	ss := &siteState{
+		cfg: s, scansTotal: map[string]uint64{}, probeErrors: map[string]uint64{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}),
+	}
+	if rep, sc, err := d.store.LatestReport(ctx, s.Name); err == nil {
+		ss.report = rep
+		ss.lastSuccess = sc.Finished
+	} else if !errors.Is(err, store.ErrNotFound) {
+		d.log.Error().Err(err).Str("site", s.Name).Msg("latest report not restored")
+	}
+	if scans, err := d.store.Scans(ctx, s.Name, 1); err == nil && len(scans) == 1 {
+		last := scans[0]
+		ss.lastScheduled = last.Started
+		ss.lastScan, ss.lastDuration = last.Finished, last.Finished.Sub(last.Started)
+		ss.lastOK = last.Status == store.StatusOK
+	}
+	d.sites[s.Name] = ss
+	d.loops.Add(1)
+	go d.loop(s.Name, ss)
+}
+
+// loop runs one site's schedule until the site is removed or the daemon
+// stops. It waits for each scheduled scan to end before computing the next,
+// so a slow scan delays the schedule instead of queueing runs behind it.
+func (d *daemon) loop(name string, ss *siteState) {
+	defer d.loops.Done()
+	log := d.log.With().Str("site", name).Logger()
+	for {
+		d.mu.Lock()
+		sch, last := ss.cfg.Schedule, ss.lastScheduled
+		now := d.clock.Now()
+		next := nextRun(sch, last, now, d.rnd)
+		ss.next = next
+		d.mu.Unlock()
+		log.Debug().Time("next_run", next).Msg("scan scheduled")
+
+		t := d.clock.NewTimer(next.Sub(now))
+		select {
+		case <-ss.stop:
+			t.Stop()
+			return
+		case <-ss.wake:
+			t.Stop()
+			continue
+		case <-t.C():
+		}
+		d.mu.Lock()
+		ss.lastScheduled = d.clock.Now()
+		d.mu.Unlock()
+		id, done, err := d.startScan(name, TriggerSchedule)
+		var busy *busyError
+		switch {
+		case errors.As(err, &busy):
+			// An on-demand scan is running: it counts as this run.
+			log.Info().Int64("scan_id", busy.id).Msg("scheduled scan skipped: a scan is already running")
+			continue
+		case err != nil:
+			log.Error().Err(err).Msg("scheduled scan not started")
+			continue
+		}
+		log.Debug().Int64("scan_id", id).Msg("scheduled scan started")
+		select {
+		case <-done:
+		case <-ss.stop:
+			return
+		}
+	}
+}
+
+// startScan begins a scan of the site unless one is running. The scan's
+// row is written before it returns, so the id it gives can be looked up at
+// once.
+func (d *daemon) startScan(name, trigger string) (int64, <-chan struct{}, error) {
+	d.mu.Lock()
+	if d.closing {
+		d.mu.Unlock()
+		return 0, nil, errShutdown
+	}
+	ss := d.sites[name]
+	if ss == nil {
+		d.mu.Unlock()
+		return 0, nil, errUnknownSite
+	}
+	if ss.running != nil {
+		id := ss.running.id
+		d.mu.Unlock()
+		return 0, nil, &busyError{id: id}
+	}
+	run := &runningScan{trigger: trigger, started: d.clock.Now(), done: make(chan struct{})}
+	ss.running = run
+	site := ss.cfg
+	d.scans.Add(1)
+	d.mu.Unlock()
+
+	id, err := d.store.BeginScan(d.scanCtx, name, trigger, run.started)
+	if err != nil {
+		d.mu.Lock()
+		ss.running = nil
+		d.mu.Unlock()
+		close(run.done)
+		d.scans.Done()
+		return 0, nil, err
+	}
+	d.mu.Lock()
+	run.id = id
+	d.mu.Unlock()
+	go d.runScan(ss, site, run)
+	return id, run.done, nil
+}
+
+// runScan does one scan: references, sweep, reconcile, record.
+func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
+	defer d.scans.Done()
+	defer close(run.done)
+	log := d.log.With().Str("site", site.Name).Int64("scan_id", run.id).Str("trigger", run.trigger).Logger()
+	log.Info().Msg("scan started")
+
+	res := store.Result{Status: store.StatusOK}
+	refs, refErr := d.refs.load(site, log)
+	var rep *inventory.Report
+	if refErr != nil {
+		// Loud: an error log, a failed scan in the history and the metrics,
+		// camsweep_registry_load_errors. The last good references stay for
+		// the next run.
+		log.Error().Err(refErr).Msg("scan failed: registry or policy unreadable; last good kept")
+		res.Status, res.Error = store.StatusFailed, refErr.Error()
+	} else {
+		var err error
+		rep, err = d.sweep(d.scanCtx, site, log)
+		switch {
+		case d.scanCtx.Err() != nil:
+			res.Status, res.Error = store.StatusCancelled, "cancelled: camsweep is shutting down"
+		case err != nil:
+			res.Status, res.Error = store.StatusFailed, err.Error()
+		case rep == nil:
+			res.Status, res.Error = store.StatusFailed, "sweep returned no report"
+		}
+		if rep != nil {
+			if res.Status != store.StatusOK {
+				rep.Incomplete = true
+			}
+			d.reconcile(rep, site, refs)
+		}
+	}
+	finished := d.clock.Now()
+	res.Finished, res.Report = finished, rep
+
+	// The record must be written even when shutdown cancelled the scan;
+	// shutdown's own deadline bounds how long it may take.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
+	err := d.store.FinishScan(ctx, run.id, res)
+	cancel()
+	if err != nil {
+		log.Error().Err(err).Msg("scan result not recorded")
+	}
+
+	d.mu.Lock()
+	ss.running = nil
+	ss.lastScan, ss.lastDuration = finished, finished.Sub(run.started)
+	ss.lastOK = res.Status == store.StatusOK
+	ss.scansTotal[string(res.Status)]++
+	if refErr != nil {
+		ss.registryErrors = 1
+	} else {
+		ss.registryErrors = len(refs.rowErrors)
+	}
+	if rep != nil {
+		for probe, n := range rep.Stats.ProbeErrors {
+			ss.probeErrors[probe] += uint64(n)
+		}
+	}
+	if res.Status == store.StatusOK && rep != nil && !rep.Incomplete && err == nil {
+		ss.report = rep
+		ss.lastSuccess = finished
+	}
+	retention := d.cfg.History.Retention
+	d.mu.Unlock()
+
+	ev := log.Info()
+	if res.Status != store.StatusOK {
+		ev = log.Warn()
+	}
+	n := 0
+	if rep != nil {
+		n = len(rep.Findings)
+	}
+	ev.Str("status", string(res.Status)).Str("error", res.Error).Int("findings", n).
+		Dur("duration", finished.Sub(run.started)).Msg("scan finished")
+
+	if retention > 0 {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
+		if st, err := d.store.Prune(pctx, finished.Add(-retention)); err != nil {
+			log.Error().Err(err).Msg("history not pruned")
+		} else if st.Scans+st.Findings+st.Devices > 0 {
+			log.Info().Int64("scans", st.Scans).Int64("findings", st.Findings).Int64("devices", st.Devices).Msg("history pruned")
+		}
+		cancel()
+	}
+}
+
+// reconcile fills the report's findings. A partial sweep keeps what it
+// found (an unregistered camera seen is real) but not missing_camera: it
+// cannot tell a missing camera from one it did not reach.
+func (d *daemon) reconcile(rep *inventory.Report, site Site, refs *references) {
+	if rep.Schema == "" {
+		rep.Schema = inventory.ReportSchema
+	}
+	rep.Site = site.Name
+	res := inventory.Reconcile(rep.Devices, refs.registry, refs.policy, site.InventoryScope(), d.clock.Now())
+	rep.Devices = res.Devices
+	rep.Findings = res.Findings[:0:0]
+	for _, f := range res.Findings {
+		if rep.Incomplete && f.Kind == inventory.KindMissingCamera {
+			continue
+		}
+		rep.Findings = append(rep.Findings, f)
+	}
+	if rep.Findings == nil {
+		rep.Findings = []inventory.Finding{}
+	}
+}
+
+// applyConfig swaps in a reloaded configuration. Running scans keep the
+// site configuration they started with; schedules are recomputed; removed
+// sites stop scheduling (a scan of theirs in flight still finishes and is
+// recorded).
+func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closing {
+		return
+	}
+	old := d.cfg
+	d.cfg = cfg
+	d.configReloaded = d.clock.Now()
+	keep := map[string]bool{}
+	for _, s := range cfg.Sites {
+		keep[s.Name] = true
+		if ss := d.sites[s.Name]; ss != nil {
+			ss.cfg = s
+			select {
+			case ss.wake <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		d.addSiteLocked(ctx, s)
+	}
+	for name, ss := range d.sites {
+		if !keep[name] {
+			// It stops scheduling now; a scan of its in flight still
+			// finishes and is recorded in the history.
+			close(ss.stop)
+			delete(d.sites, name)
+		}
+	}
+	if old.Listen != cfg.Listen || old.History.Path != cfg.History.Path || (old.TLS == nil) != (cfg.TLS == nil) {
+		d.log.Warn().Msg("listen, tls and history.path changes take effect at restart")
+	}
+}
+
+// shutdown stops the schedules, cancels running scans and waits for them
+// to be recorded, up to ctx's deadline.
+func (d *daemon) shutdown(ctx context.Context) error {
+	d.mu.Lock()
+	d.closing = true
+	for _, ss := range d.sites {
+		select {
+		case <-ss.stop:
+		default:
+			close(ss.stop)
+		}
+	}
+	d.mu.Unlock()
+	d.cancelScan()
+	done := make(chan struct{})
+	go func() {
+		d.scans.Wait()
+		d.loops.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("serve: shutdown: scans did not stop in time (left 'running'; the next start marks them interrupted): %w", ctx.Err())
+	}
+}
+
+// config returns the current configuration.
+func (d *daemon) config() *Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}

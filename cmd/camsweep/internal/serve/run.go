@@ -1,0 +1,189 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/camsweep/camsweep/inventory/store"
+)
+
+// Option adjusts Run.
+type Option func(*options)
+
+type options struct {
+	listener net.Listener
+	reload   <-chan struct{}
+	clock    Clock
+	version  string
+	signals  bool
+}
+
+// WithListener serves on l instead of listening on the configured address
+// (tests pass a 127.0.0.1:0 listener; socket activation could too). TLS, if
+// configured, is still applied on top.
+func WithListener(l net.Listener) Option { return func(o *options) { o.listener = l } }
+
+// WithReload makes every receive on ch reload the configuration, and turns
+// off Run's own signal handling (SIGHUP, SIGTERM, SIGINT): the caller then
+// owns signals, and cancels ctx to shut down.
+func WithReload(ch <-chan struct{}) Option {
+	return func(o *options) { o.reload, o.signals = ch, false }
+}
+
+// WithClock replaces the wall clock (tests drive schedules with it).
+func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithVersion names the build in camsweep_build_info and on the status page.
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// Run is `camsweep serve`: it loads the configuration at configPath, opens
+// the history, schedules the sites and serves the API, metrics and status
+// page until ctx is cancelled (or, unless WithReload is given, SIGTERM or
+// SIGINT arrives). SIGHUP (or a receive on the WithReload channel) reloads
+// the configuration; a bad one is logged and the running one kept, and a
+// running scan is never disturbed. Shutdown cancels running scans, records
+// them as cancelled and drains requests within the configured
+// shutdown_timeout. It returns nil after a clean shutdown.
+func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Logger, opts ...Option) error {
+	o := options{clock: realClock{}, version: "dev", signals: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if sweep == nil {
+		return errors.New("serve: run: no sweep function")
+	}
+	cfg, err := LoadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	reload := o.reload
+	if o.signals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		ch := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-hup:
+					select {
+					case ch <- struct{}{}:
+					case <-ctx.Done():
+						return
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		reload = ch
+	}
+
+	st, err := store.Open(ctx, cfg.History.Path, log.With().Str("component", "store").Logger())
+	if err != nil {
+		return fmt.Errorf("serve: run: %w", err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error().Err(err).Msg("history not closed cleanly")
+		}
+	}()
+
+	ln := o.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("serve: listen: %w", err)
+		}
+	}
+	d := newDaemon(ctx, cfg, st, sweep, o.clock, log)
+	var ready atomic.Bool
+	srv := newServer(newHandler(d, o.version, &ready, log), cfg, log)
+	serveErr := make(chan error, 1)
+	go func() {
+		var err error
+		if cfg.TLS != nil {
+			err = srv.ServeTLS(ln, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+		close(serveErr)
+	}()
+	d.start(ctx)
+	ready.Store(true)
+	log.Info().Str("listen", ln.Addr().String()).Bool("tls", cfg.TLS != nil).Int("sites", len(cfg.Sites)).
+		Str("history", cfg.History.Path).Msg("camsweep serving")
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err, ok := <-serveErr:
+			if ok && err != nil {
+				runErr = fmt.Errorf("serve: http: %w", err)
+			}
+			break loop
+		case <-reload:
+			next, err := LoadConfig(configPath)
+			if err != nil {
+				log.Error().Err(err).Msg("configuration not reloaded; the running one is kept")
+				continue
+			}
+			d.applyConfig(ctx, next)
+			log.Info().Int("sites", len(next.Sites)).Msg("configuration reloaded")
+		}
+	}
+
+	ready.Store(false)
+	cur := d.config()
+	log.Info().Dur("deadline", cur.ShutdownTimeout).Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cur.ShutdownTimeout)
+	defer cancel()
+	if err := d.shutdown(sctx); err != nil {
+		log.Error().Err(err).Msg("scans not stopped cleanly")
+		runErr = errors.Join(runErr, err)
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("serve: shutdown http: %w", err))
+	}
+	log.Info().Msg("stopped")
+	return runErr
+}
+
+// CheckConfig is `camsweep serve --check-config`: it validates the file,
+// and also parses each site's registry and policy as a scan would.
+func CheckConfig(path string) error {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	refs := newRefCache()
+	for _, s := range cfg.Sites {
+		r, err := refs.load(s, zerolog.Nop())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("site %s: %w", s.Name, err))
+			continue
+		}
+		for _, e := range r.rowErrors {
+			errs = append(errs, fmt.Errorf("site %s: %w", s.Name, e))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,110 @@
+package serve
+
+import (
+	"sort"
+	"time"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/inventory/metrics"
+)
+
+// siteView is a copy of one site's state, safe to read without the lock.
+type siteView struct {
+	Site     Site
+	Running  *runningScan
+	Next     time.Time
+	Report   *inventory.Report
+	LastScan time.Time
+	LastOK   bool
+	LastDur  time.Duration
+	LastGood time.Time
+	Scans    map[string]uint64
+	Probes   map[string]uint64
+	RegErrs  int
+}
+
+// views copies every site's state, sorted by name. Reports are shared, not
+// copied: a report is never modified once it is stored in the state.
+func (d *daemon) views() []siteView {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]siteView, 0, len(d.sites))
+	for _, ss := range d.sites {
+		v := siteView{
+			Site: ss.cfg, Next: ss.next, Report: ss.report, LastScan: ss.lastScan, LastOK: ss.lastOK,
+			LastDur: ss.lastDuration, LastGood: ss.lastSuccess, RegErrs: ss.registryErrors,
+			Scans: make(map[string]uint64, len(ss.scansTotal)), Probes: make(map[string]uint64, len(ss.probeErrors)),
+		}
+		if ss.running != nil {
+			r := *ss.running
+			v.Running = &r
+		}
+		for k, n := range ss.scansTotal {
+			v.Scans[k] = n
+		}
+		for k, n := range ss.probeErrors {
+			v.Probes[k] = n
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Site.Name < out[j].Site.Name })
+	return out
+}
+
+// metricsSnapshot is the metrics.Collector's source.
+func (d *daemon) metricsSnapshot() metrics.Snapshot {
+	var s metrics.Snapshot
+	for _, v := range d.views() {
+		s.Sites = append(s.Sites, metrics.Site{
+			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Running: v.Running != nil,
+			Report: v.Report, LastScan: v.LastScan, LastScanDuration: v.LastDur, LastScanOK: v.LastOK,
+			LastSuccess: v.LastGood, ScansTotal: v.Scans, ProbeErrorsTotal: v.Probes,
+			RegistryLoadErrors: v.RegErrs,
+		})
+	}
+	s.Dispensations = d.dispensations()
+	d.mu.Lock()
+	s.ConfigReloaded = d.configReloaded
+	d.mu.Unlock()
+	return s
+}
+
+// dispensations merges the dispensations of every site's policy. Claims
+// are counted once per registry file, so two sites sharing one registry do
+// not count its rows twice.
+func (d *daemon) dispensations() []metrics.Dispensation {
+	now := d.clock.Now()
+	byID := map[string]*metrics.Dispensation{}
+	counted := map[[2]string]bool{} // registry path, dispensation id
+	refs := d.refs.all()
+	names := make([]string, 0, len(refs))
+	for n := range refs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		r := refs[n]
+		for _, c := range inventory.DispensationClaims(r.registry, r.policy, now) {
+			m := byID[c.ID]
+			if m == nil {
+				m = &metrics.Dispensation{
+					ID: c.ID, Manufacturer: c.Manufacturer, Owner: c.Owner, MaxCameras: c.MaxCameras,
+					// Valid through the whole expiry day, so it ends at the
+					// following midnight, local time (as Reconcile reads it).
+					Expires: time.Date(c.Expires.Year, c.Expires.Month, c.Expires.Day+1, 0, 0, 0, 0, now.Location()),
+				}
+				byID[c.ID] = m
+			}
+			if k := [2]string{r.registryPath, c.ID}; !counted[k] {
+				counted[k] = true
+				m.Cameras += c.Claimed
+			}
+		}
+	}
+	out := make([]metrics.Dispensation, 0, len(byID))
+	for _, m := range byID {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

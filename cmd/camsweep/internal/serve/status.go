@@ -1,0 +1,136 @@
+package serve
+
+import (
+	_ "embed"
+	"html/template"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner"
+)
+
+// statusHTML is the status page: one self-contained document (inline CSS,
+// no scripts, no external assets), because the sensor may sit on a network
+// that reaches nothing else.
+//
+//go:embed status.html
+var statusHTML string
+
+var statusTmpl = template.Must(template.New("status").Parse(statusHTML))
+
+type statusPage struct {
+	Version string
+	Now     string
+	Sites   []statusSite
+}
+
+type statusSite struct {
+	Name                             string
+	LastScan, LastSuccess, NextRun   string
+	LastOK                           bool
+	LastDuration                     time.Duration
+	Running                          bool
+	RunningID                        int64
+	RunningSince                     string
+	Devices, Cameras, RegistryErrors int
+	BySeverity                       []severityCount
+	Unregistered                     []unregisteredCamera
+}
+
+type severityCount struct {
+	Severity string
+	Count    int
+}
+
+type unregisteredCamera struct {
+	IP, MAC, Brand, Manufacturer, Model string
+	Evidence                            []scanner.Evidence
+}
+
+type statusHandler struct {
+	d       *daemon
+	version string
+	log     zerolog.Logger
+}
+
+func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	page := statusPage{Version: h.version, Now: rfc3339(h.d.clock.Now())}
+	for _, v := range h.d.views() {
+		page.Sites = append(page.Sites, statusFor(v))
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	// The page needs nothing from anywhere: forbid everything but its own
+	// inline style.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	if err := statusTmpl.Execute(w, page); err != nil {
+		h.log.Error().Err(err).Msg("status page not rendered")
+	}
+}
+
+func statusFor(v siteView) statusSite {
+	s := statusSite{
+		Name: v.Site.Name, LastScan: rfc3339(v.LastScan), LastSuccess: rfc3339(v.LastGood),
+		NextRun: rfc3339(v.Next), LastOK: v.LastOK, LastDuration: v.LastDur.Round(time.Millisecond),
+		RegistryErrors: v.RegErrs,
+	}
+	if v.Running != nil {
+		s.Running, s.RunningID, s.RunningSince = true, v.Running.id, rfc3339(v.Running.started)
+	}
+	if v.Report == nil {
+		return s
+	}
+	byIP := map[string]inventory.Device{}
+	for _, d := range v.Report.Devices {
+		byIP[d.IP.String()] = d
+		s.Devices++
+		if d.IsCameraLike() {
+			s.Cameras++
+		}
+	}
+	counts := map[inventory.Severity]int{}
+	for _, f := range v.Report.Findings {
+		counts[f.Severity]++
+		if f.Kind != inventory.KindUnregisteredCamera {
+			continue
+		}
+		d := byIP[f.IP]
+		s.Unregistered = append(s.Unregistered, unregisteredCamera{
+			IP: f.IP, MAC: firstNonEmpty(f.MAC, d.MAC), Brand: firstNonEmpty(f.Brand, d.Brand),
+			Manufacturer: firstNonEmpty(f.Manufacturer, d.Manufacturer), Model: firstNonEmpty(f.Model, d.Model),
+			Evidence: firstEvidence(f.Evidence, d.Evidence),
+		})
+	}
+	sevs := make([]inventory.Severity, 0, len(counts))
+	for sev := range counts {
+		sevs = append(sevs, sev)
+	}
+	slices.Sort(sevs)
+	slices.Reverse(sevs)
+	for _, sev := range sevs {
+		s.BySeverity = append(s.BySeverity, severityCount{Severity: sev.String(), Count: counts[sev]})
+	}
+	return s
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func firstEvidence(a, b []scanner.Evidence) []scanner.Evidence {
+	if len(a) > 0 {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,212 @@
+package metrics
+
+import (
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/camsweep/camsweep/inventory"
+)
+
+// Collector turns a Snapshot into metrics at every scrape.
+type Collector struct {
+	snapshot func() Snapshot
+	version  string
+	d        descs
+}
+
+// scanStatuses are always exported for scans_total, even at zero, so that
+// rate() and increase() see a series from the first scrape on.
+var scanStatuses = []string{"ok", "failed", "cancelled"}
+
+type descs struct {
+	findings, findingInfo, unregistered, devices                        *prometheus.Desc
+	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
+	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
+	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
+}
+
+func newDescs() descs {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("camsweep_"+name, help, labels, nil)
+	}
+	return descs{
+		findings:       d("findings", "Open findings in the latest complete scan.", "site", "kind", "severity"),
+		findingInfo:    d("finding_info", "One series per open finding, carrying the device that has it.", "site", "kind", "severity", "key", "ip", "mac", "manufacturer", "model", "registry_id"),
+		unregistered:   d("unregistered_camera_info", "One series per camera found on the network that no registry row matches.", "site", "ip", "mac", "brand", "manufacturer", "model"),
+		devices:        d("devices", "Devices in the latest complete scan.", "site", "class", "manufacturer"),
+		dispExpiry:     d("dispensation_expiry_timestamp_seconds", "When a policy dispensation expires, in seconds since the Unix epoch.", "dispensation", "manufacturer", "owner"),
+		dispCameras:    d("dispensation_cameras", "Registry rows that claim a dispensation.", "dispensation"),
+		dispMax:        d("dispensation_max_cameras", "Cameras a dispensation allows.", "dispensation"),
+		lastSuccessTS:  d("last_scan_success_timestamp_seconds", "When the latest successful scan ended, in seconds since the Unix epoch; 0 if none yet.", "site"),
+		lastDuration:   d("last_scan_duration_seconds", "How long the latest finished scan ran.", "site"),
+		lastTS:         d("last_scan_timestamp_seconds", "When the latest finished scan (any outcome) ended, in seconds since the Unix epoch; 0 if none yet.", "site"),
+		lastSuccess:    d("last_scan_success", "Whether the latest finished scan succeeded (1) or not (0).", "site"),
+		interval:       d("scan_interval_seconds", "The configured interval between scheduled scans; 0 for on-demand only.", "site"),
+		running:        d("scan_running", "Whether a scan of the site is running now (1) or not (0).", "site"),
+		scansTotal:     d("scans_total", "Finished scans by outcome since the process started.", "site", "status"),
+		probeErrors:    d("probe_errors_total", "Probes that could not run (not 'port closed', which is evidence), since the process started.", "site", "probe"),
+		registryErrors: d("registry_load_errors", "Errors in the latest load of the site's registry and policy; 0 when clean.", "site"),
+		configReloaded: d("config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully, in seconds since the Unix epoch."),
+		buildInfo:      d("build_info", "Always 1; the labels name the build.", "version", "goversion"),
+	}
+}
+
+// NewCollector returns a collector that calls snapshot at every scrape.
+// snapshot must be safe to call concurrently and must not block for long:
+// Prometheus scrapes while scans run.
+func NewCollector(snapshot func() Snapshot, version string) *Collector {
+	return &Collector{snapshot: snapshot, version: version, d: newDescs()}
+}
+
+// Describe sends every descriptor; the set is fixed, so the registry can
+// check for clashes at registration.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.d.findings, c.d.findingInfo, c.d.unregistered, c.d.devices,
+		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
+		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
+		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
+	} {
+		ch <- d
+	}
+}
+
+// Collect emits the snapshot as const metrics.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.snapshot()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	gauge(c.d.buildInfo, 1, c.version, runtime.Version())
+	if !s.ConfigReloaded.IsZero() {
+		gauge(c.d.configReloaded, unix(s.ConfigReloaded))
+	}
+	for _, site := range s.Sites {
+		c.collectSite(ch, gauge, site)
+	}
+	// A dispensation shared by several sites' policies is one series; the
+	// same id with conflicting fields would be a duplicate series and fail
+	// the scrape, so the first one wins.
+	seen := map[string]bool{}
+	for _, d := range s.Dispensations {
+		if seen[d.ID] {
+			continue
+		}
+		seen[d.ID] = true
+		gauge(c.d.dispExpiry, unix(d.Expires), d.ID, d.Manufacturer, d.Owner)
+		gauge(c.d.dispCameras, float64(d.Cameras), d.ID)
+		gauge(c.d.dispMax, float64(d.MaxCameras), d.ID)
+	}
+}
+
+func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), s Site) {
+	name := s.Name
+	gauge(c.d.interval, s.Interval.Seconds(), name)
+	gauge(c.d.running, b2f(s.Running), name)
+	gauge(c.d.lastTS, unix(s.LastScan), name)
+	gauge(c.d.lastSuccessTS, unix(s.LastSuccess), name)
+	gauge(c.d.lastSuccess, b2f(s.LastScanOK), name)
+	if !s.LastScan.IsZero() {
+		gauge(c.d.lastDuration, s.LastScanDuration.Seconds(), name)
+	}
+	gauge(c.d.registryErrors, float64(s.RegistryLoadErrors), name)
+	for _, st := range scanStatuses {
+		ch <- prometheus.MustNewConstMetric(c.d.scansTotal, prometheus.CounterValue, float64(s.ScansTotal[st]), name, st)
+	}
+	for _, probe := range sortedKeys(s.ProbeErrorsTotal) {
+		ch <- prometheus.MustNewConstMetric(c.d.probeErrors, prometheus.CounterValue, float64(s.ProbeErrorsTotal[probe]), name, probe)
+	}
+	if s.Report == nil {
+		return
+	}
+	c.collectReport(gauge, name, s.Report)
+}
+
+func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...string), site string, r *inventory.Report) {
+	type devKey struct{ class, manufacturer string }
+	devs := map[devKey]int{}
+	byIP := map[string]inventory.Device{}
+	for _, d := range r.Devices {
+		devs[devKey{d.Class, d.Manufacturer}]++
+		byIP[d.IP.String()] = d
+	}
+	for _, k := range sortedMapKeys(devs, func(a, b devKey) bool {
+		return a.class < b.class || a.class == b.class && a.manufacturer < b.manufacturer
+	}) {
+		gauge(c.d.devices, float64(devs[k]), site, k.class, k.manufacturer)
+	}
+
+	type findKey struct{ kind, severity string }
+	counts := map[findKey]int{}
+	seen := map[string]bool{}
+	unreg := map[[2]string]bool{}
+	for _, f := range r.Findings {
+		// A duplicated key would be a duplicate series and fail the whole
+		// scrape; count it once.
+		if seen[f.Key] {
+			continue
+		}
+		seen[f.Key] = true
+		sev := f.Severity.String()
+		counts[findKey{f.Kind, sev}]++
+		d := byIP[f.IP]
+		manufacturer, model, brand, mac := first(f.Manufacturer, d.Manufacturer), first(f.Model, d.Model), first(f.Brand, d.Brand), strings.ToLower(first(f.MAC, d.MAC))
+		gauge(c.d.findingInfo, 1, site, f.Kind, sev, f.Key, f.IP, mac, manufacturer, model, f.RegistryID)
+		if f.Kind == inventory.KindUnregisteredCamera && !unreg[[2]string{f.IP, mac}] {
+			unreg[[2]string{f.IP, mac}] = true
+			gauge(c.d.unregistered, 1, site, f.IP, mac, brand, manufacturer, model)
+		}
+	}
+	for _, k := range sortedMapKeys(counts, func(a, b findKey) bool {
+		return a.kind < b.kind || a.kind == b.kind && a.severity < b.severity
+	}) {
+		gauge(c.d.findings, float64(counts[k]), site, k.kind, k.severity)
+	}
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// unix is seconds since the epoch with sub-second precision; the zero time
+// is 0, which the alert rules read as "never".
+func unix(t interface {
+	IsZero() bool
+	UnixNano() int64
+}) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedMapKeys[K comparable, V any](m map[K]V, less func(a, b K) bool) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
+}

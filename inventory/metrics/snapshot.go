@@ -1,0 +1,56 @@
+package metrics
+
+import (
+	"time"
+
+	"github.com/camsweep/camsweep/inventory"
+)
+
+// Snapshot is everything the collector reports, taken at scrape time.
+type Snapshot struct {
+	Sites         []Site
+	Dispensations []Dispensation
+	// ConfigReloaded is when the configuration was last loaded successfully
+	// (at start or on SIGHUP).
+	ConfigReloaded time.Time
+}
+
+// Site is one site's state.
+type Site struct {
+	Name string
+	// Interval is the configured scan interval; 0 when the site has no
+	// schedule (on-demand only).
+	Interval time.Duration
+	Running  bool
+	// Report is the latest complete, successful report: the picture that
+	// findings, devices and cameras are reported from. Nil before the first.
+	Report *inventory.Report
+	// LastScan is when the latest finished scan (of any outcome) ended, and
+	// LastScanDuration how long it ran. Zero before the first.
+	LastScan         time.Time
+	LastScanDuration time.Duration
+	LastScanOK       bool
+	// LastSuccess is when the latest successful scan ended; zero if none.
+	LastSuccess time.Time
+	// ScansTotal counts finished scans by status (ok, failed, cancelled)
+	// since the process started.
+	ScansTotal map[string]uint64
+	// ProbeErrorsTotal counts probes that could not run, by probe, since the
+	// process started.
+	ProbeErrorsTotal map[string]uint64
+	// RegistryLoadErrors is how many errors the latest registry or policy
+	// load gave (bad rows, or 1 for an unreadable file).
+	RegistryLoadErrors int
+}
+
+// Dispensation is a policy exception and how many registry rows claim it.
+type Dispensation struct {
+	ID           string
+	Manufacturer string
+	Owner        string
+	Expires      time.Time
+	// Cameras is the number of registry rows (over this sensor's sites) that
+	// name the dispensation; MaxCameras is what the dispensation allows.
+	Cameras    int
+	MaxCameras int
+}
