@@ -3,27 +3,39 @@ package scantest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 )
 
-// startNet starts hosts and closes them when the test ends.
+// startNet starts hosts (without fixed addresses) in a base of their own,
+// so this package's tests never collide with another package's, and closes
+// them when the test ends.
 func startNet(t *testing.T, hosts []HostSpec) *Network {
 	t.Helper()
-	n, err := Start(t.Context(), hosts, Options{Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
+	var err error
+	for range 5 {
+		var n *Network
+		n, err = Start(t.Context(), hosts, Options{Base: RandomBase(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)})
+		if err == nil {
+			t.Cleanup(func() { _ = n.Close() })
+			return n
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
 	}
-	t.Cleanup(func() { _ = n.Close() })
-	return n
+	t.Fatalf("Start: %v", err)
+	return nil
 }
 
 func mustPersona(t *testing.T, name string) Persona {

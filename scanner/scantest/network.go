@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -33,6 +34,13 @@ func DefaultPorts() map[string]uint16 {
 		"dahua-sdk":     37777,
 		"reolink-media": 19000,
 	}
+}
+
+// RandomBase returns a random /16 inside 127.128.0.0/9. go test runs the
+// packages of a module in parallel processes; tests that start a Network
+// there should use their own base so they do not collide on 127.77.0.0/16.
+func RandomBase() netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{127, byte(128 + rand.IntN(128)), 0, 0}), 16)
 }
 
 // firstHostOffset is the first address handed out inside Base (.0.10), which

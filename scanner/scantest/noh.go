@@ -59,7 +59,17 @@ var NOHCameraSegment = netip.MustParsePrefix("127.77.8.0/22")
 
 // NOH returns the emulated Nordsjællands Hospital network for `make demo`
 // and the end-to-end tests; start it with Start(ctx, hosts, Options{}).
-func NOH() ([]HostSpec, error) {
+func NOH() ([]HostSpec, error) { return NOHAt(NOHPrefix) }
+
+// NOHAt returns the NOH hosts moved into another /16 (same last two
+// octets), so tests in several packages can run the demo network at once
+// without fighting over 127.77.0.0/16. Pass RandomBase() and hand the same
+// prefix to Start as Options.Base.
+func NOHAt(base netip.Prefix) ([]HostSpec, error) {
+	if base.Bits() != 16 || !base.Addr().Is4() {
+		return nil, fmt.Errorf("scantest: noh: base %s is not an IPv4 /16", base)
+	}
+	hi := base.Masked().Addr().As4()
 	out := make([]HostSpec, 0, len(nohHosts))
 	for _, h := range nohHosts {
 		p, err := PersonaByName(h.persona)
@@ -70,7 +80,9 @@ func NOH() ([]HostSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("scantest: noh %s: %w", h.addr, err)
 		}
-		out = append(out, HostSpec{Persona: p, Addr: addr, Serial: h.serial, MAC: h.mac})
+		a := addr.As4()
+		a[0], a[1] = hi[0], hi[1]
+		out = append(out, HostSpec{Persona: p, Addr: netip.AddrFrom4(a), Serial: h.serial, MAC: h.mac})
 	}
 	return out, nil
 }

@@ -85,10 +85,13 @@ type CertSpec struct {
 
 // RTSPService answers OPTIONS and DESCRIBE.
 type RTSPService struct {
-	Server   string      `yaml:"server"`
-	Public   string      `yaml:"public"`
-	Describe RTSPAnswer  `yaml:"describe"`
-	Extra    [][2]string `yaml:"extra_headers"`
+	// OptionsStatus is the status OPTIONS gets (200 when zero); Hanwha
+	// answers 400 to an OPTIONS without a stream path.
+	OptionsStatus int         `yaml:"options_status"`
+	Server        string      `yaml:"server"`
+	Public        string      `yaml:"public"`
+	Describe      RTSPAnswer  `yaml:"describe"`
+	Extra         [][2]string `yaml:"extra_headers"`
 }
 
 // RTSPAnswer is the canned DESCRIBE answer (usually 401 with a realm).

@@ -58,6 +58,9 @@ func rtspAnswer(svc *RTSPService, method, cseq string, now time.Time) string {
 	var auth []string
 	switch method {
 	case "OPTIONS":
+		if svc.OptionsStatus != 0 {
+			status = svc.OptionsStatus
+		}
 	case "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER", "ANNOUNCE", "RECORD":
 		d := svc.Describe
 		status = d.Status
@@ -89,7 +92,7 @@ func rtspAnswer(svc *RTSPService, method, cseq string, now time.Time) string {
 	if svc.Server != "" {
 		b.WriteString("Server: " + svc.Server + "\r\n")
 	}
-	if method == "OPTIONS" && svc.Public != "" {
+	if method == "OPTIONS" && status == 200 && svc.Public != "" {
 		b.WriteString("Public: " + svc.Public + "\r\n")
 	}
 	for _, kv := range svc.Extra {
@@ -108,6 +111,8 @@ func rtspStatusText(code int) string {
 	switch code {
 	case 200:
 		return "OK"
+	case 400:
+		return "Bad Request"
 	case 401:
 		return "Unauthorized"
 	case 403:
