@@ -21,10 +21,13 @@ import (
 // demo needs no root and sends nothing off the machine.
 var DefaultBase = netip.MustParsePrefix("127.77.0.0/16")
 
-// DefaultPorts maps a service to the port it is served on. The numbers are
-// unprivileged stand-ins for the real ones (80, 443, 554, 8000, 37777,
+// DefaultPorts maps a service to the port it is served on. The TCP numbers
+// are unprivileged stand-ins for the real ones (80, 443, 554, 8000, 37777,
 // 9000) so a normal user can run the demo; the scanner learns them from
-// PortSpec.
+// PortSpec. The UDP ones (bound only when a protocol responder is
+// registered for the section) keep the real port where it is unprivileged
+// and rarely taken (WS-Discovery, SADP, DHIP) and move SSDP and mDNS off
+// 1900 and 5353, where a desktop's own daemons already listen.
 func DefaultPorts() map[string]uint16 {
 	return map[string]uint16{
 		"http":          10080,
@@ -33,6 +36,11 @@ func DefaultPorts() map[string]uint16 {
 		"hik-sdk":       18000,
 		"dahua-sdk":     37777,
 		"reolink-media": 19000,
+		"wsd":           3702,
+		"sadp":          37020,
+		"dhip":          37810,
+		"ssdp":          11900,
+		"mdns":          15353,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -262,4 +263,33 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		_ = c.Close()
 	}
 	waitGoroutines(t, before)
+}
+
+// TestListenHooks checks that every socket goes through the hooks, which is
+// how the namespace lab moves the fakes into a netns.
+func TestListenHooks(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	listen := func(ctx context.Context, network, address string) (net.Listener, error) {
+		mu.Lock()
+		seen = append(seen, network+" "+address)
+		mu.Unlock()
+		var lc net.ListenConfig
+		return lc.Listen(ctx, network, address)
+	}
+	base := RandomBase()
+	n, err := Start(t.Context(), []HostSpec{{Persona: mustPersona(t, "reolink-rlc-810a")}}, Options{Base: base, Listen: listen})
+	if err != nil {
+		t.Skipf("base %s busy: %v", base, err)
+	}
+	defer n.Close()
+	h := n.Hosts[0]
+	want := []string{
+		"tcp " + netip.AddrPortFrom(h.Addr, 10080).String(),
+		"tcp " + netip.AddrPortFrom(h.Addr, 10554).String(),
+		"tcp " + netip.AddrPortFrom(h.Addr, 19000).String(),
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("listened on %q, want %q", seen, want)
+	}
 }
