@@ -58,6 +58,18 @@ type Options struct {
 	// passive listening). Their sightings are merged into the host results.
 	Discoverers []Discoverer
 
+	// LinkOnly skips TCP discovery and the probes: only HostDiscovery and
+	// the Discoverers run (the passive and arp profiles).
+	LinkOnly bool
+	// Linger keeps the Discoverers running at least this long from the
+	// start of the sweep (how long the passive profile listens).
+	Linger time.Duration
+	// KeepSighting decides which sightings of hosts outside the TCP sweep
+	// are reported (nil: all). Passive listening hears the whole segment;
+	// the sweep reports only what its scope asked about, plus hosts on a
+	// foreign subnet, which are the misconfigured cameras worth knowing.
+	KeepSighting func(netip.Addr) bool
+
 	// ExcludeMAC reports whether a host's MAC (an excluded OUI, such as a
 	// medical-device maker's block) puts it out of bounds. A MAC is known
 	// only once the host has answered something, so such a host may have
@@ -212,8 +224,26 @@ func (s *sweep) run(ctx context.Context) error {
 			s.covered = covered
 		}
 	}
-	s.note("discovery", "tcp")
+	if !s.opts.LinkOnly {
+		s.note("discovery", "tcp")
+		s.tcpSweep(ctx)
+	}
+	if s.opts.Linger > 0 {
+		t := time.NewTimer(time.Until(s.stats.Started.Add(s.opts.Linger)))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
 
+	stopDiscoverers()
+	dwg.Wait()
+	s.reportUnprobedSightings()
+	return nil
+}
+
+func (s *sweep) tcpSweep(ctx context.Context) {
 	addrs := make(chan netip.Addr)
 	var wg sync.WaitGroup
 	for range s.opts.Workers {
@@ -236,11 +266,6 @@ func (s *sweep) run(ctx context.Context) error {
 	}
 	close(addrs)
 	wg.Wait()
-
-	stopDiscoverers()
-	dwg.Wait()
-	s.reportUnprobedSightings()
-	return nil
 }
 
 func (s *sweep) note(kind, name string) {
@@ -382,7 +407,7 @@ func (s *sweep) reportUnprobedSightings() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for a, sg := range s.sightings {
-		if s.macExcluded(sg.MAC) {
+		if s.macExcluded(sg.MAC) || (s.opts.KeepSighting != nil && !s.opts.KeepSighting(a)) {
 			continue
 		}
 		if s.reported[a] && s.scope.Contains(a) {

@@ -2,6 +2,11 @@ package sweep
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 
@@ -11,11 +16,11 @@ import (
 // local holds what the sweep set up on the L2 interface (ARP, passive
 // listening, multicast discovery) and must tear down.
 type local struct {
-	iface     string
-	discovery []string
-	notes     []string
-	frames    func() uint64
-	closers   []func()
+	iface       string
+	discovery   []string
+	notes       []string
+	arpRequests atomic.Int64
+	closers     []func()
 }
 
 func (l *local) close() {
@@ -24,17 +29,142 @@ func (l *local) close() {
 	}
 }
 
-func (l *local) framesSent() uint64 {
-	if l.frames == nil {
-		return 0
-	}
-	return l.frames()
-}
+func (l *local) framesSent() uint64 { return uint64(l.arpRequests.Load()) }
 
-// setupLocal prepares link-level discovery for the targets that lie on a
-// local interface's subnet. Loopback and routed targets get none: nothing
-// is ever multicast or broadcast on an interface the scope does not name.
+// errNoRawSocket explains why the link-only profiles cannot run.
+var errNoRawSocket = errors.New("sweep: ARP and passive listening need CAP_NET_RAW (run as root or grant the capability)")
+
+// setupLocal prepares link-level discovery on the interface whose subnet
+// holds the targets (or the one named). Targets that lie on no local
+// interface's subnet, such as loopback or routed VLANs, get none: nothing is
+// ever broadcast or multicast on an interface that does not hold the scope.
 func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *scanner.Options, log zerolog.Logger) (*local, error) {
 	l := &local{}
+	linkOnly := cfg.Profile == ProfilePassive || cfg.Profile == ProfileARP
+	ifc, err := scanner.ChooseInterface(cfg.Interface, scope.Prefixes())
+	if err != nil {
+		if cfg.Interface != "" || linkOnly {
+			return nil, fmt.Errorf("sweep: profile %s: %w", cfg.Profile, err)
+		}
+		l.notes = append(l.notes, "link-level discovery off: "+err.Error())
+		return l, nil
+	}
+	// The interface holds the targets (or the user named it): raw sockets
+	// may be opened on it.
+	ifc.Requested = true
+	l.iface = ifc.Name
+	opts.KeepSighting = func(a netip.Addr) bool { return scope.Contains(a) || !ifc.OnLink(a) }
+
+	if !scanner.CanRawSocket() {
+		if linkOnly {
+			return nil, errNoRawSocket
+		}
+		msg := "no CAP_NET_RAW: ARP and passive listening off; MAC addresses come from the kernel neighbour table after TCP contact"
+		log.Warn().Str("interface", ifc.Name).Msg(msg)
+		l.notes = append(l.notes, msg)
+		l.discovery = append(l.discovery, "neighbour-table")
+		opts.MACOf = scanner.NeighbourMAC
+	} else if err := l.openFrames(ctx, cfg, scope, ifc, opts, log); err != nil {
+		l.close()
+		return nil, err
+	}
+
+	if linkOnly {
+		opts.LinkOnly = true
+		opts.Linger = cfg.Listen
+		return l, nil
+	}
+	nif, err := net.InterfaceByIndex(ifc.Index)
+	if err != nil {
+		l.close()
+		return nil, fmt.Errorf("sweep: interface %s: %w", ifc.Name, err)
+	}
+	ifaces := []net.Interface{*nif}
+	opts.Discoverers = append(opts.Discoverers,
+		scanner.NewWSDDiscoverer(ifaces, scanner.WSDOptions{}, log),
+		scanner.NewSADPDiscoverer(ifaces, scanner.SADPOptions{}, log),
+		scanner.NewDHIPDiscoverer(ifaces, scanner.SADPOptions{}, log),
+		scanner.NewSSDPDiscoverer(ifaces, scanner.SSDPOptions{}, log),
+		scanner.NewMDNSDiscoverer(ifaces, scanner.MDNSOptions{}, log),
+	)
 	return l, nil
+}
+
+// openFrames opens the raw socket, shares it between the ARP sweep and the
+// passive listener, and records it to --pcap when asked.
+func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scope, ifc scanner.Interface, opts *scanner.Options, log zerolog.Logger) error {
+	conn, err := scanner.OpenFrameConn(ifc, scanner.FrameOptions{AllMulticast: true})
+	if err != nil {
+		return err
+	}
+	l.closers = append(l.closers, func() { conn.Close() })
+	if cfg.Pcap != "" {
+		tee, err := scanner.CreateTee(conn, cfg.Pcap)
+		if err != nil {
+			return err
+		}
+		l.closers = append(l.closers, func() { tee.Close() })
+		conn = tee
+	}
+	fo := newFanout(conn)
+	arpConn, passiveConn := fo.subscribe(), fo.subscribe()
+	fctx, stop := context.WithCancel(ctx)
+	go fo.run(fctx)
+	l.closers = append(l.closers, func() { stop(); <-fo.done })
+
+	passive := scanner.NewPassive(passiveConn, log)
+	passive.SetInterface(ifc)
+	opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{passive})
+	l.discovery = append(l.discovery, "passive")
+	if cfg.Profile == ProfilePassive {
+		return nil
+	}
+
+	excluded, err := exclusionCheck(cfg)
+	if err != nil {
+		return err
+	}
+	excludedMAC := macExcluder(cfg.ExcludeOUIs)
+	arp := scanner.NewARPSweep(arpConn, ifc, scanner.ARPOptions{
+		Exclude: func(a netip.Addr, mac string) bool {
+			return excluded(a) || (mac != "" && excludedMAC != nil && excludedMAC(mac))
+		},
+		InScope: scope.Contains,
+	}, log)
+	opts.HostDiscovery = func(ctx context.Context, s *scanner.Scope, wait func(context.Context) error, found func(scanner.Sighting)) (func(netip.Addr) bool, error) {
+		onLink := func(yield func(netip.Addr) bool) {
+			for a := range s.Addrs() {
+				if ifc.OnLink(a) && !yield(a) {
+					return
+				}
+			}
+		}
+		st, err := arp.Sweep(ctx, onLink, wait, found)
+		l.arpRequests.Store(int64(st.Requests))
+		log.Info().Int("arp_requests", st.Requests).Int("found", st.Found).Int("foreign_subnet", st.Foreign).Msg("ARP sweep done")
+		return func(a netip.Addr) bool { return ifc.OnLink(a) && s.Contains(a) }, err
+	}
+	l.discovery = append(l.discovery, "arp")
+	return nil
+}
+
+// exclusionCheck reports whether an address was excluded by the user; the
+// ARP sweep asks it also for factory-default addresses outside the scope.
+func exclusionCheck(cfg *Config) (func(netip.Addr) bool, error) {
+	if len(cfg.Exclude) == 0 {
+		return func(netip.Addr) bool { return false }, nil
+	}
+	ex, err := scanner.NewScope(cfg.Exclude, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	return ex.Contains, nil
+}
+
+// passiveDiscoverer adapts the passive listener to the engine's Discoverer.
+type passiveDiscoverer struct{ p *scanner.Passive }
+
+func (d passiveDiscoverer) Name() string { return "passive" }
+func (d passiveDiscoverer) Discover(ctx context.Context, found func(scanner.Sighting)) error {
+	return d.p.Listen(ctx, found)
 }

@@ -24,6 +24,18 @@ var proberCatalogue = map[string]proberSpec{
 	"wsd": {order: 30, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
 		return scanner.NewWSDProber(scanner.WSDOptions{}, log)
 	}},
+	"sadp": {order: 31, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
+		return scanner.NewSADPProber(scanner.SADPOptions{}, log)
+	}},
+	"dhip": {order: 32, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
+		return scanner.NewDHIPProber(scanner.SADPOptions{}, log)
+	}},
+	"ssdp": {order: 33, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
+		return scanner.NewSSDPProber(scanner.SSDPOptions{}, log)
+	}},
+	"mdns": {order: 34, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
+		return scanner.NewMDNSProber(scanner.MDNSOptions{}, log)
+	}},
 	"isapi":   {order: 40, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewISAPIProber(log) }},
 	"dahua":   {order: 41, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewDahuaProber(log) }},
 	"reolink": {order: 42, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewReolinkProber(log) }},
