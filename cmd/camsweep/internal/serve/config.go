@@ -80,6 +80,9 @@ type Site struct {
 	Registry        string              `yaml:"registry"`
 	Policy          string              `yaml:"policy"`
 	RegistryColumns inventory.ColumnMap `yaml:"registry_columns"`
+	// RegistryColumnsFile is the same mapping in its own file (as
+	// `camsweep registry check --columns` reads it); give one or the other.
+	RegistryColumnsFile string `yaml:"registry_columns_file"`
 
 	scope *scanner.Scope
 }
@@ -166,7 +169,7 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	return "serve: load config: " + e.Path + ": " + strings.Join(e.Problems, "; ")
+	return "serve: load config: " + strings.Join(e.Problems, "; ")
 }
 
 // LoadConfig reads, defaults and validates a configuration file. Unknown
@@ -256,6 +259,7 @@ func (c *Config) applyDefaults() {
 		}
 		rel(&s.Registry)
 		rel(&s.Policy)
+		rel(&s.RegistryColumnsFile)
 		rel(&s.CredentialsFile)
 	}
 }
@@ -411,6 +415,15 @@ func (s *Site) validate(v *validator, i int, seen map[string]bool) {
 	// The registry and policy must exist at load, but their contents are
 	// checked at each scan: they change on their own schedule, and a bad
 	// edit should fail a run loudly, not stop the daemon from starting.
+	if s.RegistryColumnsFile != "" {
+		if len(s.RegistryColumns.Columns) > 0 || len(s.RegistryColumns.Ignore) > 0 {
+			at("give registry_columns or registry_columns_file, not both", "registry_columns_file")
+		} else if cm, err := inventory.LoadColumnMap(s.RegistryColumnsFile); err != nil {
+			at(err.Error(), "registry_columns_file")
+		} else {
+			s.RegistryColumns = cm
+		}
+	}
 	for _, f := range []struct{ key, path string }{{"registry", s.Registry}, {"policy", s.Policy}} {
 		if f.path == "" {
 			at(f.key+" is required: findings need a registry and a policy", f.key)
