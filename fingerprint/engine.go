@@ -90,7 +90,7 @@ func (e *Engine) Load(name string, data []byte) error {
 	errs = append(errs, lintRules(rules)...)
 	for _, r := range rules {
 		if prev, dup := e.ids[r.ID]; dup {
-			errs = append(errs, &LoadError{File: name, Line: r.Line, Column: 1,
+			errs = append(errs, &LoadError{File: name, Line: r.Line, Column: r.Column,
 				Msg: fmt.Sprintf("rule %s: id already used in %s:%d", r.ID, prev.File, prev.Line)})
 		}
 	}

@@ -98,7 +98,7 @@ func parseRule(file string, n *yaml.Node) (*Rule, []error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, []error{errAt(file, n, "rule: want a mapping")}
 	}
-	r := &Rule{File: file, Line: n.Line, Weight: 0.5}
+	r := &Rule{File: file, Line: n.Line, Column: n.Column, Weight: 0.5}
 	var errs []error
 	fail := func(node *yaml.Node, format string, args ...any) {
 		errs = append(errs, errAt(file, node, format, args...))
@@ -144,7 +144,7 @@ func parseRule(file string, n *yaml.Node) (*Rule, []error) {
 		fail(n, "rule without id")
 	}
 	where := "rule " + r.ID
-	if len(r.Fields) == 0 {
+	if raw["field"] == nil {
 		fail(n, "%s: missing field", where)
 	}
 	if r.Pattern == "" {
@@ -206,7 +206,7 @@ func parseExample(file string, n *yaml.Node, where string, errs *[]error) (Examp
 		*errs = append(*errs, errAt(file, n, "%s: example: want a mapping with value: and the expected outputs", where))
 		return Example{}, false
 	}
-	ex := Example{Line: n.Line}
+	ex := Example{Line: n.Line, Column: n.Column}
 	hasValue := false
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {

@@ -64,8 +64,9 @@ type Rule struct {
 	Outputs     Outputs
 	Examples    []Example
 
-	File string // file the rule came from, for messages
-	Line int    // line of the rule in File
+	File   string // file the rule came from, for messages
+	Line   int    // position of the rule in File
+	Column int
 
 	re        *regexp.Regexp
 	templates map[string]template
@@ -73,9 +74,10 @@ type Rule struct {
 
 // Example is a value the rule must match and what it must yield from it.
 type Example struct {
-	Value string
-	Want  Outputs
-	Line  int
+	Value  string
+	Want   Outputs
+	Line   int
+	Column int
 }
 
 // template is an output value split into literal text and capture

@@ -21,7 +21,7 @@ func lintRules(rules []*Rule) []error {
 	ids := map[string]*Rule{}
 	for i, r := range rules {
 		if prev, dup := ids[r.ID]; dup {
-			errs = append(errs, &LoadError{File: r.File, Line: r.Line, Column: 1,
+			errs = append(errs, &LoadError{File: r.File, Line: r.Line, Column: r.Column,
 				Msg: fmt.Sprintf("rule %s: id already used at line %d", r.ID, prev.Line)})
 		}
 		ids[r.ID] = r
@@ -32,7 +32,7 @@ func lintRules(rules []*Rule) []error {
 					continue
 				}
 				if _, ok := earlier.Apply(ex.Value); ok {
-					errs = append(errs, &LoadError{File: r.File, Line: ex.Line, Column: 1,
+					errs = append(errs, &LoadError{File: r.File, Line: ex.Line, Column: ex.Column,
 						Msg: fmt.Sprintf("rule %s: example %q is shadowed by earlier rule %s (line %d)", r.ID, ex.Value, earlier.ID, earlier.Line)})
 				}
 			}
@@ -44,7 +44,7 @@ func lintRules(rules []*Rule) []error {
 func checkExample(r *Rule, ex Example) []error {
 	got, ok := r.Apply(ex.Value)
 	if !ok {
-		return []error{&LoadError{File: r.File, Line: ex.Line, Column: 1,
+		return []error{&LoadError{File: r.File, Line: ex.Line, Column: ex.Column,
 			Msg: fmt.Sprintf("rule %s: example %q does not match pattern %q", r.ID, ex.Value, r.Pattern)}}
 	}
 	var diffs []string
@@ -56,7 +56,7 @@ func checkExample(r *Rule, ex Example) []error {
 	if len(diffs) == 0 {
 		return nil
 	}
-	return []error{&LoadError{File: r.File, Line: ex.Line, Column: 1,
+	return []error{&LoadError{File: r.File, Line: ex.Line, Column: ex.Column,
 		Msg: fmt.Sprintf("rule %s: example %q: %s", r.ID, ex.Value, strings.Join(diffs, "; "))}}
 }
 
