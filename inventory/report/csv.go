@@ -1,0 +1,67 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/camsweep/camsweep/inventory"
+)
+
+// csvHeader is the CSV layout: one row per finding, then the columns of the
+// device at the finding's IP (empty for registry-only findings). Documented
+// in docs/registry.md; append columns, never reorder.
+var csvHeader = []string{
+	"severity", "kind", "key", "site", "ip", "mac", "registry_id", "registry_ids",
+	"manufacturer", "brand", "model", "detail",
+	"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
+}
+
+func writeCSV(w io.Writer, r *inventory.Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	devices := deviceIndex(r.Devices)
+	for _, f := range r.Findings {
+		rec := []string{
+			f.Severity.String(), f.Kind, f.Key, f.Site, f.IP, f.MAC, f.RegistryID, strings.Join(f.RegistryIDs, " "),
+			f.Manufacturer, f.Brand, f.Model, f.Detail,
+		}
+		d, ok := devices[f.IP]
+		if ok {
+			ports := make([]string, len(d.OpenPorts))
+			for i, p := range d.OpenPorts {
+				ports[i] = strconv.Itoa(int(p))
+			}
+			rec = append(rec, d.Class, d.Serial, d.Firmware, strconv.FormatFloat(d.Confidence, 'f', 2, 64),
+				strings.Join(d.Hostnames, " "), strings.Join(ports, " "))
+		} else {
+			rec = append(rec, "", "", "", "", "", "")
+		}
+		ev := make([]string, len(f.Evidence))
+		for i, e := range f.Evidence {
+			ev[i] = e.Field + "=" + e.Value
+		}
+		rec = append(rec, strings.Join(ev, "; "))
+		for i := range rec {
+			rec[i] = defuse(rec[i])
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// defuse stops a spreadsheet from running a cell as a formula: banners and
+// hostnames come from devices, and a hostile one could send "=HYPERLINK(...)"
+// to whoever opens the CSV. A leading apostrophe makes the cell text.
+func defuse(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
