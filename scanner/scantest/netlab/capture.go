@@ -1,0 +1,123 @@
+package netlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/mdlayher/packet"
+	"golang.org/x/sys/unix"
+)
+
+// maxCaptured bounds what a Capture keeps; a lab sweep sends a few
+// thousand frames.
+const maxCaptured = 1 << 20
+
+// Capture records, on the device namespace's side of the link, every frame
+// the scanner's MAC put on the wire: it is the witness for "sent nothing"
+// and "never sent to an excluded address", independent of the scanner's
+// own counters.
+type Capture struct {
+	conn   *packet.Conn
+	from   net.HardwareAddr
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu     sync.Mutex
+	frames [][]byte
+	total  int
+}
+
+// CaptureScanner starts capturing frames from the scanner. Stop it before
+// reading the result.
+func (l *Lab) CaptureScanner() (*Capture, error) {
+	var conn *packet.Conn
+	err := l.InDevice(func() error {
+		if err := Guard(); err != nil {
+			return err
+		}
+		ifi, err := net.InterfaceByName(l.DeviceIf)
+		if err != nil {
+			return fmt.Errorf("netlab: capture: %w", err)
+		}
+		conn, err = packet.Listen(ifi, packet.Raw, unix.ETH_P_ALL, nil)
+		if err != nil {
+			return fmt.Errorf("netlab: capture: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Capture{conn: conn, from: l.ScannerMAC, cancel: cancel, done: make(chan struct{})}
+	go c.run(ctx)
+	return c, nil
+}
+
+func (c *Capture) run(ctx context.Context) {
+	defer close(c.done)
+	buf := make([]byte, 65536)
+	for ctx.Err() == nil {
+		_ = c.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		n, _, err := c.conn.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if n < 14 || string(buf[6:12]) != string(c.from) {
+			continue
+		}
+		c.mu.Lock()
+		c.total++
+		if len(c.frames) < maxCaptured {
+			c.frames = append(c.frames, append([]byte(nil), buf[:n]...))
+		}
+		c.mu.Unlock()
+	}
+}
+
+// Stop ends the capture after a short drain (frames still in flight on
+// the veth) and returns what the scanner sent.
+func (c *Capture) Stop() [][]byte {
+	time.Sleep(150 * time.Millisecond)
+	c.cancel()
+	<-c.done
+	_ = c.conn.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.frames
+}
+
+// SendFrom puts frame on the wire from host h's macvlan, as if the host
+// had sent it (an announcement: gratuitous ARP, DHCP, SSDP NOTIFY).
+func (l *Lab) SendFrom(h Host, frames ...[]byte) error {
+	return l.InDevice(func() error {
+		if err := Guard(); err != nil {
+			return err
+		}
+		ifi, err := net.InterfaceByName(h.Link)
+		if err != nil {
+			return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
+		}
+		conn, err := packet.Listen(ifi, packet.Raw, 0, nil) // protocol 0: send only, receives nothing
+		if err != nil {
+			return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
+		}
+		defer conn.Close()
+		for _, f := range frames {
+			if len(f) < 14 {
+				return errors.New("netlab: send: runt frame")
+			}
+			if _, err := conn.WriteTo(f, &packet.Addr{HardwareAddr: net.HardwareAddr(f[:6])}); err != nil {
+				return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,280 @@
+package netlab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/camsweep/camsweep/scanner"
+)
+
+// Host is one emulated device.
+type Host struct {
+	// Addr is the host's IPv4 address; Prefix its subnet. A host whose
+	// Prefix differs from the lab's plays a camera left on a factory
+	// default: the scanner has no route there.
+	Addr   netip.Addr
+	Prefix netip.Prefix
+	MAC    net.HardwareAddr
+	Vendor string // the OUI's organisation, for logs and checks
+	// Link is its macvlan's name inside the device namespace (set by New).
+	Link string
+}
+
+// Config describes a lab.
+type Config struct {
+	// Prefix is the scanner's segment, e.g. 10.77.0.0/22. The scanner takes
+	// its first host address unless ScannerAddr is set.
+	Prefix      netip.Prefix
+	ScannerAddr netip.Addr
+	Hosts       []Host
+}
+
+// Lab is a running lab. Its fields are read-only.
+type Lab struct {
+	ID         string
+	ScannerNS  string // namespace the scanner runs in
+	DeviceNS   string // namespace holding the emulated hosts
+	ScannerIf  string // the scanner's veth end
+	DeviceIf   string // the device namespace's veth end, lower device of the hosts
+	ScannerMAC net.HardwareAddr
+	Prefix     netip.Prefix
+	Scanner    netip.Addr
+	Hosts      []Host
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var seq atomic.Uint32
+
+// pid36 is this process's id in base 36, the part of every name that
+// lets SweepStale tell a crashed run's leftovers from a live one's.
+// Five base-36 digits hold any Linux pid (pid_max is at most 2^22).
+var pid36 = fmt.Sprintf("%05s", strconv.FormatInt(int64(os.Getpid()), 36))
+
+// Skip reports why labs cannot run here, or "" when they can.
+func Skip() string {
+	if os.Geteuid() != 0 {
+		return "netlab: needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW) to create network namespaces; CI runs lab tests as root"
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		return "netlab: needs iproute2's ip command"
+	}
+	if _, err := os.Stat("/proc/thread-self/ns/net"); err != nil {
+		return "netlab: no network namespace support: " + err.Error()
+	}
+	return ""
+}
+
+// New builds a lab for t and tears it down when t ends, whatever happens.
+// Without root it skips t.
+func New(t testing.TB, cfg Config) *Lab {
+	t.Helper()
+	if why := Skip(); why != "" {
+		t.Skip(why)
+	}
+	if err := SweepStale(); err != nil {
+		t.Logf("netlab: sweeping stale labs: %v", err)
+	}
+	start := time.Now()
+	l, err := build(cfg)
+	if l != nil {
+		t.Cleanup(func() {
+			if err := l.Close(); err != nil {
+				t.Errorf("netlab: teardown: %v", err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("netlab: setup: %v", err)
+	}
+	t.Logf("netlab: lab %s with %d hosts up in %v", l.ID, len(l.Hosts), time.Since(start).Round(time.Millisecond))
+	return l
+}
+
+// build creates the lab; on error the partial lab is returned for Close.
+func build(cfg Config) (*Lab, error) {
+	if !cfg.Prefix.Addr().Is4() || cfg.Prefix.Bits() > 30 {
+		return nil, fmt.Errorf("netlab: prefix %v: want an IPv4 subnet of /30 or larger", cfg.Prefix)
+	}
+	cfg.Prefix = cfg.Prefix.Masked()
+	if !cfg.ScannerAddr.IsValid() {
+		cfg.ScannerAddr = cfg.Prefix.Addr().Next()
+	}
+	n := seq.Add(1) % (36 * 36)
+	id := pid36 + fmt.Sprintf("%02s", strconv.FormatUint(uint64(n), 36))
+	l := &Lab{
+		ID:         id,
+		ScannerNS:  "csl-" + id + "-s",
+		DeviceNS:   "csl-" + id + "-d",
+		ScannerIf:  "csl" + id + "s",
+		DeviceIf:   "csl" + id + "d",
+		ScannerMAC: net.HardwareAddr{0x02, 0xc5, 0x1a, 0xb0, byte(n >> 8), byte(n)},
+		Prefix:     cfg.Prefix,
+		Scanner:    cfg.ScannerAddr,
+	}
+	if len(l.ScannerIf) > 15 {
+		return nil, fmt.Errorf("netlab: interface name %s longer than IFNAMSIZ", l.ScannerIf)
+	}
+	register(l)
+	for _, ns := range []string{l.ScannerNS, l.DeviceNS} {
+		if err := ip("netns", "add", ns); err != nil {
+			return l, err
+		}
+		if err := own(ns); err != nil {
+			return l, err
+		}
+		// Quiet namespaces: no IPv6 autoconfiguration chatter, so that
+		// "the scanner sent nothing" can be checked frame by frame.
+		err := do(ns, func() error {
+			for _, kv := range [][2]string{
+				{"net/ipv6/conf/all/disable_ipv6", "1"}, {"net/ipv6/conf/default/disable_ipv6", "1"},
+				// One namespace holds every host: each answers ARP only
+				// for its own addresses on its own macvlan, as separate
+				// boxes would, and accepts off-subnet askers as cameras do.
+				{"net/ipv4/conf/all/arp_ignore", "1"}, {"net/ipv4/conf/all/arp_announce", "2"},
+				{"net/ipv4/conf/all/rp_filter", "0"}, {"net/ipv4/conf/default/rp_filter", "0"},
+			} {
+				if err := writeSysctl(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return l, err
+		}
+	}
+	if err := ip("link", "add", l.ScannerIf, "netns", l.ScannerNS, "address", l.ScannerMAC.String(), "type", "veth",
+		"peer", "name", l.DeviceIf, "netns", l.DeviceNS); err != nil {
+		return l, err
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "link set lo up\naddr add %s/%d dev %s\nlink set %s up\nroute add 224.0.0.0/4 dev %s\n",
+		l.Scanner, l.Prefix.Bits(), l.ScannerIf, l.ScannerIf, l.ScannerIf)
+	if err := ipBatch(l.ScannerNS, sb.String()); err != nil {
+		return l, err
+	}
+	sb.Reset()
+	fmt.Fprintf(&sb, "link set lo up\nlink set %s up\nroute add 224.0.0.0/4 dev %s\n", l.DeviceIf, l.DeviceIf)
+	for i, h := range cfg.Hosts {
+		if !h.Addr.Is4() || len(h.MAC) != 6 {
+			return l, fmt.Errorf("netlab: host %d: want an IPv4 address and a MAC", i)
+		}
+		if !h.Prefix.IsValid() {
+			h.Prefix = l.Prefix
+		}
+		h.Link = "h" + strconv.Itoa(i)
+		table := 1000 + i
+		// Each host's replies leave through its own macvlan, with its
+		// own MAC, whatever the main table would pick: a rule per
+		// source address and a table per host.
+		fmt.Fprintf(&sb, "link add %s link %s address %s type macvlan mode bridge\n", h.Link, l.DeviceIf, h.MAC)
+		fmt.Fprintf(&sb, "addr add %s/%d dev %s\n", h.Addr, h.Prefix.Bits(), h.Link)
+		fmt.Fprintf(&sb, "link set %s up\n", h.Link)
+		fmt.Fprintf(&sb, "rule add from %s table %d pref %d\n", h.Addr, table, 100)
+		fmt.Fprintf(&sb, "route add default dev %s table %d\n", h.Link, table)
+		l.Hosts = append(l.Hosts, h)
+	}
+	if err := ipBatch(l.DeviceNS, sb.String()); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// Close tears the lab down: deleting the namespaces deletes every link in
+// them. Safe to call more than once.
+func (l *Lab) Close() error {
+	l.closeOnce.Do(func() {
+		var errs []error
+		for _, ns := range []string{l.ScannerNS, l.DeviceNS} {
+			disown(ns)
+			if _, err := os.Stat(netnsDir + "/" + ns); errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err := ip("netns", "del", ns); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		unregister(l)
+		l.closeErr = errors.Join(errs...)
+	})
+	return l.closeErr
+}
+
+// InScanner runs fn on a thread inside the scanner namespace.
+func (l *Lab) InScanner(fn func() error) error { return do(l.ScannerNS, fn) }
+
+// InDevice runs fn on a thread inside the device namespace.
+func (l *Lab) InDevice(fn func() error) error { return do(l.DeviceNS, fn) }
+
+// Command prepares name args to run inside namespace ns (ScannerNS or
+// DeviceNS) through `ip netns exec`: the camsweep binary, tcpdump,
+// avahi-daemon. The caller starts and reaps it before the lab closes.
+func (l *Lab) Command(ctx context.Context, ns, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, name}, args...)...)
+}
+
+// ScannerInterface is the scanner's interface as the scanner sees it,
+// named as a user would name it.
+func (l *Lab) ScannerInterface() (scanner.Interface, error) {
+	var ifc scanner.Interface
+	err := l.InScanner(func() error {
+		var err error
+		ifc, err = scanner.ChooseInterface(l.ScannerIf, []netip.Prefix{l.Prefix})
+		return err
+	})
+	return ifc, err
+}
+
+// OpenScannerFrames opens a raw FrameConn on the scanner's interface,
+// inside the scanner namespace, behind Guard.
+func (l *Lab) OpenScannerFrames(opts scanner.FrameOptions) (scanner.FrameConn, scanner.Interface, error) {
+	ifc, err := l.ScannerInterface()
+	if err != nil {
+		return nil, ifc, err
+	}
+	opts.Guard = Guard
+	var conn scanner.FrameConn
+	err = l.InScanner(func() error {
+		var err error
+		conn, err = scanner.OpenFrameConn(ifc, opts)
+		return err
+	})
+	return conn, ifc, err
+}
+
+func ip(args ...string) error {
+	var stderr bytes.Buffer
+	cmd := exec.Command("ip", args...)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("netlab: ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// ipBatch runs many ip commands in one process inside ns: hundreds of
+// hosts come up in a second or two instead of a fork each.
+func ipBatch(ns, script string) error {
+	var stderr bytes.Buffer
+	cmd := exec.Command("ip", "-netns", ns, "-batch", "-")
+	cmd.Stdin = strings.NewReader(script)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("netlab: ip -netns %s -batch: %w: %s", ns, err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
