@@ -20,6 +20,7 @@ import (
 // deploy/examples, embedded in the binary so the demo needs no files.
 const (
 	demoRegistry = "registry.csv"
+	demoColumns  = "registry-columns.yaml"
 	demoPolicy   = "policy.yaml"
 )
 
@@ -125,7 +126,15 @@ func demoInputs(now, failOn string) (*reconcileInputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, errs := inventory.ParseRegistry(demoRegistry, regData, inventory.ColumnMap{})
+	colData, err := fs.ReadFile(examples.FS, demoColumns)
+	if err != nil {
+		return nil, err
+	}
+	columns, err := inventory.ParseColumnMap(demoColumns, colData)
+	if err != nil {
+		return nil, err
+	}
+	reg, errs := inventory.ParseRegistry(demoRegistry, regData, columns)
 	if len(errs) > 0 {
 		return nil, joinErrors("registry", errs)
 	}

@@ -75,6 +75,12 @@ official camera registry and the camera policy.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// Bad logging flags are usage errors for every command, even one that
+	// would not log.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, err := g.logger(io.Discard)
+		return err
+	}
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "console", "log format on stderr: console or json")
 	root.AddCommand(

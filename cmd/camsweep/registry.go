@@ -51,7 +51,7 @@ func newRegistryCommand(_ *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	check.Flags().StringVar(&mapping, "mapping", "", "column mapping file for a CMDB export's own headers")
+	check.Flags().StringVar(&mapping, "columns", "", "column mapping file for a CMDB export's own headers")
 	check.Flags().StringVar(&policy, "policy", "", "policy file, to check dispensation ids and claims")
 	check.Flags().StringVar(&site, "site", "", "only this site's conflicts")
 	reg := &cobra.Command{Use: "registry", Short: "Work with camera registry files"}

@@ -141,17 +141,18 @@ func TestExampleConfig(t *testing.T) {
 		"/etc/camsweep/api-tokens", filepath.Join(dir, "tokens"),
 		"/var/lib/camsweep/history.db", filepath.Join(dir, "h.db"),
 	).Replace(string(data))
-	abs, err := filepath.Abs(ex)
-	if err != nil {
-		t.Fatal(err)
+	// Beside copies of the example registry, column map and policy, the
+	// relative paths in the file resolve as they do in deploy/examples.
+	for _, name := range []string{"registry.csv", "registry-columns.yaml", "policy.yaml"} {
+		b, err := os.ReadFile(filepath.Join(ex, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// Written beside the example files, the relative registry and policy
-	// paths resolve to the real ones.
-	p := filepath.Join(abs, ".camsweep-test-"+filepath.Base(dir)+".yaml")
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Remove(p) })
+	p := writeConfig(t, dir, body)
 	cfg, err := LoadConfig(p)
 	if err != nil {
 		t.Fatal(err)
