@@ -44,7 +44,7 @@ func newDescs() descs {
 		lastDuration:   d("last_scan_duration_seconds", "How long the latest finished scan ran.", "site"),
 		lastTS:         d("last_scan_timestamp_seconds", "When the latest finished scan (any outcome) ended, in seconds since the Unix epoch; 0 if none yet.", "site"),
 		lastSuccess:    d("last_scan_success", "Whether the latest finished scan succeeded (1) or not (0).", "site"),
-		interval:       d("scan_interval_seconds", "The configured interval between scheduled scans; 0 for on-demand only.", "site"),
+		interval:       d("scan_interval_seconds", "The configured interval between scheduled scans.", "site"),
 		running:        d("scan_running", "Whether a scan of the site is running now (1) or not (0).", "site"),
 		scansTotal:     d("scans_total", "Finished scans by outcome since the process started.", "site", "status"),
 		probeErrors:    d("probe_errors_total", "Probes that could not run (not 'port closed', which is evidence), since the process started.", "site", "probe"),

@@ -18,8 +18,7 @@ type Snapshot struct {
 // Site is one site's state.
 type Site struct {
 	Name string
-	// Interval is the configured scan interval; 0 when the site has no
-	// schedule (on-demand only).
+	// Interval is the configured interval between scheduled scans.
 	Interval time.Duration
 	Running  bool
 	// Report is the latest complete, successful report: the picture that

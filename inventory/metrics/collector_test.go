@@ -1,0 +1,224 @@
+package metrics
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner"
+)
+
+func nohReport() *inventory.Report {
+	dahua := inventory.Device{IP: netip.MustParseAddr("10.20.8.11"), MAC: "e0:50:8b:3d:72:19", Class: inventory.ClassCamera,
+		Brand: "Dahua", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2",
+		Evidence: []scanner.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "Dahua"}}}
+	// A white-label Hikvision: the brand on the box is not the maker.
+	lts := inventory.Device{IP: netip.MustParseAddr("10.20.8.12"), MAC: "44:19:b6:00:00:12", Class: inventory.ClassCamera,
+		Brand: "LTS", Manufacturer: "Hikvision", Model: "CMIP3042"}
+	axis := inventory.Device{IP: netip.MustParseAddr("10.20.8.13"), MAC: "ac:cc:8e:00:00:13", Class: inventory.ClassCamera,
+		Brand: "Axis", Manufacturer: "Axis", Model: "P3245", RegistryID: "NOH-CAM-7"}
+	pc := inventory.Device{IP: netip.MustParseAddr("10.20.20.5"), Class: inventory.ClassOther, Manufacturer: "Dell"}
+	return &inventory.Report{
+		Schema: inventory.ReportSchema, Site: "NOH",
+		Devices: []inventory.Device{dahua, lts, axis, pc},
+		Findings: []inventory.Finding{
+			{Key: "unregistered_camera/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindUnregisteredCamera, Severity: inventory.SeverityCritical,
+				Site: "NOH", IP: "10.20.8.11", MAC: "e0:50:8b:3d:72:19", Manufacturer: "Dahua", Brand: "Dahua", Model: "IPC-HDW2431T-AS-S2"},
+			// Brand and model left empty in the finding: taken from the device.
+			{Key: "unregistered_camera/NOH/mac=44:19:b6:00:00:12", Kind: inventory.KindUnregisteredCamera, Severity: inventory.SeverityCritical,
+				Site: "NOH", IP: "10.20.8.12", MAC: "44:19:B6:00:00:12"},
+			{Key: "banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindBannedManufacturer, Severity: inventory.SeverityHigh,
+				Site: "NOH", IP: "10.20.8.11", MAC: "e0:50:8b:3d:72:19", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2"},
+			// The same key twice must not break the scrape.
+			{Key: "banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindBannedManufacturer, Severity: inventory.SeverityHigh,
+				Site: "NOH", IP: "10.20.8.11"},
+		},
+	}
+}
+
+var (
+	finished = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	expiry   = time.Date(2026, 8, 19, 0, 0, 0, 0, time.UTC)
+)
+
+func testSnapshot() Snapshot {
+	return Snapshot{
+		ConfigReloaded: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC),
+		Sites: []Site{
+			{
+				Name: "NOH", Interval: 6 * time.Hour, Report: nohReport(),
+				LastScan: finished, LastScanDuration: 90 * time.Second, LastScanOK: true, LastSuccess: finished,
+				ScansTotal: map[string]uint64{"ok": 3, "failed": 1}, ProbeErrorsTotal: map[string]uint64{"onvif": 2},
+			},
+			// Never scanned, a scan running, registry broken.
+			{Name: "RH", Interval: 24 * time.Hour, Running: true, RegistryLoadErrors: 2},
+		},
+		Dispensations: []Dispensation{
+			{ID: "DISP-HIK-70", Manufacturer: "Hikvision", Owner: "CIMT", Expires: expiry, Cameras: 4, MaxCameras: 70},
+			{ID: "DISP-HIK-70", Manufacturer: "Hikvision", Owner: "CIMT", Expires: expiry, Cameras: 4, MaxCameras: 70},
+		},
+	}
+}
+
+// golden is the exposition the alert rules and dashboard are written
+// against. Edit it only together with docs/metrics.md and deploy/.
+const golden = `
+# HELP camsweep_build_info Always 1; the labels name the build.
+# TYPE camsweep_build_info gauge
+camsweep_build_info{goversion="GOVERSION",version="v1.2.3"} 1
+# HELP camsweep_config_last_reload_success_timestamp_seconds When the configuration was last loaded successfully, in seconds since the Unix epoch.
+# TYPE camsweep_config_last_reload_success_timestamp_seconds gauge
+camsweep_config_last_reload_success_timestamp_seconds 1.7724384e+09
+# HELP camsweep_devices Devices in the latest complete scan.
+# TYPE camsweep_devices gauge
+camsweep_devices{class="camera",manufacturer="Axis",site="NOH"} 1
+camsweep_devices{class="camera",manufacturer="Dahua",site="NOH"} 1
+camsweep_devices{class="camera",manufacturer="Hikvision",site="NOH"} 1
+camsweep_devices{class="other",manufacturer="Dell",site="NOH"} 1
+# HELP camsweep_dispensation_cameras Registry rows that claim a dispensation.
+# TYPE camsweep_dispensation_cameras gauge
+camsweep_dispensation_cameras{dispensation="DISP-HIK-70"} 4
+# HELP camsweep_dispensation_expiry_timestamp_seconds When a policy dispensation expires, in seconds since the Unix epoch.
+# TYPE camsweep_dispensation_expiry_timestamp_seconds gauge
+camsweep_dispensation_expiry_timestamp_seconds{dispensation="DISP-HIK-70",manufacturer="Hikvision",owner="CIMT"} 1.7870976e+09
+# HELP camsweep_dispensation_max_cameras Cameras a dispensation allows.
+# TYPE camsweep_dispensation_max_cameras gauge
+camsweep_dispensation_max_cameras{dispensation="DISP-HIK-70"} 70
+# HELP camsweep_finding_info One series per open finding, carrying the device that has it.
+# TYPE camsweep_finding_info gauge
+camsweep_finding_info{ip="10.20.8.11",key="banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19",kind="banned_manufacturer",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",registry_id="",severity="high",site="NOH"} 1
+camsweep_finding_info{ip="10.20.8.11",key="unregistered_camera/NOH/mac=e0:50:8b:3d:72:19",kind="unregistered_camera",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",registry_id="",severity="critical",site="NOH"} 1
+camsweep_finding_info{ip="10.20.8.12",key="unregistered_camera/NOH/mac=44:19:b6:00:00:12",kind="unregistered_camera",mac="44:19:b6:00:00:12",manufacturer="Hikvision",model="CMIP3042",registry_id="",severity="critical",site="NOH"} 1
+# HELP camsweep_findings Open findings in the latest complete scan.
+# TYPE camsweep_findings gauge
+camsweep_findings{kind="banned_manufacturer",severity="high",site="NOH"} 1
+camsweep_findings{kind="unregistered_camera",severity="critical",site="NOH"} 2
+# HELP camsweep_last_scan_duration_seconds How long the latest finished scan ran.
+# TYPE camsweep_last_scan_duration_seconds gauge
+camsweep_last_scan_duration_seconds{site="NOH"} 90
+# HELP camsweep_last_scan_success Whether the latest finished scan succeeded (1) or not (0).
+# TYPE camsweep_last_scan_success gauge
+camsweep_last_scan_success{site="NOH"} 1
+camsweep_last_scan_success{site="RH"} 0
+# HELP camsweep_last_scan_success_timestamp_seconds When the latest successful scan ended, in seconds since the Unix epoch; 0 if none yet.
+# TYPE camsweep_last_scan_success_timestamp_seconds gauge
+camsweep_last_scan_success_timestamp_seconds{site="NOH"} 1.7724528e+09
+camsweep_last_scan_success_timestamp_seconds{site="RH"} 0
+# HELP camsweep_last_scan_timestamp_seconds When the latest finished scan (any outcome) ended, in seconds since the Unix epoch; 0 if none yet.
+# TYPE camsweep_last_scan_timestamp_seconds gauge
+camsweep_last_scan_timestamp_seconds{site="NOH"} 1.7724528e+09
+camsweep_last_scan_timestamp_seconds{site="RH"} 0
+# HELP camsweep_probe_errors_total Probes that could not run (not 'port closed', which is evidence), since the process started.
+# TYPE camsweep_probe_errors_total counter
+camsweep_probe_errors_total{probe="onvif",site="NOH"} 2
+# HELP camsweep_registry_load_errors Errors in the latest load of the site's registry and policy; 0 when clean.
+# TYPE camsweep_registry_load_errors gauge
+camsweep_registry_load_errors{site="NOH"} 0
+camsweep_registry_load_errors{site="RH"} 2
+# HELP camsweep_scan_interval_seconds The configured interval between scheduled scans.
+# TYPE camsweep_scan_interval_seconds gauge
+camsweep_scan_interval_seconds{site="NOH"} 21600
+camsweep_scan_interval_seconds{site="RH"} 86400
+# HELP camsweep_scan_running Whether a scan of the site is running now (1) or not (0).
+# TYPE camsweep_scan_running gauge
+camsweep_scan_running{site="NOH"} 0
+camsweep_scan_running{site="RH"} 1
+# HELP camsweep_scans_total Finished scans by outcome since the process started.
+# TYPE camsweep_scans_total counter
+camsweep_scans_total{site="NOH",status="cancelled"} 0
+camsweep_scans_total{site="NOH",status="failed"} 1
+camsweep_scans_total{site="NOH",status="ok"} 3
+camsweep_scans_total{site="RH",status="cancelled"} 0
+camsweep_scans_total{site="RH",status="failed"} 0
+camsweep_scans_total{site="RH",status="ok"} 0
+# HELP camsweep_unregistered_camera_info One series per camera found on the network that no registry row matches.
+# TYPE camsweep_unregistered_camera_info gauge
+camsweep_unregistered_camera_info{brand="Dahua",ip="10.20.8.11",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",site="NOH"} 1
+camsweep_unregistered_camera_info{brand="LTS",ip="10.20.8.12",mac="44:19:b6:00:00:12",manufacturer="Hikvision",model="CMIP3042",site="NOH"} 1
+`
+
+func TestCollectorGolden(t *testing.T) {
+	c := NewCollector(testSnapshot, "v1.2.3")
+	want := strings.ReplaceAll(golden, "GOVERSION", runtime.Version())
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+}
+
+// TestNoStaleSeries: what leaves the snapshot leaves the exposition.
+func TestNoStaleSeries(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Snapshot)
+		gone   string
+		count  int // series of metric gone after the change
+	}{
+		{"resolved finding", func(s *Snapshot) { s.Sites[0].Report.Findings = s.Sites[0].Report.Findings[2:] }, "camsweep_unregistered_camera_info", 0},
+		{"camera left", func(s *Snapshot) { s.Sites[0].Report.Devices = s.Sites[0].Report.Devices[3:] }, "camsweep_devices", 1},
+		{"site removed", func(s *Snapshot) { s.Sites = s.Sites[:1] }, "camsweep_scan_running", 1},
+		{"dispensation dropped", func(s *Snapshot) { s.Dispensations = nil }, "camsweep_dispensation_cameras", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := testSnapshot()
+			c := NewCollector(func() Snapshot { return snap }, "v")
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(c)
+			if n, err := testutil.GatherAndCount(reg, tc.gone); err != nil || n == 0 {
+				t.Fatalf("before: %d %v", n, err)
+			}
+			tc.change(&snap)
+			n, err := testutil.GatherAndCount(reg, tc.gone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.count {
+				t.Errorf("%s: %d series after the change, want %d", tc.gone, n, tc.count)
+			}
+		})
+	}
+}
+
+// TestPromtoolCheckMetrics runs Prometheus' own linter over the exposition,
+// Go and process collectors included as the daemon serves them.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not installed (Debian package prometheus); skipping promtool check metrics")
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(testSnapshot, "v1.2.3"))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = &buf
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	if dir := os.Getenv("CAMSWEEP_METRICS_OUT"); dir != "" {
+		_ = os.WriteFile(dir+"/metrics.txt", buf.Bytes(), 0o644)
+	}
+}
