@@ -43,6 +43,8 @@ var DefaultMDNSServices = []string{
 
 // MDNSOptions tunes mDNS.
 type MDNSOptions struct {
+	// Port is the unicast prober's destination port (default 5353).
+	Port     uint16
 	Services []string      // service types to ask for; DefaultMDNSServices when empty
 	Wait     time.Duration // answers are collected this long (default 2s)
 }
@@ -213,6 +215,10 @@ func (p *MDNSProber) Probe(ctx context.Context, t Target, emit Emit) error {
 	if err != nil {
 		return err
 	}
-	return unicastDatagramProbe(ctx, t, mdnsPort, "mdns", msgs, p.opts.Wait, emit,
+	port := p.opts.Port
+	if port == 0 {
+		port = mdnsPort
+	}
+	return unicastDatagramProbe(ctx, t, port, "mdns", msgs, p.opts.Wait, emit,
 		func(b []byte) ([]Evidence, error) { return parseMDNS(b, services) }, p.log)
 }

@@ -150,6 +150,9 @@ func fetchUPnPDescription(ctx context.Context, d Dialer, location string, timeou
 
 // SSDPOptions tunes SSDP.
 type SSDPOptions struct {
+	// Port is the unicast prober's destination port (default 1900; the
+	// loopback demo serves SSDP on an unprivileged stand-in).
+	Port uint16
 	Wait time.Duration // answers are collected this long (default 2s)
 	TTL  int           // multicast TTL (default 1)
 	// Dialer, when set, lets the discoverer fetch each answering device's
@@ -183,7 +186,11 @@ func (p *SSDPProber) Probe(ctx context.Context, t Target, emit Emit) error {
 			locations = append(locations, e.Value)
 		}
 	}
-	dst := netip.AddrPortFrom(t.Addr, ssdpPort)
+	port := p.opts.Port
+	if port == 0 {
+		port = ssdpPort
+	}
+	dst := netip.AddrPortFrom(t.Addr, port)
 	err := udpExchange(ctx, t.Dialer, dst, [][]byte{newMSearch(dst, false)}, p.opts.Wait, func(b []byte) bool {
 		a, err := parseSSDP(b)
 		if err != nil {

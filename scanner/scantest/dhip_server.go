@@ -60,3 +60,8 @@ func dhipFrame(body []byte) []byte {
 	copy(b[32:], body)
 	return b
 }
+
+// serveDHIPHost is the Network seam for a host's DHIP service.
+func serveDHIPHost(ctx context.Context, conn net.PacketConn, h *Host) {
+	ServeDHIP(ctx, conn, h.Persona.DHIP, h.MAC(), h.Addr.String())
+}

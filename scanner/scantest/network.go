@@ -126,8 +126,16 @@ type udpService struct {
 // "mdns"; see hasSection). The protocols engineer fills these with explicit
 // map literals; a section without an entry is simply not served.
 var (
-	httpMounts   = map[string]HTTPMount{}
-	udpServices  = map[string]udpService{}
+	httpMounts = map[string]HTTPMount{
+		"onvif": mountONVIF,
+		"upnp":  mountUPnP,
+	}
+	udpServices = map[string]udpService{
+		"onvif": {service: "wsd", serve: serveWSDHost},
+		"sadp":  {service: "sadp", serve: serveSADPHost},
+		"dhip":  {service: "dhip", serve: serveDHIPHost},
+		"upnp":  {service: "ssdp", serve: serveSSDPHost},
+	}
 	sectionNames = []string{"onvif", "sadp", "dhip", "upnp", "mdns"}
 )
 

@@ -216,3 +216,8 @@ func el(name, text string) string {
 	_ = xml.EscapeText(&b, []byte(text))
 	return "<" + name + ">" + b.String() + "</" + name + ">"
 }
+
+// mountONVIF is the Network seam: the device service on the host's HTTP mux.
+func mountONVIF(mux *http.ServeMux, h *Host) {
+	mux.Handle(ONVIFPath, NewONVIFHandler(h.Persona.ONVIF, h.MAC(), nil))
+}

@@ -42,3 +42,8 @@ func sadpMatchXML(p *SADPService, mac, ip, uuid string) string {
 		el("SoftwareVersion", p.Firmware) + el("DSPVersion", p.DSPVersion) +
 		el("Activated", "true") + "\n</ProbeMatch>\n"
 }
+
+// serveSADPHost is the Network seam for a host's SADP service.
+func serveSADPHost(ctx context.Context, conn net.PacketConn, h *Host) {
+	ServeSADP(ctx, conn, h.Persona.SADP, h.MAC(), h.Addr.String())
+}

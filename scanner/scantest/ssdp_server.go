@@ -58,3 +58,18 @@ func UPnPDescriptionHandler(p *UPnPService) http.Handler {
 		_, _ = w.Write([]byte(doc))
 	})
 }
+
+// serveSSDPHost is the Network seam for a host's SSDP service; LOCATION
+// points at its own HTTP port.
+func serveSSDPHost(ctx context.Context, conn net.PacketConn, h *Host) {
+	loc := "http://" + h.Addr.String() + UPnPDescriptionPath
+	if ap, ok := h.AddrPort("http"); ok {
+		loc = "http://" + ap.String() + UPnPDescriptionPath
+	}
+	ServeSSDP(ctx, conn, h.Persona.UPnP, loc)
+}
+
+// mountUPnP is the Network seam: the description on the host's HTTP mux.
+func mountUPnP(mux *http.ServeMux, h *Host) {
+	mux.Handle(UPnPDescriptionPath, UPnPDescriptionHandler(h.Persona.UPnP))
+}

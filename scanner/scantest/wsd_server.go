@@ -116,3 +116,16 @@ func probeMatchesXML(p *ONVIFService, mac, xaddr, relatesTo string) []byte {
 	b.WriteString("</d:ProbeMatch></d:ProbeMatches></SOAP-ENV:Body></SOAP-ENV:Envelope>\n")
 	return []byte(b.String())
 }
+
+// serveWSDHost is the Network seam for a host's ONVIF discovery service.
+func serveWSDHost(ctx context.Context, conn net.PacketConn, h *Host) {
+	ServeWSD(ctx, conn, h.Persona.ONVIF, h.MAC(), onvifXAddr(h))
+}
+
+// onvifXAddr is the device service URL a host advertises.
+func onvifXAddr(h *Host) string {
+	if ap, ok := h.AddrPort("http"); ok {
+		return "http://" + ap.String() + ONVIFPath
+	}
+	return "http://" + h.Addr.String() + ONVIFPath
+}
