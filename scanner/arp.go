@@ -152,6 +152,7 @@ func (a *ARPSweep) send(ctx context.Context, st *arpState, targets iter.Seq[neti
 		st.sentOne(retry)
 		return nil
 	}
+	passStart, passSent := time.Now(), 0
 	for addr := range targets {
 		if !st.admit(addr) {
 			continue
@@ -159,6 +160,7 @@ func (a *ARPSweep) send(ctx context.Context, st *arpState, targets iter.Seq[neti
 		if err := ask(addr, false); err != nil {
 			return err
 		}
+		passSent++
 	}
 	var defaults []netip.Addr
 	if !a.opts.NoFactoryDefaults {
@@ -176,15 +178,34 @@ func (a *ARPSweep) send(ctx context.Context, st *arpState, targets iter.Seq[neti
 		if err := ask(d, false); err != nil {
 			return err
 		}
+		passSent++
 	}
 	for r := 0; r < a.opts.retries(); r++ {
-		if err := sleep(ctx, orDefault(a.opts.RetryAfter, DefaultARPRetryAfter)); err != nil {
-			return err
+		silent := st.unanswered()
+		if len(silent) == 0 {
+			break
 		}
-		for _, addr := range st.unanswered() {
+		// Every address needs RetryAfter between its ask and its retry.
+		// Retries go in the order of the asks, at the pace of the pass, so
+		// the pause is only what the retries before the last-asked address
+		// do not already cover.
+		pause := orDefault(a.opts.RetryAfter, DefaultARPRetryAfter)
+		if passSent > 0 {
+			pace := time.Since(passStart) / time.Duration(passSent)
+			pause -= pace * time.Duration(len(silent)-1)
+		}
+		if pause > 0 {
+			if err := sleep(ctx, pause); err != nil {
+				return err
+			}
+			silent = st.unanswered() // answers came in during the pause
+		}
+		passStart, passSent = time.Now(), 0
+		for _, addr := range silent {
 			if err := ask(addr, true); err != nil {
 				return err
 			}
+			passSent++
 		}
 	}
 	return nil

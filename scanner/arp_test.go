@@ -358,7 +358,10 @@ func TestARPSweepReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, stats := l2Collect(t, rp, l2Addrs("10.9.0.64", "10.9.0.65"), ARPOptions{FactoryDefaults: []netip.Addr{netip.MustParseAddr("192.168.1.64")}})
+	// Hold the capture back until the first pass is out: on a real wire
+	// no reply precedes its request.
+	gated := &gatedConn{Replay: rp, after: 3}
+	got, stats := l2Collect(t, gated, l2Addrs("10.9.0.64", "10.9.0.65"), ARPOptions{FactoryDefaults: []netip.Addr{netip.MustParseAddr("192.168.1.64")}})
 	want := []l2Seen{{"10.9.0.64", "c0:56:e3:11:22:33", false}, {"192.168.1.64", "c0:56:e3:11:22:33", true}}
 	if !slices.Equal(got, want) {
 		t.Errorf("sightings = %v, want %v", got, want)
@@ -367,6 +370,23 @@ func TestARPSweepReplay(t *testing.T) {
 	if n := len(rp.Written()); n != 4 || stats.Requests != 4 {
 		t.Errorf("written %d, Requests %d, want 4", n, stats.Requests)
 	}
+}
+
+// gatedConn holds reads until after frames have been written.
+type gatedConn struct {
+	*Replay
+	after int
+}
+
+func (g *gatedConn) ReadFrame(ctx context.Context) ([]byte, error) {
+	for len(g.Written()) < g.after {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return g.Replay.ReadFrame(ctx)
 }
 
 func TestARPSweepCancel(t *testing.T) {
