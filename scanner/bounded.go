@@ -3,7 +3,6 @@ package scanner
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,9 +24,6 @@ const (
 	maxBodyExcerpt  = 512       // http.body (docs/evidence.md)
 	defaultTimeout  = 5 * time.Second
 )
-
-// errBounded reports that a peer sent more than a bound allows.
-var errBounded = errors.New("scanner: response exceeds bound")
 
 // readBounded reads r to EOF but keeps at most limit bytes. truncated is set
 // when r had more; the rest is never read, so an endless body costs only the

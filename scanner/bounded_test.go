@@ -300,4 +300,3 @@ func probeWithin(t *testing.T, p Prober, tg Target, budget time.Duration) *banne
 	c.checkBounded(t)
 	return &c
 }
-
