@@ -109,16 +109,17 @@ func kustomize(t *testing.T, dir string) ([]k8sObject, kustomization) {
 			if i < 0 {
 				t.Fatalf("%s: patch %s targets %s/%s, which no resource defines", dir, p.Path, patch.kind(), patch.name())
 			}
-			objs[i] = merge(map[string]any(objs[i]), map[string]any(patch)).(map[string]any)
+			objs[i] = merge(objs[i], patch).(map[string]any)
 		}
 	}
 	return objs, k
 }
 
+// merge is a strategic merge without list keys. yaml.v3 decodes nested maps
+// into the outer named type, hence asMap for both shapes.
 func merge(dst, src any) any {
-	d, ok1 := dst.(map[string]any)
-	s, ok2 := src.(map[string]any)
-	if !ok1 || !ok2 {
+	d, s := asMap(dst), asMap(src)
+	if d == nil || s == nil {
 		return src
 	}
 	out := map[string]any{}
@@ -244,6 +245,9 @@ func TestKubernetesOverlays(t *testing.T) {
 				t.Fatalf("overlay %s needs a site label and a nameSuffix (two sensors share the namespace)", o)
 			}
 			pod := dig(find(objs, "Deployment"), "spec", "template", "spec")
+			if dig(pod, "hostNetwork") != true || len(asList(dig(pod, "volumes"))) == 0 {
+				t.Errorf("overlay %s: the patch lost the base's pod spec", o)
+			}
 			if len(asMap(dig(pod, "nodeSelector"))) == 0 {
 				t.Errorf("overlay %s does not pin the sensor to a node with nodeSelector", o)
 			}

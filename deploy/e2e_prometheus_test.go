@@ -1,0 +1,244 @@
+package deploy_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camsweep/camsweep/scanner/scantest"
+)
+
+// TestPrometheusFiresOnUnregisteredDahua is the whole alert path with the real
+// peers: `camsweep serve` (the built binary) scans an emulated loopback
+// network holding one unregistered Dahua, Debian's Prometheus scrapes it every
+// second with the real rule file, and CamsweepUnregisteredCamera must fire
+// naming that camera; once the camera is added to the registry and a sweep
+// runs, the alert must resolve. Everything binds to 127.0.0.0/8.
+func TestPrometheusFiresOnUnregisteredDahua(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end with Prometheus; skipped with -short")
+	}
+	promBin := needTool(t, "prometheus", "prometheus")
+	bin := camsweepBinary(t)
+	if !serveHasCheckConfig(t, bin) {
+		t.Skip("camsweep serve is not available in this build")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	persona, err := scantest.PersonaByName("dahua-ipc-hdw2431t-as-s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	network, err := scantest.Start(ctx, []scantest.HostSpec{{Persona: persona}}, scantest.Options{Base: scantest.RandomBase()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer network.Close()
+	cam := network.Hosts[0]
+
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const token = "e2e-token-0123456789abcdef0123456789abcdef"
+	const header = "id,site,building,location,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"
+	write("tokens", token+"\n")
+	write("registry.csv", header)
+	write("policy.yaml", "banned_manufacturers: [Hikvision]\nexpiry_warning_days: 30\n")
+	servePort, promPort := freePort(t), freePort(t)
+	ports, _ := json.Marshal(network.PortSpec())
+	cfg := write("camsweep.yaml", fmt.Sprintf(`listen: "127.0.0.1:%d"
+api_tokens_file: tokens
+history:
+  path: history.db
+sites:
+  - name: E2E
+    scope:
+      targets: ["%s/32"]
+    schedule:
+      interval: 1m
+    ports: %s
+    profile: full
+    rate: 200
+    registry: registry.csv
+    policy: policy.yaml
+`, servePort, cam.Addr, ports))
+
+	serveURL := fmt.Sprintf("http://127.0.0.1:%d", servePort)
+	start(t, ctx, dir, bin, "serve", "--config", cfg)
+	waitFor(t, 30*time.Second, "camsweep serve /healthz", func() bool {
+		resp, err := http.Get(serveURL + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	rules, _ := filepath.Abs(rulesPath(t))
+	promCfg := write("prometheus.yml", fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+scrape_configs:
+  - job_name: camsweep
+    honor_labels: true
+    static_configs:
+      - targets: ["127.0.0.1:%d"]
+        labels: {site: E2E}
+`, rules, servePort))
+	promURL := fmt.Sprintf("http://127.0.0.1:%d", promPort)
+	start(t, ctx, dir, promBin, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort), "--log.level=warn")
+
+	began := time.Now()
+	var fired promAlert
+	waitFor(t, 2*time.Minute, "CamsweepUnregisteredCamera to fire for "+cam.Addr.String(), func() bool {
+		for _, a := range alerts(promURL) {
+			if a.Labels["alertname"] == "CamsweepUnregisteredCamera" && a.State == "firing" && a.Labels["ip"] == cam.Addr.String() {
+				fired = a
+				return true
+			}
+		}
+		return false
+	})
+	if fired.Labels["site"] != "E2E" || !strings.EqualFold(fired.Labels["manufacturer"], "Dahua") || fired.Labels["severity"] != "critical" {
+		t.Errorf("alert labels %v: want site E2E, manufacturer Dahua, severity critical", fired.Labels)
+	}
+	if scanEnd := queryScalar(promURL, `camsweep_last_scan_success_timestamp_seconds{site="E2E"}`); scanEnd > 0 {
+		t.Logf("scan finished -> alert active: %.1fs (active at %s); daemon start -> firing seen: %s",
+			fired.ActiveAt.Sub(time.Unix(0, int64(scanEnd*1e9))).Seconds(), fired.ActiveAt.Format(time.RFC3339Nano), time.Since(began).Round(100*time.Millisecond))
+	}
+
+	// Register the camera; the daemon re-reads the registry before the next
+	// reconciliation, which an on-demand sweep brings forward.
+	write("registry.csv", header+fmt.Sprintf("E2E-0001,E2E,B1,Gang,%s,%s,%s,Dahua,%s,facility,CEJ,milestone,\n",
+		cam.Addr, cam.MAC(), cam.Serial(), fired.Labels["model"]))
+	resolvedFrom := time.Now()
+	waitFor(t, 2*time.Minute, "CamsweepUnregisteredCamera to resolve after registration", func() bool {
+		req, _ := http.NewRequest(http.MethodPost, serveURL+"/api/v1/sites/E2E/scans", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close() // 409 while a scan runs is fine: that scan will do
+		}
+		for _, a := range alerts(promURL) {
+			if a.Labels["alertname"] == "CamsweepUnregisteredCamera" && a.Labels["ip"] == cam.Addr.String() {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("registry edit -> alert resolved in Prometheus: %s", time.Since(resolvedFrom).Round(100*time.Millisecond))
+}
+
+type promAlert struct {
+	Labels   map[string]string `json:"labels"`
+	State    string            `json:"state"`
+	ActiveAt time.Time         `json:"activeAt"`
+}
+
+func alerts(promURL string) []promAlert {
+	var body struct {
+		Data struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	resp, err := http.Get(promURL + "/api/v1/alerts")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return body.Data.Alerts
+}
+
+func queryScalar(promURL, q string) float64 {
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	resp, err := http.Get(promURL + "/api/v1/query?query=" + urlQueryEscape(q))
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) == 0 {
+		return 0
+	}
+	var v float64
+	fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &v)
+	return v
+}
+
+// start runs a process for the test and kills it (by its own pid) at cleanup.
+func start(t *testing.T, ctx context.Context, dir, name string, args ...string) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	log, err := os.Create(filepath.Join(dir, filepath.Base(name)+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		log.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(log.Name())
+			t.Logf("%s log (tail):\n%s", filepath.Base(name), tail(string(b), 3000))
+		}
+	})
+}
+
+func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s waiting for %s", limit, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func urlQueryEscape(s string) string {
+	r := strings.NewReplacer("%", "%25", " ", "%20", "{", "%7B", "}", "%7D", "\"", "%22", "=", "%3D", "&", "%26", "+", "%2B")
+	return r.Replace(s)
+}
