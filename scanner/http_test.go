@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -389,4 +390,41 @@ func FuzzEmitHTTPAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Old camera firmware speaks only RSA key exchange over TLS 1.0-1.2, which
+// Go leaves out of its default client suites; the probe must still read it.
+func TestHTTPProbeLegacyTLS(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7),
+		Subject:      pkix.Name{CommonName: "DVR"},
+		NotBefore:    time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:     time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := &fakeWeb{routes: map[string]route{"/": {200, nil, "<title>old</title>"}}}
+	srv := httptest.NewUnstartedServer(web)
+	srv.TLS = &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+		MinVersion:   tls.VersionTLS10,
+		MaxVersion:   tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA},
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	tg := bannerTarget(t, "https", srv.Listener.Addr().String())
+	c := probeWithin(t, newHTTPTestProber(), tg, 10*time.Second)
+	if got := c.values("http.title"); !reflect.DeepEqual(got, []string{"old"}) {
+		t.Errorf("http.title = %q over RSA key exchange", got)
+	}
+	if got := c.first("tls.subject"); got != "CN=DVR" {
+		t.Errorf("tls.subject = %q", got)
+	}
 }
