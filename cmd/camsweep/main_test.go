@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -24,11 +23,13 @@ const examplesDir = "../../deploy/examples/"
 // startNOH serves the emulated NOH network for a test.
 func startNOH(t *testing.T) *scantest.Network {
 	t.Helper()
-	hosts, err := scantest.NOH()
+	// A random base keeps parallel test packages off each other's addresses.
+	base := scantest.RandomBase()
+	hosts, err := scantest.NOHAt(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := scantest.Start(context.Background(), hosts, scantest.Options{Logger: zerolog.Nop()})
+	n, err := scantest.Start(context.Background(), hosts, scantest.Options{Base: base, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +129,17 @@ func TestScanJSONFollowsReportContract(t *testing.T) {
 			unregistered[f.IP] = true
 		}
 	}
-	for i := 11; i <= 17; i++ {
-		ip := "127.77.8." + strconv.Itoa(i)
-		if !unregistered[ip] {
-			t.Errorf("Dahua camera %s not reported as unregistered", ip)
+	dahua := 0
+	for _, h := range n.Hosts {
+		if strings.HasPrefix(h.Persona.Name, "dahua-ipc-") {
+			dahua++
+			if !unregistered[h.Addr.String()] {
+				t.Errorf("Dahua camera %s not reported as unregistered", h.Addr)
+			}
 		}
+	}
+	if dahua != 7 {
+		t.Errorf("the NOH network holds %d Dahua cameras, want 7", dahua)
 	}
 
 	// diff on the saved report reproduces the scan's findings.
