@@ -278,3 +278,4 @@ func ipBatch(ns, script string) error {
 	}
 	return nil
 }
+
