@@ -278,4 +278,3 @@ func ipBatch(ns, script string) error {
 	}
 	return nil
 }
-
