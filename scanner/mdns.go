@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -77,12 +80,21 @@ func mdnsQueries(services []string) ([][]byte, error) {
 // service, the instance, and the SRV target and TXT strings that came with
 // it, when they did. A service with no TXT record is still reported.
 func parseMDNS(b []byte, services []string) ([]Evidence, error) {
+	ev, _, err := parseMDNSFollow(b, services, nil)
+	return ev, err
+}
+
+// parseMDNSFollow is parseMDNS that also reads SRV and TXT records of the
+// instances in known (answers to a follow-up query, which carry no PTR), and
+// returns the instances whose SRV did not come with their PTR: avahi, for
+// one, answers a legacy-unicast PTR query with the PTR alone.
+func parseMDNSFollow(b []byte, services []string, known map[string]bool) ([]Evidence, []string, error) {
 	var m dns.Msg
 	if err := m.Unpack(b); err != nil {
-		return nil, fmt.Errorf("scanner: parse mdns: %w", err)
+		return nil, nil, fmt.Errorf("scanner: parse mdns: %w", err)
 	}
 	if !m.Response {
-		return nil, errors.New("scanner: parse mdns: not a response")
+		return nil, nil, errors.New("scanner: parse mdns: not a response")
 	}
 	wanted := map[string]string{}
 	for _, s := range services {
@@ -104,22 +116,14 @@ func parseMDNS(b []byte, services []string) ([]Evidence, error) {
 		}
 	}
 	l := evList{probe: "mdns"}
-	for _, rr := range rrs {
-		ptr, ok := rr.(*dns.PTR)
-		if !ok {
-			continue
-		}
-		svc, ok := wanted[strings.ToLower(ptr.Hdr.Name)]
-		if !ok {
-			continue
-		}
-		inst := strings.ToLower(ptr.Ptr)
-		l.add("mdns.service", svc)
-		l.add("mdns.instance", instanceLabel(ptr.Ptr, ptr.Hdr.Name))
+	var missing []string
+	describe := func(inst string) {
 		if s := srv[inst]; s != nil {
 			host := strings.TrimSuffix(s.Target, ".")
 			l.add("mdns.host", host)
 			l.add("hostname", host)
+		} else {
+			missing = append(missing, inst)
 		}
 		for i, t := range txt[inst] {
 			if i >= 64 {
@@ -130,7 +134,46 @@ func parseMDNS(b []byte, services []string) ([]Evidence, error) {
 			}
 		}
 	}
-	return l.out, nil
+	for _, rr := range rrs {
+		ptr, ok := rr.(*dns.PTR)
+		if !ok {
+			continue
+		}
+		svc, ok := wanted[strings.ToLower(ptr.Hdr.Name)]
+		if !ok {
+			continue
+		}
+		l.add("mdns.service", svc)
+		l.add("mdns.instance", instanceLabel(ptr.Ptr, ptr.Hdr.Name))
+		describe(strings.ToLower(ptr.Ptr))
+	}
+	for inst := range known {
+		if srv[inst] != nil || txt[inst] != nil {
+			describe(inst)
+		}
+	}
+	return l.out, missing, nil
+}
+
+// mdnsFollowUps asks for the SRV and TXT records of instances (at most
+// maxFollowUps of them, one question per message).
+func mdnsFollowUps(instances []string) [][]byte {
+	const maxFollowUps = 32
+	var out [][]byte
+	for i, inst := range instances {
+		if i >= maxFollowUps {
+			break
+		}
+		for _, t := range []uint16{dns.TypeSRV, dns.TypeTXT} {
+			m := new(dns.Msg)
+			m.SetQuestion(dns.Fqdn(inst), t)
+			m.RecursionDesired = false
+			if b, err := m.Pack(); err == nil {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
 }
 
 // instanceLabel is the user-visible instance name ("AXIS M3046-V -
@@ -181,18 +224,41 @@ func (d *MDNSDiscoverer) Discover(ctx context.Context, found func(Sighting)) err
 	if err != nil {
 		return err
 	}
-	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
-		// TTL 255 as RFC 6762 section 11 requires; the group is link-local
-		// and never routed whatever the TTL.
-		r := mcastRound{Iface: ifi, Group: mdnsGroup, Msgs: msgs, Wait: d.opts.Wait, TTL: 255}
-		return r, func(_ netip.Addr, b []byte) []Evidence {
-			ev, err := parseMDNS(b, services)
-			if err != nil {
-				return nil
-			}
-			return ev
+	hosts := newSightings()
+	var mu sync.Mutex
+	missing := map[string]bool{}
+	round := func(msgs [][]byte, known map[string]bool) error {
+		return multicastDiscover(ctx, d.ifaces, d.log, func(s Sighting) { hosts.add(s.Addr, s.Evidence) },
+			func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+				// TTL 255 as RFC 6762 section 11 requires; the group is
+				// link-local and never routed whatever the TTL.
+				r := mcastRound{Iface: ifi, Group: mdnsGroup, Msgs: msgs, Wait: d.opts.Wait, TTL: 255}
+				return r, func(_ netip.Addr, b []byte) []Evidence {
+					ev, miss, err := parseMDNSFollow(b, services, known)
+					if err != nil {
+						return nil
+					}
+					mu.Lock()
+					for _, m := range miss {
+						missing[m] = true
+					}
+					mu.Unlock()
+					return ev
+				}
+			})
+	}
+	if err := round(msgs, nil); err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		known := missing
+		missing = map[string]bool{}
+		if err := round(mdnsFollowUps(slices.Sorted(maps.Keys(known))), known); err != nil {
+			d.log.Debug().Err(err).Msg("mdns follow-up failed")
 		}
-	})
+	}
+	hosts.each(found)
+	return nil
 }
 
 // MDNSProber sends the same queries unicast to a host's port 5353 (RFC 6762
@@ -219,6 +285,23 @@ func (p *MDNSProber) Probe(ctx context.Context, t Target, emit Emit) error {
 	if port == 0 {
 		port = mdnsPort
 	}
-	return unicastDatagramProbe(ctx, t, port, "mdns", msgs, p.opts.Wait, emit,
-		func(b []byte) ([]Evidence, error) { return parseMDNS(b, services) }, p.log)
+	var missing []string
+	var known map[string]bool
+	parse := func(b []byte) ([]Evidence, error) {
+		ev, miss, err := parseMDNSFollow(b, services, known)
+		missing = append(missing, miss...)
+		return ev, err
+	}
+	if err := unicastDatagramProbe(ctx, t, port, "mdns", msgs, p.opts.Wait, emit, parse, p.log); err != nil {
+		return err
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	known = map[string]bool{}
+	for _, m := range missing {
+		known[m] = true
+	}
+	missing = nil
+	return unicastDatagramProbe(ctx, t, port, "mdns", mdnsFollowUps(slices.Sorted(maps.Keys(known))), p.opts.Wait, emit, parse, p.log)
 }

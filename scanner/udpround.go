@@ -95,12 +95,19 @@ type mcastRound struct {
 	TTL int
 }
 
-// run sends the round's messages and passes each answer that arrived on the
-// round's interface, with the address it came from, to handle. Answers
-// after Wait are left unread: the socket closes with them.
-func (r mcastRound) run(ctx context.Context, handle func(src netip.Addr, b []byte)) error {
+// openRound is a round's socket, opened but not yet used.
+type openRound struct {
+	r mcastRound
+	c net.PacketConn
+	p *ipv4.PacketConn
+}
+
+// open creates the round's socket in the calling goroutine, so that a caller
+// running on a thread inside a network namespace (the lab) gets a socket in
+// that namespace even though the round then runs on another goroutine.
+func (r mcastRound) open(ctx context.Context) (*openRound, error) {
 	if !r.Group.Addr().Is4() || !r.Group.Addr().IsMulticast() {
-		return fmt.Errorf("scanner: multicast %s: not an IPv4 multicast group", r.Group)
+		return nil, fmt.Errorf("scanner: multicast %s: not an IPv4 multicast group", r.Group)
 	}
 	if r.Wait <= 0 {
 		r.Wait = defaultUDPWait
@@ -108,37 +115,48 @@ func (r mcastRound) run(ctx context.Context, handle func(src netip.Addr, b []byt
 	if r.TTL <= 0 {
 		r.TTL = 1
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.Wait)
-	defer cancel()
 	lc := net.ListenConfig{Control: reuseAddr}
 	c, err := lc.ListenPacket(ctx, "udp4", fmt.Sprintf("0.0.0.0:%d", r.BindPort))
 	if err != nil {
-		return fmt.Errorf("scanner: multicast listen on %s: %w", r.Iface.Name, err)
+		return nil, fmt.Errorf("scanner: multicast listen on %s: %w", r.Iface.Name, err)
 	}
-	defer c.Close()
 	p := ipv4.NewPacketConn(c)
 	ifi := r.Iface
 	if err := p.SetMulticastInterface(&ifi); err != nil {
-		return fmt.Errorf("scanner: multicast interface %s: %w", ifi.Name, err)
+		_ = c.Close()
+		return nil, fmt.Errorf("scanner: multicast interface %s: %w", ifi.Name, err)
 	}
 	_ = p.SetMulticastTTL(r.TTL)
 	// Our own queries must not come back to us as answers.
 	_ = p.SetMulticastLoopback(false)
 	if r.BindPort != 0 {
 		if err := p.JoinGroup(&ifi, &net.UDPAddr{IP: r.Group.Addr().AsSlice()}); err != nil {
-			return fmt.Errorf("scanner: multicast join %s on %s: %w", r.Group.Addr(), ifi.Name, err)
+			_ = c.Close()
+			return nil, fmt.Errorf("scanner: multicast join %s on %s: %w", r.Group.Addr(), ifi.Name, err)
 		}
 	}
 	// The interface index tells answers on this interface from those a
 	// sibling socket (same port, other interface) also receives.
 	_ = p.SetControlMessage(ipv4.FlagInterface, true)
+	return &openRound{r: r, c: c, p: p}, nil
+}
+
+// serve sends the round's messages and passes each answer that arrived on the
+// round's interface, with the address it came from, to handle, until Wait
+// has passed. Answers after that are left unread: the socket closes with
+// them.
+func (o *openRound) serve(ctx context.Context, handle func(src netip.Addr, b []byte)) error {
+	defer o.c.Close()
+	ctx, cancel := context.WithTimeout(ctx, o.r.Wait)
+	defer cancel()
+	c, p, ifi := o.c, o.p, o.r.Iface
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
-	dst := net.UDPAddrFromAddrPort(r.Group)
-	for _, m := range r.Msgs {
+	dst := net.UDPAddrFromAddrPort(o.r.Group)
+	for _, m := range o.r.Msgs {
 		if _, err := p.WriteTo(m, nil, dst); err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -174,17 +174,28 @@ func multicastDiscover(ctx context.Context, given []net.Interface, log zerolog.L
 		failures int
 		lastErr  error
 	)
+	fail := func(ifi net.Interface, err error) {
+		failures++
+		lastErr = err
+		log.Warn().Err(err).Str("iface", ifi.Name).Msg("multicast round failed")
+	}
 	for _, ifi := range ifaces {
+		round, parse := setup(ifi)
+		// Sockets are opened here, on the caller's thread (see open).
+		o, err := round.open(ctx)
+		if err != nil {
+			mu.Lock()
+			fail(ifi, err)
+			mu.Unlock()
+			continue
+		}
 		wg.Go(func() {
-			round, parse := setup(ifi)
 			s := newSightings()
-			err := round.run(ctx, func(src netip.Addr, b []byte) { s.add(src, parse(src, b)) })
+			err := o.serve(ctx, func(src netip.Addr, b []byte) { s.add(src, parse(src, b)) })
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				failures++
-				lastErr = err
-				log.Warn().Err(err).Str("iface", ifi.Name).Msg("multicast round failed")
+				fail(ifi, err)
 			}
 			s.each(found)
 		})
