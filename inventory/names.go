@@ -102,3 +102,30 @@ func normalizeModel(s string) string {
 }
 
 func trimSpace(s string) string { return strings.TrimSpace(s) }
+
+// normCache memoises NormalizeVendor for one Reconcile call: a sweep has
+// 100,000 devices but a handful of vendor names.
+type normCache map[string]string
+
+func (c normCache) norm(s string) string {
+	n, ok := c[s]
+	if !ok {
+		n = NormalizeVendor(s)
+		c[s] = n
+	}
+	return n
+}
+
+func (c normCache) same(a, b string) bool {
+	na := c.norm(a)
+	return na != "" && na == c.norm(b)
+}
+
+func (c normCache) banned(p *Policy, manufacturer string) bool {
+	for _, b := range p.BannedManufacturers {
+		if c.same(b, manufacturer) {
+			return true
+		}
+	}
+	return false
+}

@@ -40,7 +40,8 @@ func Reconcile(devices []Device, reg *Registry, pol *Policy, scope Scope, now ti
 	m := matchDevices(devices, rows, scope.Site)
 
 	res := Result{Devices: make([]Device, len(devices)), MatchedBy: m.by}
-	var out []Finding
+	out := make([]Finding, 0, len(devices)+len(devices)/2)
+	nc := normCache{}
 	for i, d := range devices {
 		var row *Row
 		if j := m.rowOf[i]; j >= 0 {
@@ -49,7 +50,7 @@ func Reconcile(devices []Device, reg *Registry, pol *Policy, scope Scope, now ti
 		}
 		res.Devices[i] = d
 		if d.IsCameraLike() {
-			out = append(out, deviceFindings(d, row, m.by[i], pol, scope, today)...)
+			out = deviceFindings(out, nc, d, row, m.by[i], pol, scope, today)
 		}
 	}
 	out = append(out, registryFindings(rows, pol, scope.Site)...)
@@ -96,7 +97,8 @@ func deviceSubject(d Device) string {
 }
 
 // deviceFindings judges one camera-like device, matched to row or not.
-func deviceFindings(d Device, row *Row, by string, pol *Policy, scope Scope, today Date) []Finding {
+// It appends to out and returns it, so 100,000 devices cost no slice each.
+func deviceFindings(out []Finding, nc normCache, d Device, row *Row, by string, pol *Policy, scope Scope, today Date) []Finding {
 	site := scope.Site
 	subject := deviceSubject(d)
 	if row != nil {
@@ -113,7 +115,6 @@ func deviceFindings(d Device, row *Row, by string, pol *Policy, scope Scope, tod
 	if row != nil {
 		base.RegistryID = row.ID
 	}
-	var out []Finding
 	add := func(kind string, sev Severity, detail string, args ...any) {
 		f := base
 		f.Kind, f.Severity, f.Key = kind, sev, findingKey(kind, site, subject)
@@ -131,7 +132,7 @@ func deviceFindings(d Device, row *Row, by string, pol *Policy, scope Scope, tod
 	var disp Dispensation
 	covered := false
 	if row != nil && row.DispensationID != "" {
-		if dd, ok := pol.Dispensation(row.DispensationID); ok && (maker == "" || sameVendor(dd.Manufacturer, maker) || sameVendor(dd.Manufacturer, d.Brand)) {
+		if dd, ok := pol.Dispensation(row.DispensationID); ok && (maker == "" || nc.same(dd.Manufacturer, maker) || nc.same(dd.Manufacturer, d.Brand)) {
 			disp, covered = dd, true
 		}
 	}
@@ -144,7 +145,7 @@ func deviceFindings(d Device, row *Row, by string, pol *Policy, scope Scope, tod
 			add(KindDispensationExpiring, SeverityWarning, "%s: dispensation %s (%s, owner %s) expires on %s, in %d days", what, disp.ID, disp.Manufacturer, disp.Owner, disp.Expires, days)
 		}
 	}
-	if pol.Banned(maker) && !covered {
+	if nc.banned(pol, maker) && !covered {
 		why := "no dispensation covers it"
 		if row != nil && row.DispensationID != "" {
 			if dd, ok := pol.Dispensation(row.DispensationID); ok {
@@ -154,7 +155,7 @@ func deviceFindings(d Device, row *Row, by string, pol *Policy, scope Scope, tod
 			}
 		}
 		brand := ""
-		if d.Brand != "" && !sameVendor(d.Brand, maker) {
+		if d.Brand != "" && !nc.same(d.Brand, maker) {
 			brand = fmt.Sprintf(" (sold as %s)", d.Brand)
 		}
 		add(KindBannedManufacturer, SeverityHigh, "%s is made by %s%s, a banned manufacturer, and %s", what, maker, brand, why)
@@ -242,7 +243,7 @@ func suppress(all []Finding, pol *Policy, today Date) (kept, hidden []Finding) {
 	for _, s := range pol.Suppressions {
 		by[s.Key] = s
 	}
-	kept = all[:0:0]
+	kept = make([]Finding, 0, len(all))
 	for _, f := range all {
 		s, ok := by[f.Key]
 		switch {
@@ -259,18 +260,31 @@ func suppress(all []Finding, pol *Policy, today Date) (kept, hidden []Finding) {
 }
 
 // sortFindings orders findings worst first, then by key; the rest of the
-// comparison only makes the order total when keys repeat.
+// comparison only makes the order total when keys repeat. Findings are
+// large structs, so the sort permutes indices and moves each finding once.
 func sortFindings(fs []Finding) {
-	slices.SortFunc(fs, func(a, b Finding) int {
-		return cmp.Or(
-			cmp.Compare(b.Severity, a.Severity),
-			strings.Compare(a.Key, b.Key),
-			strings.Compare(a.IP, b.IP),
-			strings.Compare(a.MAC, b.MAC),
-			strings.Compare(a.RegistryID, b.RegistryID),
-			strings.Compare(a.Detail, b.Detail),
-		)
-	})
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int { return compareFindings(&fs[i], &fs[j]) })
+	sorted := make([]Finding, len(fs))
+	for n, i := range idx {
+		sorted[n] = fs[i]
+	}
+	copy(fs, sorted)
+}
+
+func compareFindings(a, b *Finding) int {
+	if a.Severity != b.Severity {
+		return cmp.Compare(b.Severity, a.Severity)
+	}
+	for _, c := range [...][2]string{{a.Key, b.Key}, {a.IP, b.IP}, {a.MAC, b.MAC}, {a.RegistryID, b.RegistryID}, {a.Detail, b.Detail}} {
+		if r := strings.Compare(c[0], c[1]); r != 0 {
+			return r
+		}
+	}
+	return 0
 }
 
 func describe(d Device) string {
