@@ -117,7 +117,7 @@ type Finding struct {
 	RegistryID string   `json:"registry_id"`
 	// RegistryIDs lists every registry row involved when there are several
 	// (registry_conflict, dispensation_overclaimed); RegistryID is then the
-	// first of them.
+	// first of them, or for an overclaim the first row over the cap.
 	RegistryIDs  []string           `json:"registry_ids,omitempty"`
 	Manufacturer string             `json:"manufacturer,omitempty"`
 	Brand        string             `json:"brand,omitempty"`
