@@ -20,6 +20,10 @@ const (
 	DefaultHostTimeout     = 45 * time.Second
 	DefaultPingPorts       = 3
 	DefaultNonCameraBudget = 10
+	// maxDefaultWorkers bounds the hosts worked on at once: each is a
+	// goroutine whose stack grows to tens of KiB inside a dial, and beyond a
+	// thousand the stacks, not the rate, decide the sweep's memory.
+	maxDefaultWorkers = 1024
 )
 
 // Options configure a sweep. The zero value of each field takes its default.
@@ -133,7 +137,7 @@ func (o *Options) applyDefaults() {
 		// Enough hosts in flight that connects waiting on their timeout do
 		// not leave the rate budget idle.
 		w := int(o.Rate * o.ConnectTimeout.Seconds() * 2)
-		o.Workers = min(max(w, 32), 4096)
+		o.Workers = min(max(w, 32), maxDefaultWorkers)
 	}
 }
 

@@ -10,8 +10,11 @@ import (
 )
 
 type globalFlags struct {
-	logLevel  string
-	logFormat string
+	logLevel     string
+	logFormat    string
+	cpuProfile   string
+	memProfile   string
+	stopProfiles func()
 }
 
 // logger builds the zerolog logger for stderr; logs never go to stdout,

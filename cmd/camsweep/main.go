@@ -78,9 +78,25 @@ official camera registry and the camera policy.`,
 	// Bad logging flags are usage errors for every command, even one that
 	// would not log.
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		_, err := g.logger(io.Discard)
-		return err
+		if _, err := g.logger(io.Discard); err != nil {
+			return err
+		}
+		stop, err := startProfiles(g.cpuProfile, g.memProfile)
+		if err != nil {
+			return withCode(exitError, err)
+		}
+		g.stopProfiles = stop
+		return nil
 	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if g.stopProfiles != nil {
+			g.stopProfiles()
+		}
+	}
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write an allocation profile to this file")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	_ = root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "console", "log format on stderr: console or json")
 	root.AddCommand(
