@@ -100,6 +100,9 @@ type fakeSweep struct {
 	started chan string
 	devs    map[string][]inventory.Device
 	errs    map[string]error
+	// delay makes every sweep take a while, so that scans overlap with
+	// whatever else a test does.
+	delay time.Duration
 }
 
 func newFakeSweep() *fakeSweep {
@@ -132,7 +135,7 @@ func (f *fakeSweep) count(site string) int {
 func (f *fakeSweep) sweep(ctx context.Context, site Site, _ zerolog.Logger) (*inventory.Report, error) {
 	f.mu.Lock()
 	f.calls[site.Name]++
-	g, started, err := f.gates[site.Name], f.started, f.errs[site.Name]
+	g, started, err, delay := f.gates[site.Name], f.started, f.errs[site.Name], f.delay
 	devs := append([]inventory.Device(nil), f.devs[site.Name]...)
 	f.mu.Unlock()
 	if started != nil {
@@ -142,6 +145,14 @@ func (f *fakeSweep) sweep(ctx context.Context, site Site, _ zerolog.Logger) (*in
 		Schema: inventory.ReportSchema, Site: site.Name, Started: time.Now().UTC(),
 		Scope: inventory.ScopeSummary{Targets: site.Scope.Targets, Profile: site.Profile},
 		Stats: inventory.Stats{Live: len(devs), ProbeErrors: map[string]int{"onvif": 1}},
+	}
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			rep.Incomplete = true
+			return rep, ctx.Err()
+		}
 	}
 	if g != nil {
 		select {
