@@ -113,6 +113,7 @@ func demoConfig(n *scantest.Network) sweep.Config {
 		ConnectTimeout: 500 * time.Millisecond,
 		ProbeTimeout:   2 * time.Second,
 		HostTimeout:    10 * time.Second,
+		UDPPorts:       map[string]uint16{"ssdp": scantest.DefaultPorts()["ssdp"], "mdns": scantest.DefaultPorts()["mdns"]},
 	}
 }
 

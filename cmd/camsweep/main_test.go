@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -47,6 +48,7 @@ func camsweep(t *testing.T, stdin string, args ...string) (stdout, stderr string
 func nohScanArgs(n *scantest.Network, extra ...string) []string {
 	cfg := demoConfig(n)
 	args := []string{"scan", "--site", "NOH", "--ports", strings.Join(cfg.Ports, ","), "--rate", "4000",
+		"--udp-ports", fmt.Sprintf("ssdp=%d,mdns=%d", cfg.UDPPorts["ssdp"], cfg.UDPPorts["mdns"]),
 		"--connect-timeout", "500ms", "--probe-timeout", "2s", "--host-timeout", "10s", "--log-level", "warn"}
 	args = append(args, extra...)
 	return append(args, cfg.Targets...)
@@ -168,7 +170,6 @@ func findingKeys(fs []inventory.Finding) []string {
 	slices.Sort(out)
 	return out
 }
-
 
 func TestUsageErrors(t *testing.T) {
 	tests := []struct {

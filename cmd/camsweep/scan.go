@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -60,6 +61,7 @@ type scanFlags struct {
 	pcap        string
 	listen      time.Duration
 	credentials string
+	udpPorts    map[string]string
 	rules       []string
 	dryRun      bool
 	noProgress  bool
@@ -118,6 +120,7 @@ With --registry and --policy the devices found are reconciled into findings.`,
 	fl.DurationVar(&sf.hostTO, "host-timeout", scanner.DefaultHostTimeout, "deadline of all work on one host")
 	fl.StringVar(&sf.iface, "interface", "", "L2 interface for ARP, passive and multicast discovery (default: the one whose subnet holds the targets)")
 	fl.StringVar(&sf.pcap, "pcap", "", "write every frame the L2 probes send and receive to this pcap file")
+	fl.StringToStringVar(&sf.udpPorts, "udp-ports", nil, "move a UDP discovery service off its standard port, e.g. ssdp=11900,mdns=15353")
 	fl.DurationVar(&sf.listen, "listen", 0, "how long the passive profile listens (e.g. 5m)")
 	fl.StringVar(&sf.credentials, "credentials", "", "ONVIF credentials file (YAML); CAMSWEEP_ONVIF_USERNAME/CAMSWEEP_ONVIF_PASSWORD also work")
 	fl.StringArrayVar(&sf.rules, "rules", nil, "directory or file of extra fingerprint rules; repeatable")
@@ -145,6 +148,16 @@ func (sf *scanFlags) config(targets []string) (sweep.Config, error) {
 		Interface:      sf.iface,
 		Pcap:           sf.pcap,
 		Listen:         sf.listen,
+	}
+	for name, port := range sf.udpPorts {
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return cfg, fmt.Errorf("--udp-ports %s=%s: not a port number", name, port)
+		}
+		if cfg.UDPPorts == nil {
+			cfg.UDPPorts = map[string]uint16{}
+		}
+		cfg.UDPPorts[name] = uint16(n)
 	}
 	if sf.rate <= 0 {
 		return cfg, fmt.Errorf("--rate must be positive")

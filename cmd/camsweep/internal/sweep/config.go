@@ -42,6 +42,10 @@ type Config struct {
 	Interface string
 	// Pcap, when set, records every frame the L2 probes send and receive.
 	Pcap string
+	// UDPPorts moves a UDP discovery service off its standard port
+	// ("ssdp" 1900, "mdns" 5353), for devices, or emulations, that serve
+	// it elsewhere.
+	UDPPorts map[string]uint16
 	// Listen is how long the passive profile listens.
 	Listen      time.Duration
 	Credentials scanner.Credentials
@@ -63,6 +67,11 @@ func (c *Config) Validate() error {
 	for _, o := range c.ExcludeOUIs {
 		if _, err := normaliseOUI(o); err != nil {
 			return err
+		}
+	}
+	for name := range c.UDPPorts {
+		if name != "ssdp" && name != "mdns" {
+			return fmt.Errorf("sweep: UDP port override for %q: only ssdp and mdns can be moved", name)
 		}
 	}
 	if c.Rate < 0 {

@@ -30,11 +30,11 @@ var proberCatalogue = map[string]proberSpec{
 	"dhip": {order: 32, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
 		return scanner.NewDHIPProber(scanner.SADPOptions{}, log)
 	}},
-	"ssdp": {order: 33, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewSSDPProber(scanner.SSDPOptions{}, log)
+	"ssdp": {order: 33, cameraOnly: true, build: func(cfg *Config, log zerolog.Logger) scanner.Prober {
+		return scanner.NewSSDPProber(scanner.SSDPOptions{Port: cfg.UDPPorts["ssdp"]}, log)
 	}},
-	"mdns": {order: 34, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewMDNSProber(scanner.MDNSOptions{}, log)
+	"mdns": {order: 34, cameraOnly: true, build: func(cfg *Config, log zerolog.Logger) scanner.Prober {
+		return scanner.NewMDNSProber(scanner.MDNSOptions{Port: cfg.UDPPorts["mdns"]}, log)
 	}},
 	"isapi":   {order: 40, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewISAPIProber(log) }},
 	"dahua":   {order: 41, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewDahuaProber(log) }},

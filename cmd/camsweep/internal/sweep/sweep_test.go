@@ -47,6 +47,7 @@ func loopbackConfig(n *scantest.Network, profile string) Config {
 		ConnectTimeout: 500 * time.Millisecond,
 		ProbeTimeout:   1500 * time.Millisecond,
 		HostTimeout:    6 * time.Second,
+		UDPPorts:       map[string]uint16{"ssdp": scantest.DefaultPorts()["ssdp"], "mdns": scantest.DefaultPorts()["mdns"]},
 	}
 }
 
