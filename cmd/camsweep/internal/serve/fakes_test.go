@@ -103,6 +103,9 @@ type fakeSweep struct {
 	// delay makes every sweep take a while, so that scans overlap with
 	// whatever else a test does.
 	delay time.Duration
+	// stubborn sweeps ignore cancellation while gated, like a probe stuck
+	// past its deadline.
+	stubborn bool
 }
 
 func newFakeSweep() *fakeSweep {
@@ -135,7 +138,7 @@ func (f *fakeSweep) count(site string) int {
 func (f *fakeSweep) sweep(ctx context.Context, site Site, _ zerolog.Logger) (*inventory.Report, error) {
 	f.mu.Lock()
 	f.calls[site.Name]++
-	g, started, err, delay := f.gates[site.Name], f.started, f.errs[site.Name], f.delay
+	g, started, err, delay, stubborn := f.gates[site.Name], f.started, f.errs[site.Name], f.delay, f.stubborn
 	devs := append([]inventory.Device(nil), f.devs[site.Name]...)
 	f.mu.Unlock()
 	if started != nil {
@@ -153,6 +156,9 @@ func (f *fakeSweep) sweep(ctx context.Context, site Site, _ zerolog.Logger) (*in
 			rep.Incomplete = true
 			return rep, ctx.Err()
 		}
+	}
+	if g != nil && stubborn {
+		<-g
 	}
 	if g != nil {
 		select {

@@ -36,6 +36,11 @@ type harness struct {
 
 func startHarness(t *testing.T, extraConfig string, sweep *fakeSweep) *harness {
 	t.Helper()
+	return startHarnessLog(t, extraConfig, sweep, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel))
+}
+
+func startHarnessLog(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	writeEnv(t, dir)
 	for name, body := range map[string]string{"registry.csv": testRegistry, "policy.yaml": testPolicy} {
@@ -55,7 +60,6 @@ func startHarness(t *testing.T, extraConfig string, sweep *fakeSweep) *harness {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	go func() {
 		h.done <- Run(ctx, cfgPath, sweep.sweep, log, WithListener(ln), WithReload(h.reload), WithClock(h.clock), WithVersion("test"))
 	}()
@@ -486,4 +490,45 @@ func TestBodyBounded(t *testing.T) {
 	if res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("1 MiB body: %d, want 413", res.StatusCode)
 	}
+}
+
+// TestShutdownDeadline: a scan that ignores cancellation cannot hold the
+// daemon past shutdown_timeout; Run says so, and the scan, left 'running',
+// is marked interrupted at the next start.
+func TestShutdownDeadline(t *testing.T) {
+	sw := newFakeSweep()
+	sw.stubborn = true
+	// The stuck scan finishes after the test's checks, into a closed store:
+	// its log line must not go to t.
+	h := startHarnessLog(t, "", sw, zerolog.Nop())
+	cfg := strings.Replace(testConfig(""), "shutdown_timeout: 10s", "shutdown_timeout: 200ms", 1)
+	writeConfig(t, h.dir, cfg)
+	h.reload <- struct{}{}
+	h.idle()
+	sw.gate("NOH")
+	res, body := h.do("POST", "/api/v1/sites/NOH/scans", testToken)
+	if res == nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST: %v %s", res, body)
+	}
+	var started struct {
+		ID int64 `json:"id"`
+	}
+	_ = json.Unmarshal(body, &started)
+	err := h.stop()
+	if err == nil || !strings.Contains(err.Error(), "did not stop in time") {
+		t.Fatalf("Run with a stuck scan: %v", err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(h.dir, "history.db"), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Interrupted() != 1 {
+		t.Errorf("Interrupted() = %d, want the stuck scan", st.Interrupted())
+	}
+	sc, err := st.Scan(context.Background(), started.ID)
+	if err != nil || sc.Status != store.StatusInterrupted {
+		t.Errorf("stuck scan: %+v %v, want interrupted", sc, err)
+	}
+	_ = st.Close()
+	sw.ungate("NOH")
 }
