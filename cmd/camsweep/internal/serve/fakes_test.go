@@ -129,12 +129,6 @@ func (f *fakeSweep) ungate(site string) {
 	}
 }
 
-func (f *fakeSweep) count(site string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[site]
-}
-
 func (f *fakeSweep) sweep(ctx context.Context, site Site, _ zerolog.Logger) (*inventory.Report, error) {
 	f.mu.Lock()
 	f.calls[site.Name]++
