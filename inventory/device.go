@@ -17,20 +17,22 @@ const (
 // Device is one host found by a sweep, with the fingerprint verdict folded in.
 // Its JSON form is part of the report contract (camsweep.report/v1).
 type Device struct {
-	IP           netip.Addr         `json:"ip"`
-	MAC          string             `json:"mac"`
-	Hostnames    []string           `json:"hostnames"`
-	OpenPorts    []uint16           `json:"open_ports"`
-	Class        string             `json:"class"`
-	Brand        string             `json:"brand"`
-	Manufacturer string             `json:"manufacturer"`
-	Model        string             `json:"model"`
-	Firmware     string             `json:"firmware"`
-	Serial       string             `json:"serial"`
-	Confidence   float64            `json:"confidence"`
-	Why          []string           `json:"why,omitempty"`
-	RegistryID   string             `json:"registry_id"`
-	Evidence     []scanner.Evidence `json:"evidence"`
+	IP           netip.Addr `json:"ip"`
+	MAC          string     `json:"mac"`
+	Hostnames    []string   `json:"hostnames"`
+	OpenPorts    []uint16   `json:"open_ports"`
+	Class        string     `json:"class"`
+	Brand        string     `json:"brand"`
+	Manufacturer string     `json:"manufacturer"`
+	Model        string     `json:"model"`
+	Firmware     string     `json:"firmware"`
+	Serial       string     `json:"serial"`
+	Confidence   float64    `json:"confidence"`
+	Why          []string   `json:"why,omitempty"`
+	RegistryID   string     `json:"registry_id"`
+	// Connections is how many TCP connections the sweep opened to it.
+	Connections int                `json:"connections"`
+	Evidence    []scanner.Evidence `json:"evidence"`
 }
 
 // IsCameraLike reports whether the device records or streams video, so that

@@ -357,6 +357,7 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 	if hctx.Err() != nil && ctx.Err() == nil {
 		res.TimedOut = true
 	}
+	res.Connections = d.connectionsUsed()
 	s.emit(res)
 }
 

@@ -23,6 +23,9 @@ type HostResult struct {
 	// ProbeErrors counts probes that could not run (not "port closed" or
 	// "401": those are evidence), keyed by probe name.
 	ProbeErrors map[string]int
+	// Connections counts the TCP connections the sweep opened to the host,
+	// discovery included: the load a device actually carried.
+	Connections int
 	// TimedOut is set when the per-host deadline cut the probes short.
 	TimedOut bool
 }

@@ -180,6 +180,7 @@ func mergeHost(hosts map[netip.Addr]*scanner.HostResult, r scanner.HostResult) {
 		}
 	}
 	cur.TimedOut = cur.TimedOut || r.TimedOut
+	cur.Connections += r.Connections
 }
 
 // Identify turns host results into devices, sorted by address.
@@ -224,6 +225,7 @@ func DeviceFrom(h scanner.HostResult, fp *fingerprint.Engine) inventory.Device {
 		Serial:       v.Serial,
 		Confidence:   v.Confidence,
 		Why:          append(slices.Clone(v.Why), prefixed("conflict: ", v.Conflicts)...),
+		Connections:  h.Connections,
 		Evidence:     ev,
 	}
 }
