@@ -287,6 +287,7 @@ func (n *Network) startHost(ctx context.Context, spec HostSpec, addr netip.Addr,
 		}
 	}
 	log := n.log.With().Str("host", addr.String()).Str("persona", p.Name).Logger()
+	var starts []func()
 
 	type svc struct {
 		name  string
@@ -326,7 +327,7 @@ func (n *Network) startHost(ctx context.Context, spec HostSpec, addr netip.Addr,
 		if h.Persona.Hostile != "" {
 			serve = hostileHandler(h.Persona, s.name, serve)
 		}
-		n.wg.Go(func() { n.acceptLoop(ln, serve, log.With().Str("service", s.name).Logger()) })
+		starts = append(starts, func() { n.acceptLoop(ln, serve, log.With().Str("service", s.name).Logger()) })
 	}
 	for _, section := range sectionNames {
 		u, ok := udpServices[section]
@@ -346,7 +347,12 @@ func (n *Network) startHost(ctx context.Context, spec HostSpec, addr netip.Addr,
 		n.mu.Unlock()
 		h.Ports[u.service] = port
 		h.udp[u.service] = true
-		n.wg.Go(func() { u.serve(n.ctx, pc, h) })
+		starts = append(starts, func() { u.serve(n.ctx, pc, h) })
+	}
+	// Servers start only once every port is known: they read h.Ports (an
+	// ONVIF XAddr names the HTTP port), which must not change under them.
+	for _, start := range starts {
+		n.wg.Go(start)
 	}
 	return h, nil
 }
