@@ -62,7 +62,8 @@ type hostDialer struct {
 	addr   netip.Addr
 	slots  chan struct{}
 	mu     sync.Mutex
-	used   int
+	used   int // connections and UDP sockets made, what the budget caps
+	tcp    int // of which TCP connections, for the report
 	budget int // 0 means unlimited
 }
 
@@ -73,20 +74,19 @@ func newHostDialer(g *sendGate, addr netip.Addr, maxInFlight, budget int) *hostD
 	return &hostDialer{gate: g, addr: addr, slots: make(chan struct{}, maxInFlight), budget: budget}
 }
 
-// limitBudget caps the host's remaining connections; used after triage to
-// keep non-camera hosts (printers, PCs, medical devices) lightly touched.
-func (d *hostDialer) limitBudget(total int) {
+// liftBudget removes the cap once triage says the host may be a camera.
+func (d *hostDialer) liftBudget() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.budget == 0 || total < d.budget {
-		d.budget = total
-	}
+	d.budget = 0
 }
 
+// connectionsUsed is how many TCP connections were made (refused and
+// unanswered attempts not counted).
 func (d *hostDialer) connectionsUsed() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.used
+	return d.tcp
 }
 
 func (d *hostDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
@@ -98,6 +98,10 @@ func (d *hostDialer) DialContext(ctx context.Context, network, address string) (
 	if err != nil || a.Unmap() != d.addr || !d.gate.inScope(d.addr) {
 		return nil, fmt.Errorf("scanner: dial %s: %w", address, ErrOutOfScope)
 	}
+	// The budget counts connections made: a slot is reserved before the
+	// dial (so concurrent dials cannot overshoot) and given back when the
+	// host refuses or never answers. A refused port check costs the device
+	// only its kernel's RST, and the port set bounds those.
 	d.mu.Lock()
 	if d.budget > 0 && d.used >= d.budget {
 		d.mu.Unlock()
@@ -105,14 +109,21 @@ func (d *hostDialer) DialContext(ctx context.Context, network, address string) (
 	}
 	d.used++
 	d.mu.Unlock()
+	unreserve := func() {
+		d.mu.Lock()
+		d.used--
+		d.mu.Unlock()
+	}
 
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
+		unreserve()
 		return nil, ctx.Err()
 	}
 	release := sync.OnceFunc(func() { <-d.slots })
 	if err := d.gate.Wait(ctx); err != nil {
+		unreserve()
 		release()
 		return nil, err
 	}
@@ -122,8 +133,14 @@ func (d *hostDialer) DialContext(ctx context.Context, network, address string) (
 	}
 	conn, err := d.gate.dialer.DialContext(ctx, network, address)
 	if err != nil {
+		unreserve()
 		release()
 		return nil, err
+	}
+	if !udp {
+		d.mu.Lock()
+		d.tcp++
+		d.mu.Unlock()
 	}
 	if udp {
 		return &countedPacketConn{Conn: conn, gate: d.gate, release: release, ctx: ctx}, nil

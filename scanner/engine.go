@@ -335,7 +335,13 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 	}
 	hctx, cancel := context.WithTimeout(ctx, s.opts.HostTimeout)
 	defer cancel()
-	d := newHostDialer(s.gate, a, s.opts.MaxInFlightPerHost, 0)
+	// Until triage says camera, every host is held to the non-camera
+	// budget, the port scan and the first banner probes included.
+	budget := 0
+	if s.opts.Triage != nil {
+		budget = s.opts.NonCameraBudget
+	}
+	d := newHostDialer(s.gate, a, s.opts.MaxInFlightPerHost, budget)
 	open, alive := connectScan(hctx, d, s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen)
 	if len(open) == 0 && !seen {
 		_ = alive // a host that only refuses has nothing to identify
@@ -366,30 +372,45 @@ func (s *sweep) macExcluded(mac string) bool {
 }
 
 func (s *sweep) probeHost(ctx context.Context, d *hostDialer, open []Port, res *HostResult) {
-	run := func(probers []Prober) {
-		for _, p := range probers {
-			if ctx.Err() != nil {
-				return
-			}
-			t := Target{Addr: res.Addr, Ports: open, Dialer: d, Evidence: res.Evidence}
-			pctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
-			var got []Evidence
-			err := p.Probe(pctx, t, func(e Evidence) { got = append(got, e) })
-			cancel()
-			res.Evidence = appendNew(res.Evidence, got...)
-			if err != nil && !errors.Is(err, ErrHostBudget) && ctx.Err() == nil {
-				res.ProbeErrors[p.Name()]++
-				s.countError(p.Name())
-				s.opts.Log.Debug().Err(err).Str("probe", p.Name()).Str("host", res.Addr.String()).Msg("probe failed")
-			}
+	probe := func(p Prober) {
+		t := Target{Addr: res.Addr, Ports: open, Dialer: d, Evidence: res.Evidence}
+		pctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
+		var got []Evidence
+		err := p.Probe(pctx, t, func(e Evidence) { got = append(got, e) })
+		cancel()
+		res.Evidence = appendNew(res.Evidence, got...)
+		if err != nil && !errors.Is(err, ErrHostBudget) && ctx.Err() == nil {
+			res.ProbeErrors[p.Name()]++
+			s.countError(p.Name())
+			s.opts.Log.Debug().Err(err).Str("probe", p.Name()).Str("host", res.Addr.String()).Msg("probe failed")
 		}
 	}
-	run(s.opts.Probers)
-	if s.opts.Triage != nil && !s.opts.Triage(res.Evidence) {
-		d.limitBudget(s.opts.NonCameraBudget)
+	// Triage after each cheap probe: the host dialer's non-camera budget
+	// is lifted as soon as the evidence looks like a camera, so a camera's
+	// later banner probes are not starved while a printer's stay capped.
+	camera := s.opts.Triage == nil || s.opts.Triage(res.Evidence)
+	if camera {
+		d.liftBudget()
+	}
+	for _, p := range s.opts.Probers {
+		if ctx.Err() != nil {
+			return
+		}
+		probe(p)
+		if !camera && s.opts.Triage(res.Evidence) {
+			camera = true
+			d.liftBudget()
+		}
+	}
+	if !camera {
 		return
 	}
-	run(s.opts.CameraProbers)
+	for _, p := range s.opts.CameraProbers {
+		if ctx.Err() != nil {
+			return
+		}
+		probe(p)
+	}
 }
 
 func (s *sweep) emit(res HostResult) {
