@@ -99,10 +99,7 @@ func (e *Engine) Identify(ev []scanner.Evidence) Verdict {
 	class := resolve(claims, "class")
 	manu := resolve(claims, "manufacturer")
 	brand := resolve(claims, "brand")
-	v.Class = ClassUnknown
-	if len(class) > 0 {
-		v.Class = class[0].value
-	}
+	v.Class = videoClass(class, &v)
 	if len(manu) > 0 {
 		v.Manufacturer = manu[0].value
 	}
@@ -267,7 +264,33 @@ func conflicts(attr string, cands []*candidate) []string {
 	return out
 }
 
-func cameraLike(class string) bool { return class == ClassCamera || class == ClassRecorder }
+func cameraLike(class string) bool {
+	return class == ClassCamera || class == ClassRecorder || class == ClassVideo
+}
+
+// videoClass settles the verdict class from the ranked class candidates.
+// When the winner is camera-like, the evidence has already said "video
+// device"; which kind is then up to the claims that tell a camera from a
+// recorder (a model naming scheme, a recorder's web server, ONVIF storage
+// types), ranked by tier and weight as usual but without the generic
+// "video" claims, which every NVR makes too (it re-streams its channels as
+// a NetworkVideoTransmitter). With no such claim the device is a camera,
+// the far commoner kind.
+func videoClass(cands []*candidate, v *Verdict) string {
+	if len(cands) == 0 {
+		return ClassUnknown
+	}
+	if !cameraLike(cands[0].value) {
+		return cands[0].value
+	}
+	for _, c := range cands {
+		if c.value == ClassCamera || c.value == ClassRecorder {
+			return c.value
+		}
+	}
+	v.Why = append(v.Why, "video device, nothing tells camera from recorder -> class camera")
+	return ClassCamera
+}
 
 // classConflicts reports evidence for "other" against a camera or recorder
 // verdict and the reverse; camera against recorder is not a conflict, both

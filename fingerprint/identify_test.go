@@ -44,7 +44,7 @@ var identifyCases = []struct {
 		ev:    ev("tcp.open", "80", "tcp.open", "554", "http.status", "401", "http.server", "App-webs/", "rtsp.realm", "IP Camera(C1214)"),
 		class: "camera", brand: "Hikvision", manufacturer: "Hikvision",
 		minConf: 0.7, maxConf: 0.95,
-		whyContains: []string{"http.server=App-webs/ -> class camera, manufacturer Hikvision (rule hik-http-server-appwebs)"},
+		whyContains: []string{"http.server=App-webs/ -> class video, manufacturer Hikvision (rule hik-http-server-appwebs)"},
 	},
 	{
 		name: "hikvision full: onvif, sadp, isapi, mac",
@@ -123,6 +123,33 @@ var identifyCases = []struct {
 		name:  "bare nginx is unknown",
 		ev:    ev("tcp.open", "80", "http.status", "200", "http.server", "nginx", "http.title", "Welcome to nginx!"),
 		class: "unknown", maxConf: 0,
+	},
+	{
+		// An NVR answers WS-Discovery as a NetworkVideoTransmitter with the
+		// camera scopes (it re-streams its channels): only the model says
+		// recorder, and it must win over the generic video evidence.
+		name: "hikvision NVR by its ONVIF scopes",
+		ev: ev("wsd.types", "dn:NetworkVideoTransmitter tds:Device", "wsd.scope", "onvif://www.onvif.org/type/video_encoder",
+			"wsd.scope", "onvif://www.onvif.org/Profile/Streaming", "wsd.name", "HIKVISION DS-7608NI-K2", "wsd.hardware", "DS-7608NI-K2",
+			"onvif.auth", "required", "http.server", "App-webs/", "rtsp.public", "OPTIONS, DESCRIBE, PLAY, PAUSE, SETUP, TEARDOWN, SET_PARAMETER, GET_PARAMETER"),
+		class: "recorder", brand: "Hikvision", manufacturer: "Hikvision", model: "DS-7608NI-K2",
+		minConf: 0.9, maxConf: 1,
+	},
+	{
+		// Profile G is claimed by cameras with edge storage; the name scope
+		// is a model here, which names no brand of its own.
+		name: "camera with Profile G and a model for a name",
+		ev: ev("wsd.types", "dn:NetworkVideoTransmitter tds:Device", "wsd.scope", "onvif://www.onvif.org/Profile/G",
+			"wsd.scope", "onvif://www.onvif.org/Profile/T", "wsd.name", "XNV-C8083R", "wsd.hardware", "XNV-C8083R"),
+		class: "camera", brand: "Hanwha", manufacturer: "Hanwha", model: "XNV-C8083R",
+		minConf: 0.8, maxConf: 1,
+		whyContains: []string{"no brand stated -> brand taken as manufacturer Hanwha"},
+	},
+	{
+		name:  "ONVIF alone is a camera",
+		ev:    ev("wsd.types", "dn:NetworkVideoTransmitter tds:Device", "onvif.auth", "required", "wsd.name", "Lobby"),
+		class: "camera", minConf: 0.3, maxConf: 0.6,
+		whyContains: []string{"video device, nothing tells camera from recorder -> class camera"},
 	},
 	{
 		name:  "bare lighttpd is unknown",

@@ -33,7 +33,7 @@ var (
 	ruleKeys    = keySet("id", "field", "pattern", "description", "weight", "examples", "class", "brand", "manufacturer", "model", "firmware", "serial")
 	exampleKeys = keySet("value", "class", "brand", "manufacturer", "model", "firmware", "serial")
 	fieldName   = regexp.MustCompile(`^[a-z0-9_]+(?:[.-][a-z0-9_]+)*$`)
-	classes     = keySet(ClassCamera, ClassRecorder, ClassOther)
+	classes     = keySet(ClassCamera, ClassRecorder, ClassVideo, ClassOther)
 )
 
 func keySet(keys ...string) map[string]bool {
@@ -160,7 +160,7 @@ func parseRule(file string, n *yaml.Node) (*Rule, []error) {
 		fail(n, "%s: missing description", where)
 	}
 	if c := r.Outputs.Class; c != "" && !classes[c] {
-		fail(raw["class"], "%s: class %q: want camera, recorder or other", where, c)
+		fail(raw["class"], "%s: class %q: want camera, recorder, video or other", where, c)
 	}
 	empty := true
 	if r.re != nil {

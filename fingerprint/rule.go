@@ -12,6 +12,13 @@ const (
 	ClassRecorder = "recorder"
 	ClassOther    = "other"
 	ClassUnknown  = "unknown"
+	// ClassVideo is for evidence that a device serves video but cannot
+	// tell a camera from a recorder (an ONVIF device service, the
+	// NetworkVideoTransmitter type, which NVRs advertise as well). It is
+	// never a verdict: it counts as camera-like against "other", and the
+	// verdict is the best camera or recorder claim, camera when there is
+	// none.
+	ClassVideo = "video"
 )
 
 // Outputs is what a rule says about a device. Values are constants or

@@ -188,3 +188,30 @@ func TestLoadDirAndDuplicateIDs(t *testing.T) {
 		t.Errorf("failed load added rules: %d", got-before-1)
 	}
 }
+
+// TestWSDNameBrands keeps the ONVIF name-scope rule in step with the OEM
+// map: a name that starts with any brand the map knows yields that brand,
+// and a name that is only a model or a place yields none, so a model string
+// never becomes a brand.
+func TestWSDNameBrands(t *testing.T) {
+	e, err := LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.ids["wsd-name-vendor"]
+	if r == nil {
+		t.Fatal("rule wsd-name-vendor not loaded")
+	}
+	for _, o := range oemMap().list {
+		for _, name := range []string{o.Brand, strings.ToUpper(o.Brand) + " X1234-I", o.Brand + "_Front"} {
+			if out, ok := r.Apply(name); !ok || out.Brand != o.Brand {
+				t.Errorf("wsd.name %q: brand %q, want %q", name, out.Brand, o.Brand)
+			}
+		}
+	}
+	for _, name := range []string{"XNV-C8083R", "RLC-810A", "DS-2CD2143G2-I", "Lobby east", "IPC", "General", "Axisbank lobby"} {
+		if out, ok := r.Apply(name); ok {
+			t.Errorf("wsd.name %q: brand %q, want none", name, out.Brand)
+		}
+	}
+}
