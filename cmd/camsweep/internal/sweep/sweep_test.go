@@ -86,7 +86,7 @@ func TestPersonasIdentifiedEndToEnd(t *testing.T) {
 						t.Errorf("%s (%s): camera not found", h.Persona.Name, h.Addr)
 						continue
 					}
-					if !d.IsCameraLike() || !strings.EqualFold(d.Manufacturer, truth.Manufacturer) || !strings.EqualFold(d.Brand, truth.Brand) {
+					if d.Class != truth.Class || !strings.EqualFold(d.Manufacturer, truth.Manufacturer) || !strings.EqualFold(d.Brand, truth.Brand) {
 						t.Errorf("%s: got class=%s brand=%q manufacturer=%q, want %s %q %q\n  why: %v", h.Persona.Name,
 							d.Class, d.Brand, d.Manufacturer, truth.Class, truth.Brand, truth.Manufacturer, d.Why)
 					}
