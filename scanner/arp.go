@@ -274,12 +274,22 @@ type arpPacket struct {
 	TargetIP  netip.Addr
 }
 
+// arpEthIPv4Len is the size of an ARP packet for Ethernet and IPv4: an
+// 8-byte header, two 6-byte MACs and two 4-byte addresses.
+const arpEthIPv4Len = 8 + 2*6 + 2*4
+
 // decodeARP decodes an Ethernet/IPv4 ARP frame from the wire. Anything
 // else, or anything malformed, is not ARP.
 func decodeARP(frame []byte) (arpPacket, bool) {
 	var eth layers.Ethernet
 	var arp layers.ARP
 	if err := eth.DecodeFromBytes(frame, gopacket.NilDecodeFeedback); err != nil || eth.EthernetType != layers.EthernetTypeARP {
+		return arpPacket{}, false
+	}
+	// gopacket slices the addresses by the lengths the frame claims without
+	// checking them against the frame, so a hostile frame could panic it:
+	// accept only the Ethernet/IPv4 shape, whole, before handing it over.
+	if p := eth.Payload; len(p) < arpEthIPv4Len || p[4] != 6 || p[5] != 4 {
 		return arpPacket{}, false
 	}
 	if err := arp.DecodeFromBytes(eth.Payload, gopacket.NilDecodeFeedback); err != nil {

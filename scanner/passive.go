@@ -84,7 +84,7 @@ func (p *Passive) Listen(ctx context.Context, found func(Sighting)) error {
 			return fmt.Errorf("scanner: passive: %w", err)
 		}
 		p.frames.Add(1)
-		ss := decodePassive(frame)
+		ss := p.decodeSafely(frame)
 		if len(ss) > 0 {
 			p.decoded.Add(1)
 		}
@@ -96,6 +96,19 @@ func (p *Passive) Listen(ctx context.Context, found func(Sighting)) error {
 			}
 		}
 	}
+}
+
+// decodeSafely decodes one frame and survives a panic in the third-party
+// layer decoders: any station on the segment can send us any bytes, and
+// one malformed frame must cost that frame, not the listener.
+func (p *Passive) decodeSafely(frame []byte) (ss []Sighting) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.log.Warn().Interface("panic", r).Int("frame_bytes", len(frame)).Msg("malformed frame dropped")
+			ss = nil
+		}
+	}()
+	return decodePassive(frame)
 }
 
 // placed drops the MAC of an off-subnet source (see SetInterface).
