@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -243,5 +244,31 @@ func TestOUI(t *testing.T) {
 	stdout, _, code := camsweep(t, "", "oui", "44:19:b6:01:02:03")
 	if code != exitOK || !strings.Contains(strings.ToLower(stdout), "hikvision") {
 		t.Errorf("exit %d, %q", code, stdout)
+	}
+}
+
+// TestInterruptWritesPartialReport cancels a sweep (as Ctrl-C does) and
+// checks that the report is still written, marked incomplete, with exit 3.
+func TestInterruptWritesPartialReport(t *testing.T) {
+	n := startNOH(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	go func() {
+		// The sweep takes seconds (a silent host holds its probes to the
+		// deadline); cancel once it is under way.
+		time.Sleep(700 * time.Millisecond)
+		cancel()
+	}()
+	args := nohScanArgs(n, "-o", "json", "--rate", "200")
+	code := run(ctx, args, strings.NewReader(""), &out, &errb)
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, errb.String())
+	}
+	var rep inventory.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("no report after interrupt: %v\n%s", err, out.String())
+	}
+	if !rep.Incomplete {
+		t.Error("report not marked incomplete")
 	}
 }
