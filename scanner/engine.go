@@ -162,6 +162,7 @@ func Sweep(ctx context.Context, scope *Scope, opts Options, found func(HostResul
 		scope:     scope,
 		found:     found,
 		sightings: map[netip.Addr]*Sighting{},
+		macOnly:   map[string]*Sighting{},
 		reported:  map[netip.Addr]bool{},
 		errs:      map[string]int{},
 		stats:     SweepStats{Addresses: scope.Size(), Started: time.Now()},
@@ -191,6 +192,8 @@ type sweep struct {
 	mu        sync.Mutex // guards what follows and serialises found
 	found     func(HostResult)
 	sightings map[netip.Addr]*Sighting // hosts that answered a discoverer
+	macOnly   map[string]*Sighting     // hosts seen without an address, by MAC
+	macsSeen  map[string]bool          // MACs of reported hosts
 	reported  map[netip.Addr]bool
 	errs      map[string]int
 	stats     SweepStats
@@ -285,6 +288,21 @@ func (s *sweep) note(kind, name string) {
 
 func (s *sweep) addSighting(sg Sighting) {
 	if !sg.Addr.IsValid() {
+		// A DHCP DISCOVER names a host before it has an address: keep it
+		// by MAC, reported at the end unless an addressed sighting or a
+		// probed host turns out to carry the same MAC.
+		if sg.MAC == "" {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if cur, ok := s.macOnly[sg.MAC]; ok {
+			cur.Evidence = appendNew(cur.Evidence, sg.Evidence...)
+			return
+		}
+		c := sg
+		c.Evidence = append([]Evidence(nil), sg.Evidence...)
+		s.macOnly[sg.MAC] = &c
 		return
 	}
 	sg.Addr = sg.Addr.Unmap()
@@ -422,7 +440,20 @@ func (s *sweep) emit(res HostResult) {
 	}
 	s.stats.Live++
 	s.reported[res.Addr] = true
+	s.noteMAC(res.MAC)
 	s.found(res)
+}
+
+// noteMAC remembers a reported host's MAC so an address-less sighting of
+// the same host is not reported as another device. Callers hold s.mu.
+func (s *sweep) noteMAC(mac string) {
+	if mac == "" {
+		return
+	}
+	if s.macsSeen == nil {
+		s.macsSeen = map[string]bool{}
+	}
+	s.macsSeen[mac] = true
 }
 
 // reportUnprobedSightings reports hosts that discoverers saw but the TCP
@@ -444,7 +475,19 @@ func (s *sweep) reportUnprobedSightings() {
 		s.stats.Live++
 		s.live.Add(1)
 		s.reported[a] = true
+		s.noteMAC(sg.MAC)
 		s.found(HostResult{Addr: a, MAC: sg.MAC, Evidence: sg.Evidence, ProbeErrors: map[string]int{}})
+	}
+	for _, sg := range s.sightings {
+		s.noteMAC(sg.MAC)
+	}
+	for mac, sg := range s.macOnly {
+		if s.macsSeen[mac] || s.macExcluded(mac) {
+			continue
+		}
+		s.stats.Live++
+		s.live.Add(1)
+		s.found(HostResult{MAC: mac, Evidence: sg.Evidence, ProbeErrors: map[string]int{}})
 	}
 }
 

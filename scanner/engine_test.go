@@ -241,3 +241,31 @@ func TestSweepLocalDiscoveryCoversAddresses(t *testing.T) {
 		t.Errorf("connections = %d, want 2", stats.Connections)
 	}
 }
+
+func TestSweepReportsAddresslessSightingsOnce(t *testing.T) {
+	scope, _ := NewScope([]string{"127.66.3.1"}, nil, false)
+	ports, _ := ParsePorts([]string{"1"})
+	dhcp := Evidence{Probe: "passive", Field: "dhcp.hostname", Value: "cam-lobby"}
+	got := map[string]HostResult{}
+	_, err := Sweep(context.Background(), scope, Options{
+		Ports: ports, Log: zerolog.Nop(),
+		Discoverers: []Discoverer{fakeDiscoverer{sightings: []Sighting{
+			{MAC: "00:11:22:33:44:01", Evidence: []Evidence{dhcp}},
+			// The same host later seen with its address: one device, not two.
+			{MAC: "00:11:22:33:44:02", Evidence: []Evidence{dhcp}},
+			{Addr: netip.MustParseAddr("192.168.1.64"), MAC: "00:11:22:33:44:02"},
+		}}},
+	}, func(r HostResult) { got[r.Addr.String()+"/"+r.MAC] = r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"192.168.1.64/00:11:22:33:44:02", "invalid IP/00:11:22:33:44:01"}
+	var keys []string
+	for k := range got {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, want) {
+		t.Errorf("reported %v, want %v", keys, want)
+	}
+}

@@ -68,7 +68,7 @@ func Run(ctx context.Context, cfg Config, fp *fingerprint.Engine, log zerolog.Lo
 
 	var (
 		mu    sync.Mutex
-		hosts = map[netip.Addr]*scanner.HostResult{}
+		hosts = map[hostKey]*scanner.HostResult{}
 	)
 	started := time.Now()
 	stats, sweepErr := scanner.Sweep(ctx, scope, opts, func(r scanner.HostResult) {
@@ -158,12 +158,27 @@ func triage(fp *fingerprint.Engine, ports []scanner.Port) func([]scanner.Evidenc
 	}
 }
 
+// hostKey identifies a host in a sweep: its address, or for a host seen
+// only before it had one (a DHCP request), its MAC.
+type hostKey struct {
+	addr netip.Addr
+	mac  string
+}
+
+func keyOf(r scanner.HostResult) hostKey {
+	if r.Addr.IsValid() {
+		return hostKey{addr: r.Addr}
+	}
+	return hostKey{mac: r.MAC}
+}
+
 // mergeHost folds a result (or a late fragment of one) into the host map.
-func mergeHost(hosts map[netip.Addr]*scanner.HostResult, r scanner.HostResult) {
-	cur, ok := hosts[r.Addr]
+func mergeHost(hosts map[hostKey]*scanner.HostResult, r scanner.HostResult) {
+	k := keyOf(r)
+	cur, ok := hosts[k]
 	if !ok {
 		c := r
-		hosts[r.Addr] = &c
+		hosts[k] = &c
 		return
 	}
 	if cur.MAC == "" {
@@ -183,13 +198,25 @@ func mergeHost(hosts map[netip.Addr]*scanner.HostResult, r scanner.HostResult) {
 	cur.Connections += r.Connections
 }
 
-// Identify turns host results into devices, sorted by address.
-func Identify(hosts map[netip.Addr]*scanner.HostResult, fp *fingerprint.Engine) []inventory.Device {
+// Identify turns host results into devices, sorted by address (hosts
+// known only by MAC last, by MAC).
+func Identify(hosts map[hostKey]*scanner.HostResult, fp *fingerprint.Engine) []inventory.Device {
 	devices := make([]inventory.Device, 0, len(hosts))
 	for _, h := range hosts {
 		devices = append(devices, DeviceFrom(*h, fp))
 	}
-	slices.SortFunc(devices, func(a, b inventory.Device) int { return a.IP.Compare(b.IP) })
+	slices.SortFunc(devices, func(a, b inventory.Device) int {
+		if a.IP.IsValid() != b.IP.IsValid() {
+			if a.IP.IsValid() {
+				return -1
+			}
+			return 1
+		}
+		if c := a.IP.Compare(b.IP); c != 0 {
+			return c
+		}
+		return strings.Compare(a.MAC, b.MAC)
+	})
 	return devices
 }
 
