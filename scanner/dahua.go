@@ -115,7 +115,7 @@ func parseDahuaChallenge(b []byte) (dahuaChallenge, error) {
 	ch := dahuaChallenge{
 		Realm:      ans.Params.Realm,
 		Encryption: ans.Params.Encryption,
-		MAC:        normalizeMAC(ans.Params.MAC),
+		MAC:        protoMAC(ans.Params.MAC),
 	}
 	if s, ok := strings.CutPrefix(strings.TrimSpace(ans.Params.Realm), "Login to "); ok {
 		if s = strings.TrimSpace(s); s != "" && !strings.ContainsAny(s, " \t") {

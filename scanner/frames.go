@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/mdlayher/packet"
@@ -164,18 +163,6 @@ func sameMAC(a []byte, b net.HardwareAddr) bool {
 
 // macString is the evidence form of a MAC: lower-case, colon separated.
 func macString(b []byte) string { return net.HardwareAddr(b).String() }
-
-// normaliseMAC parses any of the usual MAC spellings into evidence form.
-func normaliseMAC(s string) (string, error) {
-	hw, err := net.ParseMAC(strings.TrimSpace(s))
-	if err != nil {
-		return "", fmt.Errorf("scanner: parse mac: %w", err)
-	}
-	if len(hw) != 6 {
-		return "", fmt.Errorf("scanner: parse mac: %q is not an EUI-48", s)
-	}
-	return hw.String(), nil
-}
 
 // pktTypeOutgoing is PACKET_OUTGOING, the pkttype of frames this host sent.
 const pktTypeOutgoing = 4

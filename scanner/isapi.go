@@ -63,7 +63,7 @@ func (p *ISAPIProber) ask(ctx context.Context, f *httpFetcher, base *url.URL, si
 		sink.add("isapi.model", info.Model)
 		sink.add("isapi.serial", info.SerialNumber)
 		sink.add("isapi.firmware", info.FirmwareVersion)
-		if mac := normalizeMAC(info.MacAddress); mac != "" {
+		if mac := protoMAC(info.MacAddress); mac != "" {
 			sink.add("isapi.mac", mac)
 		} else {
 			sink.add("isapi.mac", info.MacAddress)

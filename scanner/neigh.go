@@ -53,8 +53,8 @@ func neighbourMAC(r io.Reader, addr netip.Addr) (string, bool) {
 		if f[2] == "0x0" {
 			continue
 		}
-		mac, err := normaliseMAC(f[3])
-		if err != nil || mac == "00:00:00:00:00:00" {
+		mac := protoMAC(f[3])
+		if mac == "" || mac == "00:00:00:00:00:00" {
 			continue
 		}
 		return mac, true

@@ -115,22 +115,6 @@ func TestParseReolinkAnswer(t *testing.T) {
 	}
 }
 
-func TestNormalizeMAC(t *testing.T) {
-	for in, want := range map[string]string{
-		"44:19:B6:AA:BB:CC":       "44:19:b6:aa:bb:cc",
-		"C0-56-E3-11-22-33":       "c0:56:e3:11:22:33",
-		"3CEF8C112233":            "3c:ef:8c:11:22:33",
-		"3cef.8c11.2233":          "3c:ef:8c:11:22:33",
-		"zz":                      "",
-		"":                        "",
-		"00:11:22:33:44:55:66:77": "",
-	} {
-		if got := normalizeMAC(in); got != want {
-			t.Errorf("normalizeMAC(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // vendorWeb is a fake device web server that records request methods,
 // paths and bodies, so tests can check what the vendor probes send.
 type vendorWeb struct {

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -58,26 +56,4 @@ func jsonScalar(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return ""
-}
-
-// normalizeMAC writes a MAC address the way evidence carries it (lower-case,
-// colon-separated), accepting the colon, dash, dot and bare-hex forms that
-// devices use; "" when s is not a 48-bit MAC.
-func normalizeMAC(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) == 12 {
-		var b strings.Builder
-		for i := 0; i < 12; i += 2 {
-			if i > 0 {
-				b.WriteByte(':')
-			}
-			b.WriteString(s[i : i+2])
-		}
-		s = b.String()
-	}
-	hw, err := net.ParseMAC(s)
-	if err != nil || len(hw) != 6 {
-		return ""
-	}
-	return hw.String()
 }

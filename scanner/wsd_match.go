@@ -225,9 +225,11 @@ func fieldsN(s string, n int) []string {
 	return f
 }
 
-// protoMAC normalises a MAC as devices write it in their payloads
-// (44-19-B6-0A-0B-0C, 4419b60a0b0c, 44:19:b6:0a:0b:0c) to lower-case colon
-// form, or "" when it is not one.
+// protoMAC normalises a MAC as devices and the kernel write it
+// (44-19-B6-0A-0B-0C, 4419b60a0b0c, 3cef.8c11.2233, 44:19:b6:0a:0b:0c) to
+// the lower-case colon form evidence carries, or "" when it is not a 48-bit
+// MAC. It is the scanner's one MAC parser, so every probe's "mac" evidence
+// for the same device is the same string.
 func protoMAC(s string) string {
 	s = strings.TrimSpace(s)
 	var hex []byte
