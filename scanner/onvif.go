@@ -235,7 +235,7 @@ var errSOAP = errors.New("scanner: onvif: answer is not a SOAP envelope")
 func readSOAP(r io.Reader, out any) (fault string, err error) {
 	data, _, err := readBounded(r, maxBodyBytes)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("scanner: onvif: read body: %w", err)
 	}
 	var env struct {
 		XMLName xml.Name

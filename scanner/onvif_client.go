@@ -134,10 +134,8 @@ func (c *onvifClient) do(ctx context.Context, req, out any, mode onvifAuthMode) 
 	defer resp.Body.Close()
 	res := callResult{status: resp.StatusCode}
 	res.mid = start.Add(c.now().Sub(start) / 2)
-	if ch := resp.Header.Get("WWW-Authenticate"); ch != "" {
-		if scheme, rest, _ := strings.Cut(ch, " "); strings.EqualFold(scheme, "Digest") {
-			c.challenge = parseChallenge(rest)
-		}
+	if ch := digestChallenge(resp.Header); ch != nil {
+		c.challenge = ch
 	}
 	fault, err := readSOAP(resp.Body, out)
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
@@ -239,32 +237,18 @@ func qopOffered(list, want string) bool {
 	return false
 }
 
-// parseChallenge splits the k=v and k="v" pairs of a Digest challenge.
-// Bounded by the header size limit of the transport.
-func parseChallenge(s string) map[string]string {
-	out := map[string]string{}
-	for i := 0; i < 32; i++ {
-		s = strings.TrimLeft(s, " \t,")
-		k, rest, ok := strings.Cut(s, "=")
-		if !ok {
-			break
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		rest = strings.TrimLeft(rest, " \t")
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.IndexByte(rest[1:], '"')
-			if end < 0 {
-				break
+// digestChallenge returns the parameters of the first Digest challenge in
+// any of the answer's WWW-Authenticate headers, nil when there is none.
+// Cameras often offer Basic before Digest, in one header or in two.
+func digestChallenge(h http.Header) map[string]string {
+	for _, v := range h.Values("Www-Authenticate") {
+		for _, c := range parseChallenges(v) {
+			if strings.EqualFold(c.Scheme, "Digest") {
+				return c.Params
 			}
-			v, s = rest[1:1+end], rest[2+end:]
-		} else {
-			v, s, _ = strings.Cut(rest, ",")
-			v = strings.TrimSpace(v)
 		}
-		out[k] = v
 	}
-	return out
+	return nil
 }
 
 // redactURLError drops the URL from a transport error: it holds nothing

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"net/http"
 	"reflect"
 	"testing"
 )
@@ -44,6 +45,38 @@ func TestParseChallengesSchemes(t *testing.T) {
 	}
 	if got[0].Params["qop"] != "auth,auth-int" {
 		t.Fatalf("qop = %q", got[0].Params["qop"])
+	}
+}
+
+func TestDigestChallenge(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+		realm  string // "" with ok false: no Digest challenge
+		ok     bool
+	}{
+		{"digest only", []string{`Digest realm="IP Camera(C6253)", qop="auth", nonce="n1"`}, "IP Camera(C6253)", true},
+		{"basic header before digest header", []string{`Basic realm="basic"`, `Digest realm="dig", nonce="n1"`}, "dig", true},
+		{"basic then digest in one header", []string{`Basic realm="basic", Digest realm="dig", nonce="n1"`}, "dig", true},
+		{"escaped quote in realm", []string{`Digest realm="say \"hi\"", nonce="n1"`}, `say "hi"`, true},
+		{"lower-case scheme", []string{`digest realm="r", nonce="n1"`}, "r", true},
+		{"basic only", []string{`Basic realm="basic"`}, "", false},
+		{"none", nil, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			for _, v := range tc.values {
+				h.Add("WWW-Authenticate", v)
+			}
+			ch := digestChallenge(h)
+			if (ch != nil) != tc.ok || ch["realm"] != tc.realm {
+				t.Fatalf("digestChallenge(%q) = %q, want realm %q (found %v)", tc.values, ch, tc.realm, tc.ok)
+			}
+			if tc.ok && ch["nonce"] != "n1" {
+				t.Errorf("nonce = %q, want n1", ch["nonce"])
+			}
+		})
 	}
 }
 
