@@ -10,30 +10,22 @@ import (
 // ServeDHIP answers Dahua DHIP DHDiscover.search queries on conn with a
 // client.notifyDevInfo frame, to the sender.
 func ServeDHIP(ctx context.Context, conn net.PacketConn, p *DHIPService, mac, ip string) {
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	buf := make([]byte, 64<<10)
-	for {
-		n, from, err := conn.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		b := buf[:n]
+	serveDatagrams(ctx, conn, func(b []byte) []byte {
 		if len(b) < 32 || string(b[4:8]) != "DHIP" {
-			continue
+			return nil
 		}
 		l := binary.LittleEndian.Uint32(b[16:])
 		if int(l) > len(b)-32 {
-			continue
+			return nil
 		}
 		var q struct {
 			Method string `json:"method"`
 		}
 		if json.Unmarshal(b[32:32+int(l)], &q) != nil || q.Method != "DHDiscover.search" {
-			continue
+			return nil
 		}
-		_, _ = conn.WriteTo(dhipFrame(dhipAnswer(p, mac, ip)), from)
-	}
+		return dhipFrame(dhipAnswer(p, mac, ip))
+	})
 }
 
 func dhipAnswer(p *DHIPService, mac, ip string) []byte {

@@ -11,24 +11,17 @@ import (
 // an XML ProbeMatch with the inquiry's Uuid, model, serial, firmware and
 // MAC (in Hikvision's dash form). It answers the sender.
 func ServeSADP(ctx context.Context, conn net.PacketConn, p *SADPService, mac, ip string) {
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	buf := make([]byte, 64<<10)
-	for {
-		n, from, err := conn.ReadFrom(buf)
-		if err != nil {
-			return
-		}
+	serveDatagrams(ctx, conn, func(b []byte) []byte {
 		var q struct {
 			XMLName xml.Name
 			UUID    string `xml:"Uuid"`
 			Types   string `xml:"Types"`
 		}
-		if xml.Unmarshal(buf[:n], &q) != nil || q.XMLName.Local != "Probe" || !strings.EqualFold(q.Types, "inquiry") {
-			continue
+		if xml.Unmarshal(b, &q) != nil || q.XMLName.Local != "Probe" || !strings.EqualFold(q.Types, "inquiry") {
+			return nil
 		}
-		_, _ = conn.WriteTo([]byte(sadpMatchXML(p, mac, ip, q.UUID)), from)
-	}
+		return []byte(sadpMatchXML(p, mac, ip, q.UUID))
+	})
 }
 
 func sadpMatchXML(p *SADPService, mac, ip, uuid string) string {

@@ -15,21 +15,14 @@ const UPnPDescriptionPath = "/upnp/device.xml"
 // ServeSSDP answers M-SEARCH requests for ssdp:all, upnp:rootdevice or the
 // persona's device type, unicast to the sender, pointing at location.
 func ServeSSDP(ctx context.Context, conn net.PacketConn, p *UPnPService, location string) {
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	buf := make([]byte, 64<<10)
-	for {
-		n, from, err := conn.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(buf[:n])))
+	serveDatagrams(ctx, conn, func(q []byte) []byte {
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(q)))
 		if err != nil || req.Method != "M-SEARCH" || req.Header.Get("Man") != `"ssdp:discover"` {
-			continue
+			return nil
 		}
 		st := req.Header.Get("St")
 		if st != "ssdp:all" && st != "upnp:rootdevice" && st != p.DeviceType && st != p.UDN {
-			continue
+			return nil
 		}
 		if st == "ssdp:all" {
 			st = "upnp:rootdevice"
@@ -42,8 +35,8 @@ func ServeSSDP(ctx context.Context, conn net.PacketConn, p *UPnPService, locatio
 		b.WriteString("SERVER: " + p.Server + "\r\n")
 		b.WriteString("ST: " + st + "\r\n")
 		b.WriteString("USN: " + p.UDN + "::" + st + "\r\n\r\n")
-		_, _ = conn.WriteTo([]byte(b.String()), from)
-	}
+		return []byte(b.String())
+	})
 }
 
 // UPnPDescriptionHandler serves the persona's device description document.

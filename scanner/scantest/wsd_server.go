@@ -33,27 +33,19 @@ var xmlnsRE = regexp.MustCompile(`xmlns:([A-Za-z_][\w.-]*)\s*=\s*"([^"]*)"`)
 // probe that has any line break, as some firmwares do. xaddr is the device
 // service URL it advertises.
 func ServeWSD(ctx context.Context, conn net.PacketConn, p *ONVIFService, mac, xaddr string) {
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	buf := make([]byte, 64<<10)
-	for {
-		n, from, err := conn.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		msg := buf[:n]
+	serveDatagrams(ctx, conn, func(msg []byte) []byte {
 		if p.NoLineBreaks && bytes.ContainsAny(msg, "\r\n") {
-			continue
+			return nil
 		}
 		var probe wsdProbe
 		if xml.Unmarshal(msg, &probe) != nil || probe.Types == nil || probe.MessageID == "" {
-			continue // not a probe, or untyped: real cameras differ, ours stays quiet
+			return nil // not a probe, or untyped: real cameras differ, ours stays quiet
 		}
 		if !wsdTypesMatch(msg, probe.Types.Text, p.Types) {
-			continue
+			return nil
 		}
-		_, _ = conn.WriteTo(probeMatchesXML(p, mac, xaddr, probe.MessageID), from)
-	}
+		return probeMatchesXML(p, mac, xaddr, probe.MessageID)
+	})
 }
 
 // wsdTypesMatch applies the WS-Discovery rule: the device matches when it has
