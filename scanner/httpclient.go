@@ -114,17 +114,10 @@ func (f *httpFetcher) dialTLS(ctx context.Context, network, addr string) (net.Co
 // cipher suites that embedded web servers still use: we read the
 // certificate as evidence, we do not trust it or send anything secret.
 func (f *httpFetcher) tlsConfig() *tls.Config {
-	var suites []uint16
-	for _, s := range tls.CipherSuites() {
-		suites = append(suites, s.ID)
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		suites = append(suites, s.ID)
-	}
 	return &tls.Config{
 		InsecureSkipVerify: true, //nolint:gosec // evidence only, see above
 		MinVersion:         tls.VersionTLS10,
-		CipherSuites:       suites,
+		CipherSuites:       allCipherSuites(),
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
 			if len(raw) > 0 {
 				f.mu.Lock()
@@ -135,6 +128,17 @@ func (f *httpFetcher) tlsConfig() *tls.Config {
 		},
 	}
 }
+
+// allCipherSuites lists every suite crypto/tls implements, secure and
+// insecure; built once, as it is the same for every handshake. Callers must
+// not modify it.
+var allCipherSuites = sync.OnceValue(func() []uint16 {
+	var suites []uint16
+	for _, s := range slices.Concat(tls.CipherSuites(), tls.InsecureCipherSuites()) {
+		suites = append(suites, s.ID)
+	}
+	return suites
+})
 
 // takeLeaf returns and forgets the leaf certificate of the last handshake.
 func (f *httpFetcher) takeLeaf() []byte {
@@ -182,12 +186,11 @@ func (f *httpFetcher) do(ctx context.Context, method string, u *url.URL, body []
 
 // get is do for a GET of path relative to base.
 func (f *httpFetcher) get(ctx context.Context, base *url.URL, path string, limit int64) (*httpAnswer, error) {
-	u := *base
 	ref, err := url.Parse(path)
 	if err != nil {
 		return nil, fmt.Errorf("scanner: http path %q: %w", path, err)
 	}
-	return f.do(ctx, http.MethodGet, u.ResolveReference(ref), nil, "", limit)
+	return f.do(ctx, http.MethodGet, base.ResolveReference(ref), nil, "", limit)
 }
 
 // sameHost resolves a Location or link against from and accepts it only when
