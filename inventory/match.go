@@ -32,7 +32,7 @@ func matchDevices(devices []Device, rows []Row, site string) matching {
 	for i := range m.rowOf {
 		m.rowOf[i] = -1
 	}
-	rowOrder := canonicalRows(rows)
+	rowOrder := canonicalOrder(rows, compareRows)
 	byMAC := make(map[string][]int, len(rows))
 	bySerial := make(map[string][]int, len(rows))
 	byIP := make(map[netip.Addr][]int, len(rows))
@@ -51,7 +51,7 @@ func matchDevices(devices []Device, rows []Row, site string) matching {
 			byIP[r.IP] = append(byIP[r.IP], j)
 		}
 	}
-	devOrder := canonicalDevices(devices)
+	devOrder := canonicalOrder(devices, compareDevices)
 	take := func(i int, cands []int, by string, ok func(j int) bool) bool {
 		for _, j := range cands {
 			if !m.claimed[j] && (ok == nil || ok(j)) {
@@ -109,12 +109,15 @@ func inSite(rowSite, site string) bool {
 	return site == "" || strings.EqualFold(rowSite, site)
 }
 
-func canonicalRows(rows []Row) []int {
-	idx := make([]int, len(rows))
+// canonicalOrder returns the indexes of xs in the order compare gives, so a
+// walk over them does not depend on the order the caller listed them in;
+// xs itself is left as given.
+func canonicalOrder[T any](xs []T, compare func(a, b *T) int) []int {
+	idx := make([]int, len(xs))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortFunc(idx, func(a, b int) int { return compareRows(&rows[a], &rows[b]) })
+	slices.SortFunc(idx, func(a, b int) int { return compare(&xs[a], &xs[b]) })
 	return idx
 }
 
@@ -134,15 +137,6 @@ func compareRows(a, b *Row) int {
 		strings.Compare(a.Building, b.Building),
 		strings.Compare(a.Location, b.Location),
 	)
-}
-
-func canonicalDevices(devices []Device) []int {
-	idx := make([]int, len(devices))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return compareDevices(&devices[a], &devices[b]) })
-	return idx
 }
 
 func compareDevices(a, b *Device) int {
