@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -40,21 +41,15 @@ func LoadEmbedded() (*Engine, error) {
 	if _, err := loadOEM(); err != nil {
 		return nil, err
 	}
-	e := New()
-	names, err := fs.Glob(rulesFS, "rules/*.yaml")
+	files, err := EmbeddedRuleFiles()
 	if err != nil {
-		return nil, fmt.Errorf("fingerprint: embedded rules: %w", err)
+		return nil, err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		if path.Base(name) == oemFileName {
-			continue
-		}
-		data, err := rulesFS.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("fingerprint: embedded rules: %w", err)
-		}
-		if err := e.Load(name, data); err != nil {
+	// Sorted: load order decides the order of claims and of the verdict's
+	// explanation, which must not change between runs.
+	e := New()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := e.Load(name, files[name]); err != nil {
 			return nil, err
 		}
 	}
