@@ -20,6 +20,9 @@ var ErrLocked = errors.New("history database is in use by another process")
 // ErrNotFound means the scan, report or record asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
+// poolSize bounds the history's open connections.
+const poolSize = 8
+
 // Store is the history database. Its methods are safe for concurrent use.
 type Store struct {
 	db   *sql.DB
@@ -79,6 +82,15 @@ func Open(ctx context.Context, path string, log zerolog.Logger, opts ...Option) 
 		_ = lock.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
+	// WAL lets readers (the API) run side by side and beside the one
+	// writer, so they get a pool rather than one connection to queue on.
+	// It is bounded, since each connection keeps its own page cache and
+	// more readers than cores only take turns, and its connections are
+	// kept: database/sql keeps 2 idle by default, so a burst of requests
+	// would otherwise open (and parse the schema on) a fresh connection
+	// per request and close it again.
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
 	s.db, s.lock = db, lock
 	if err := s.init(ctx); err != nil {
 		_ = s.Close()

@@ -1,11 +1,13 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -19,8 +21,9 @@ import (
 const maxRequestBody = 4 << 10
 
 type api struct {
-	d   *daemon
-	log zerolog.Logger
+	d       *daemon
+	log     zerolog.Logger
+	reports reportCache
 }
 
 func (a *api) routes(mux *http.ServeMux, auth func(http.Handler) http.Handler) {
@@ -107,16 +110,69 @@ func (a *api) scan(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sc)
 }
 
+// report serves the site's latest complete, successful report: the one
+// the daemon holds, which is the one the store would return (it is restored
+// from there at start and replaced only once a scan is recorded), and which
+// the status page and the metrics show. Its JSON is encoded once per
+// report, since a report of a large site is hundreds of kilobytes and
+// clients poll it.
 func (a *api) report(w http.ResponseWriter, r *http.Request) {
 	site := r.PathValue("site")
 	if !a.known(w, site) {
 		return
 	}
-	rep, _, err := a.d.store.LatestReport(r.Context(), site)
-	if a.storeErr(w, err) {
+	rep := a.d.latestReport(site)
+	if rep == nil {
+		writeError(w, http.StatusNotFound, "no complete scan of site "+strconv.Quote(site)+" yet")
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	body, err := a.reports.encode(site, rep)
+	if err != nil {
+		a.log.Error().Err(err).Str("site", site).Msg("report not encoded")
+		writeError(w, http.StatusInternalServerError, "report not encoded")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body) // the client went away; nothing to tell it
+}
+
+// reportCache keeps each site's encoded latest report.
+type reportCache struct {
+	mu    sync.Mutex
+	sites map[string]*encodedReport
+}
+
+type encodedReport struct {
+	rep  *inventory.Report
+	once sync.Once
+	body []byte
+	err  error
+}
+
+// encode returns rep's JSON as writeJSON writes it, encoding it only the
+// first time it is asked for.
+func (c *reportCache) encode(site string, rep *inventory.Report) ([]byte, error) {
+	c.mu.Lock()
+	if c.sites == nil {
+		c.sites = map[string]*encodedReport{}
+	}
+	e := c.sites[site]
+	if e == nil || e.rep != rep {
+		e = &encodedReport{rep: rep}
+		c.sites[site] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		e.err = enc.Encode(rep)
+		e.body = buf.Bytes()
+	})
+	return e.body, e.err
 }
 
 func (a *api) changes(w http.ResponseWriter, r *http.Request) {

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/inventory/metrics"
 	"github.com/camsweep/camsweep/inventory/store"
 )
 
@@ -50,6 +53,29 @@ type daemon struct {
 	sites          map[string]*siteState
 	configReloaded time.Time
 	closing        bool
+	gen            uint64 // counts state changes; guarded by mu
+
+	// onChange, when set (before start), is called after each change once
+	// mu is released, by the goroutine that made it: /metrics encodes the
+	// new state there, so that scrapes find it ready.
+	onChange func()
+
+	// pub is the state as scrapes and the status page read it: rebuilt
+	// under mu at every change (scan started or finished, schedule,
+	// reload) and swapped in whole, so a reader never takes mu and a
+	// scrape costs nothing but encoding.
+	pub atomic.Pointer[published]
+}
+
+// published is one immutable picture of the daemon's state.
+type published struct {
+	// gen identifies the picture: equal generations mean equal pictures,
+	// which is what lets the status page cache its output. metricsGen
+	// does the same for the metrics alone, which change less often (not
+	// when a schedule is computed or a scan gets its id), so /metrics
+	// re-encodes only when they did.
+	gen, metricsGen uint64
+	metrics         metrics.Snapshot
 }
 
 // siteState is one site's scheduler and bookkeeping. Fields are guarded by
@@ -91,17 +117,46 @@ func newDaemon(ctx context.Context, cfg *Config, st *store.Store, sweep SweepFun
 	// them; WithoutCancel keeps the values (none today) and drops the
 	// cancellation so shutdown can order things itself.
 	d.scanCtx, d.cancelScan = context.WithCancel(context.WithoutCancel(ctx))
+	d.mu.Lock()
+	d.changedLocked()
+	d.mu.Unlock()
 	return d
+}
+
+// notify runs onChange; call it after releasing mu, after a change.
+func (d *daemon) notify() {
+	if d.onChange != nil {
+		d.onChange()
+	}
+}
+
+// changedLocked publishes the state after a change. Every write to the
+// state that a scrape or the status page shows must be followed by it, under
+// the same hold of mu.
+func (d *daemon) changedLocked() {
+	d.gen++
+	p := &published{gen: d.gen, metrics: d.metricsSnapshotLocked()}
+	// Reports are compared by pointer (DeepEqual stops at identical
+	// pointers), so this costs the few scalars and counters per site.
+	if prev := d.pub.Load(); prev != nil {
+		p.metricsGen = prev.metricsGen
+		if !reflect.DeepEqual(prev.metrics, p.metrics) {
+			p.metricsGen++
+		}
+	}
+	d.pub.Store(p)
 }
 
 // start restores each site's latest report from the history and starts
 // the schedules.
 func (d *daemon) start(ctx context.Context) {
+	defer d.notify()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, s := range d.cfg.Sites {
 		d.addSiteLocked(ctx, s)
 	}
+	d.changedLocked()
 }
 
 func (d *daemon) addSiteLocked(ctx context.Context, s Site) {
@@ -138,7 +193,9 @@ func (d *daemon) loop(name string, ss *siteState) {
 		now := d.clock.Now()
 		next := nextRun(sch, last, now, d.rnd)
 		ss.next = next
+		d.changedLocked()
 		d.mu.Unlock()
+		d.notify()
 		log.Debug().Time("next_run", next).Msg("scan scheduled")
 
 		t := d.clock.NewTimer(next.Sub(now))
@@ -197,20 +254,26 @@ func (d *daemon) startScan(name, trigger string) (int64, <-chan struct{}, error)
 	ss.running = run
 	site := ss.cfg
 	d.scans.Add(1)
+	d.changedLocked()
 	d.mu.Unlock()
+	d.notify()
 
 	id, err := d.store.BeginScan(d.scanCtx, name, trigger, run.started)
 	if err != nil {
 		d.mu.Lock()
 		ss.running = nil
+		d.changedLocked()
 		d.mu.Unlock()
+		d.notify()
 		close(run.done)
 		d.scans.Done()
 		return 0, nil, err
 	}
 	d.mu.Lock()
 	run.id = id
+	d.changedLocked()
 	d.mu.Unlock()
+	d.notify()
 	go d.runScan(ss, site, run)
 	return id, run.done, nil
 }
@@ -224,6 +287,14 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 
 	res := store.Result{Status: store.StatusOK}
 	refs, refErr := d.refs.load(site, log)
+	if refErr == nil {
+		// The dispensation series follow the references as soon as they
+		// are read, not only once the scan ends.
+		d.mu.Lock()
+		d.changedLocked()
+		d.mu.Unlock()
+		d.notify()
+	}
 	var rep *inventory.Report
 	if refErr != nil {
 		// Loud: an error log, a failed scan in the history and the metrics,
@@ -281,7 +352,9 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 		ss.lastSuccess = finished
 	}
 	retention := d.cfg.History.Retention
+	d.changedLocked()
 	d.mu.Unlock()
+	d.notify()
 
 	ev := log.Info()
 	if res.Status != store.StatusOK {
@@ -332,6 +405,7 @@ func (d *daemon) reconcile(rep *inventory.Report, site Site, refs *references) {
 // sites stop scheduling (a scan of theirs in flight still finishes and is
 // recorded).
 func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
+	defer d.notify()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closing {
@@ -361,6 +435,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
 			delete(d.sites, name)
 		}
 	}
+	d.changedLocked()
 	if old.Listen != cfg.Listen || old.History.Path != cfg.History.Path || (old.TLS == nil) != (cfg.TLS == nil) {
 		d.log.Warn().Msg("listen, tls and history.path changes take effect at restart")
 	}

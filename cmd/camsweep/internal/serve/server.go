@@ -1,16 +1,16 @@
 package serve
 
 import (
+	"bytes"
 	"crypto/tls"
-	"fmt"
 	stdlog "log"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory/metrics"
@@ -27,14 +27,20 @@ const (
 
 // newHandler assembles every route.
 func newHandler(d *daemon, version string, ready *atomic.Bool, log zerolog.Logger) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		metrics.NewCollector(d.metricsSnapshot, version),
+	app := prometheus.NewRegistry()
+	app.MustRegister(metrics.NewCollector(d.metricsSnapshot, version))
+	goproc := prometheus.NewRegistry()
+	goproc.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	tokens := func() []tokenHash { return d.config().tokens }
-	auth := func(h http.Handler) http.Handler { return requireToken(tokens, h) }
+	// The API and the status page take turns: no more of them are worked
+	// on at once than there are cores, and a crowd of them waits parked
+	// instead of time-sharing the CPU with scrapes (200 clients did, and
+	// pushed /metrics past a second).
+	turn := newTurns(runtime.GOMAXPROCS(0))
+	auth := func(h http.Handler) http.Handler { return requireToken(tokens, turn.wrap(h)) }
 	// /metrics and the status page follow metrics_auth, read per request
 	// so that a SIGHUP can change it.
 	maybeAuth := func(h http.Handler) http.Handler {
@@ -63,14 +69,13 @@ func newHandler(d *daemon, version string, ready *atomic.Bool, log zerolog.Logge
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("GET /metrics", maybeAuth(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            promLogger{log},
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 32,
-		Timeout:             10 * time.Second,
-	})))
+	// No limit on scrapes in flight: a scrape is a copy of cached bytes
+	// (exposition), so turning one away would save nothing.
+	expo := newExposition(app, goproc, d.metricsGeneration, log)
+	d.onChange = expo.refresh
+	mux.Handle("GET /metrics", maybeAuth(expo))
 	(&api{d: d, log: log}).routes(mux, auth)
-	mux.Handle("GET /{$}", maybeAuth(&statusHandler{d: d, version: version, log: log}))
+	mux.Handle("GET /{$}", maybeAuth(turn.wrap(&statusHandler{d: d, version: version, log: log})))
 	return bounded(mux)
 }
 
@@ -108,12 +113,6 @@ func (w zerologWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-type promLogger struct{ log zerolog.Logger }
-
-func (l promLogger) Println(v ...any) {
-	l.log.Error().Str("source", "promhttp").Msg(trimSpace(v))
-}
-
 func trimNewline(p []byte) []byte {
 	for len(p) > 0 && p[len(p)-1] == '\n' {
 		p = p[:len(p)-1]
@@ -121,6 +120,52 @@ func trimNewline(p []byte) []byte {
 	return p
 }
 
-func trimSpace(v []any) string {
-	return string(trimNewline([]byte(fmt.Sprintln(v...))))
+// turns bounds how many requests are being answered at once; the others
+// wait for a turn (or for their client to give up), none is refused. A
+// turn covers producing the response, not sending it: the response is
+// buffered (encoding/json builds a whole value in memory anyway) and
+// written after the turn is given back, so a client that reads slowly
+// holds no one else up.
+type turns chan struct{}
+
+func newTurns(n int) turns { return make(turns, max(n, 2)) }
+
+func (t turns) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case t <- struct{}{}:
+		case <-r.Context().Done():
+			return // the client went away while it waited
+		}
+		b := &bufferedResponse{header: w.Header()}
+		func() {
+			defer func() { <-t }()
+			h.ServeHTTP(b, r)
+		}()
+		if b.status == 0 {
+			b.status = http.StatusOK
+		}
+		w.WriteHeader(b.status)
+		_, _ = w.Write(b.body.Bytes()) // the client went away; nothing to tell it
+	})
+}
+
+// bufferedResponse is an http.ResponseWriter that keeps the body.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
 }

@@ -28,6 +28,10 @@ type siteView struct {
 func (d *daemon) views() []siteView {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.viewsLocked()
+}
+
+func (d *daemon) viewsLocked() []siteView {
 	out := make([]siteView, 0, len(d.sites))
 	for _, ss := range d.sites {
 		v := siteView{
@@ -51,10 +55,34 @@ func (d *daemon) views() []siteView {
 	return out
 }
 
-// metricsSnapshot is the metrics.Collector's source.
-func (d *daemon) metricsSnapshot() metrics.Snapshot {
+// latestReport is the site's latest complete, successful report, or nil.
+func (d *daemon) latestReport(site string) *inventory.Report {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ss := d.sites[site]; ss != nil {
+		return ss.report
+	}
+	return nil
+}
+
+// metricsSnapshot is the metrics.Collector's source: the snapshot
+// published at the latest change, so a scrape neither takes the daemon's
+// lock nor rebuilds anything.
+func (d *daemon) metricsSnapshot() metrics.Snapshot { return d.pub.Load().metrics }
+
+// generation identifies the published state; it changes whenever the
+// status page would.
+func (d *daemon) generation() uint64 { return d.pub.Load().gen }
+
+// metricsGeneration changes whenever the metrics snapshot does.
+func (d *daemon) metricsGeneration() uint64 { return d.pub.Load().metricsGen }
+
+// metricsSnapshotLocked builds the snapshot that changedLocked publishes.
+// Counters are copied; reports are shared (they are never modified once
+// stored).
+func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 	var s metrics.Snapshot
-	for _, v := range d.views() {
+	for _, v := range d.viewsLocked() {
 		s.Sites = append(s.Sites, metrics.Site{
 			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Running: v.Running != nil,
 			Report: v.Report, LastScan: v.LastScan, LastScanDuration: v.LastDur, LastScanOK: v.LastOK,
@@ -63,9 +91,7 @@ func (d *daemon) metricsSnapshot() metrics.Snapshot {
 		})
 	}
 	s.Dispensations = d.dispensations()
-	d.mu.Lock()
 	s.ConfigReloaded = d.configReloaded
-	d.mu.Unlock()
 	return s
 }
 

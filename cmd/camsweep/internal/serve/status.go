@@ -1,10 +1,13 @@
 package serve
 
 import (
+	"bytes"
 	_ "embed"
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -55,6 +58,14 @@ type statusHandler struct {
 	d       *daemon
 	version string
 	log     zerolog.Logger
+
+	// The page is rendered once per published state and second (it shows
+	// the time): a large site's page takes milliseconds to render, and
+	// nothing on it changes in between.
+	mu       sync.Mutex
+	gen      uint64
+	now      string
+	rendered []byte
 }
 
 func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -62,18 +73,41 @@ func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	page := statusPage{Version: h.version, Now: rfc3339(h.d.clock.Now())}
-	for _, v := range h.d.views() {
-		page.Sites = append(page.Sites, statusFor(v))
+	body, err := h.render()
+	if err != nil {
+		h.log.Error().Err(err).Msg("status page not rendered")
+		writeError(w, http.StatusInternalServerError, "status page not rendered")
+		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	// The page needs nothing from anywhere: forbid everything but its own
 	// inline style.
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	if err := statusTmpl.Execute(w, page); err != nil {
-		h.log.Error().Err(err).Msg("status page not rendered")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body) // the client went away; nothing to tell it
+}
+
+func (h *statusHandler) render() ([]byte, error) {
+	// The generation is read before the state: if the state moves on in
+	// between, the page is newer than its key and the next request renders
+	// again, never the other way round.
+	gen, now := h.d.generation(), rfc3339(h.d.clock.Now())
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rendered != nil && h.gen == gen && h.now == now {
+		return h.rendered, nil
 	}
+	page := statusPage{Version: h.version, Now: now}
+	for _, v := range h.d.views() {
+		page.Sites = append(page.Sites, statusFor(v))
+	}
+	var buf bytes.Buffer
+	if err := statusTmpl.Execute(&buf, page); err != nil {
+		return nil, err
+	}
+	h.gen, h.now, h.rendered = gen, now, buf.Bytes()
+	return h.rendered, nil
 }
 
 func statusFor(v siteView) statusSite {
