@@ -30,6 +30,11 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				return withCode(exitError, fmt.Errorf("--config is required"))
 			}
 			if checkConfig {
+				// CheckConfig also parses each site's registry and policy,
+				// as a scan would; LoadConfig again only to count the sites.
+				if err := serve.CheckConfig(configPath); err != nil {
+					return withCode(exitError, err)
+				}
 				cfg, err := serve.LoadConfig(configPath)
 				if err != nil {
 					return withCode(exitError, err)
@@ -45,7 +50,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			if err := serve.Run(cmd.Context(), configPath, siteSweeper(fp), log); err != nil {
+			if err := serve.Run(cmd.Context(), configPath, siteSweeper(fp), log, serve.WithVersion(version)); err != nil {
 				return withCode(exitError, err)
 			}
 			return nil
