@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -474,6 +475,31 @@ func TestMetricsAuthToken(t *testing.T) {
 		res, body := h.do("GET", tc.path, tc.token)
 		if res == nil || res.StatusCode != tc.want {
 			t.Errorf("GET %s token=%v: %v %s, want %d", tc.path, tc.token != "", res, body, tc.want)
+		}
+	}
+	// Behind the token, the page and the API still take one turn each:
+	// many at once are all answered (a request holding two turns would
+	// deadlock here).
+	var wg sync.WaitGroup
+	codes := make(chan int, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := []string{"/", "/metrics", "/api/v1/sites"}[i%3]
+			res, _ := h.do("GET", path, testToken)
+			if res == nil {
+				codes <- 0
+				return
+			}
+			codes <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("concurrent request behind the token: status %d", c)
 		}
 	}
 }

@@ -40,7 +40,7 @@ func newHandler(d *daemon, version string, ready *atomic.Bool, log zerolog.Logge
 	// instead of time-sharing the CPU with scrapes (200 clients did, and
 	// pushed /metrics past a second).
 	turn := newTurns(runtime.GOMAXPROCS(0))
-	auth := func(h http.Handler) http.Handler { return requireToken(tokens, turn.wrap(h)) }
+	auth := func(h http.Handler) http.Handler { return requireToken(tokens, h) }
 	// /metrics and the status page follow metrics_auth, read per request
 	// so that a SIGHUP can change it.
 	maybeAuth := func(h http.Handler) http.Handler {
@@ -74,7 +74,7 @@ func newHandler(d *daemon, version string, ready *atomic.Bool, log zerolog.Logge
 	expo := newExposition(app, goproc, d.metricsGeneration, log)
 	d.onChange = expo.refresh
 	mux.Handle("GET /metrics", maybeAuth(expo))
-	(&api{d: d, log: log}).routes(mux, auth)
+	(&api{d: d, log: log}).routes(mux, func(h http.Handler) http.Handler { return auth(turn.wrap(h)) })
 	mux.Handle("GET /{$}", maybeAuth(turn.wrap(&statusHandler{d: d, version: version, log: log})))
 	return bounded(mux)
 }
