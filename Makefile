@@ -43,8 +43,14 @@ fuzz:
 e2e:
 	$(GO) test -count=1 -timeout 20m -run 'Lab' ./scanner/... ./cmd/...
 
+# Go benchmarks, then (as root, with nmap) the namespace-lab benchmark:
+# camsweep and nmap side by side on 500 emulated hosts over a /16
+# (docs/BENCHMARKS.md).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./scanner/... ./inventory/... ./fingerprint/... ./cmd/...
+	@if [ "$$(id -u)" = 0 ] && command -v nmap >/dev/null; then \
+		CAMSWEEP_LAB_BENCH=1 $(GO) test -count=1 -run TestLabBenchmark -v -timeout 120m ./cmd/camsweep/; \
+	else echo "lab benchmark skipped: needs root and nmap (apt-get install -y nmap)"; fi
 
 clean:
 	rm -rf bin

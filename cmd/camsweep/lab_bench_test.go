@@ -1,0 +1,399 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/scantest"
+	"github.com/camsweep/camsweep/scanner/scantest/netlab"
+)
+
+// TestLabBenchmark is issue 8's side-by-side benchmark: a namespace lab of
+// emulated hosts (about 60% cameras and recorders of several makers,
+// white-label rebrands included; printers, PCs and servers; a few hostile
+// and slow devices) spread over a scope, swept in one run by camsweep's
+// full pipeline and by Debian's nmap doing the comparable job (host
+// discovery, then -sV on the same camera port set), both inside the lab's
+// scanner namespace and under the same packet-rate budget. It logs a
+// table row per tool; see docs/BENCHMARKS.md.
+//
+//	CAMSWEEP_LAB_BENCH=1 go test -run TestLabBenchmark -v -timeout 60m ./cmd/camsweep/
+//
+// CAMSWEEP_LAB_BENCH_PREFIX (10.90.0.0/16), _HOSTS (500), _RATE (500) and
+// _TOOLS (camsweep,nmap) change the set-up.
+func TestLabBenchmark(t *testing.T) {
+	if os.Getenv("CAMSWEEP_LAB_BENCH") == "" {
+		t.Skip("lab benchmark: set CAMSWEEP_LAB_BENCH=1 (needs root and nmap; minutes of run time)")
+	}
+	if why := netlab.Skip(); why != "" {
+		t.Skip(why)
+	}
+	prefix := netip.MustParsePrefix(envOr("CAMSWEEP_LAB_BENCH_PREFIX", "10.90.0.0/16"))
+	nHosts, _ := strconv.Atoi(envOr("CAMSWEEP_LAB_BENCH_HOSTS", "500"))
+	rate := envOr("CAMSWEEP_LAB_BENCH_RATE", "500")
+	tools := strings.Split(envOr("CAMSWEEP_LAB_BENCH_TOOLS", "camsweep,nmap"), ",")
+
+	hosts, specs := benchHosts(t, prefix, nHosts)
+	truth := map[netip.Addr]scantest.Persona{}
+	cams := 0
+	for _, s := range specs {
+		truth[s.Addr] = s.Persona
+		if isCamera(s.Persona) {
+			cams++
+		}
+	}
+	setup := time.Now()
+	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: hosts})
+	serveInLab(t, lab, prefix, specs)
+	t.Logf("lab: %s, %d hosts (%d cameras and recorders), up and serving in %v; rate budget %s/s",
+		prefix, len(hosts), cams, time.Since(setup).Round(time.Millisecond), rate)
+
+	ports := strings.Join(scanner.DefaultPorts, ",")
+	var rows []benchRow
+	for _, tool := range tools {
+		var row benchRow
+		switch tool {
+		case "camsweep":
+			row = benchCamsweep(t, lab, buildBinary(t), prefix, rate, truth)
+		case "nmap":
+			row = benchNmap(t, lab, prefix, ports, rate, truth)
+		default:
+			t.Fatalf("unknown tool %q", tool)
+		}
+		rows = append(rows, row)
+		t.Log(row)
+	}
+	if len(rows) == 2 && rows[0].wall > 0 {
+		t.Logf("wall ratio %s/%s: %.2f", rows[1].tool, rows[0].tool, rows[1].wall.Seconds()/rows[0].wall.Seconds())
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func isCamera(p scantest.Persona) bool {
+	return p.Truth.Class == inventory.ClassCamera || p.Truth.Class == inventory.ClassRecorder
+}
+
+// benchHosts lays n hosts over prefix, evenly spaced: of every 50, 30
+// cameras or recorders (every camera persona in turn), 19 printers, PCs
+// and servers, and one hostile device (slow ones included).
+func benchHosts(t testing.TB, prefix netip.Prefix, n int) ([]netlab.Host, []scantest.HostSpec) {
+	t.Helper()
+	all, err := scantest.Personas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cams, others, hostile []scantest.Persona
+	for _, p := range all {
+		switch {
+		case p.Hostile != "":
+			hostile = append(hostile, p)
+		case isCamera(p):
+			cams = append(cams, p)
+		default:
+			others = append(others, p)
+		}
+	}
+	size := 1 << (32 - prefix.Bits())
+	step := max(1, (size-20)/max(n, 1))
+	a := prefix.Masked().Addr()
+	for range 10 {
+		a = a.Next()
+	}
+	var (
+		hosts []netlab.Host
+		specs []scantest.HostSpec
+		ci    int
+		oi    int
+		hi    int
+	)
+	for i := 0; i < n && prefix.Contains(a); i++ {
+		var p scantest.Persona
+		switch {
+		case i%50 == 49:
+			p = hostile[hi%len(hostile)]
+			hi++
+		case i%5 < 3:
+			p = cams[ci%len(cams)]
+			ci++
+		default:
+			p = others[oi%len(others)]
+			oi++
+		}
+		h := netlab.Host{Addr: a, MAC: labMAC(p.MAC, i+1), Vendor: p.Truth.Manufacturer}
+		hosts = append(hosts, h)
+		specs = append(specs, scantest.HostSpec{Persona: p, Addr: a, MAC: h.MAC.String()})
+		for range step {
+			a = a.Next()
+		}
+	}
+	return hosts, specs
+}
+
+// benchRow is one tool's result.
+type benchRow struct {
+	tool                        string
+	wall                        time.Duration
+	packetsOwn                  uint64 // what the tool says it sent (camsweep: stats.packets_sent)
+	frames                      int    // frames from the scanner's MAC on the wire, kernel's included
+	maxConnNonCam, maxSYNNonCam int
+	rssMB                       float64
+	cameras, found, right       int
+	foundMAC, rightMAC          int // nmap with its MAC-vendor guess added
+	floor                       time.Duration
+	note                        string
+}
+
+func (r benchRow) String() string {
+	s := fmt.Sprintf("%-8s wall %7.1fs | own packet count %7d | frames on the wire %7d | non-camera host max %2d connections (%2d attempts) | peak RSS %6.1f MB | camera recall %3d/%d (%.2f) | manufacturer right %3d/%d (%.2f)",
+		r.tool, r.wall.Seconds(), r.packetsOwn, r.frames, r.maxConnNonCam, r.maxSYNNonCam, r.rssMB,
+		r.found, r.cameras, float64(r.found)/float64(max(r.cameras, 1)), r.right, r.cameras, float64(r.right)/float64(max(r.cameras, 1)))
+	if r.floor > 0 {
+		s += fmt.Sprintf(" | floor packets/rate + probe timeout %.1fs, wall/floor %.2f", r.floor.Seconds(), r.wall.Seconds()/r.floor.Seconds())
+	}
+	if r.tool == "nmap" {
+		s += fmt.Sprintf(" | with MAC vendor: recall %d/%d, manufacturer right %d/%d", r.foundMAC, r.cameras, r.rightMAC, r.cameras)
+	}
+	if r.note != "" {
+		s += " | " + r.note
+	}
+	return s
+}
+
+func wireStats(row *benchRow, sent [][]byte, truth map[netip.Addr]scantest.Persona) {
+	w := classify(sent)
+	row.frames = w.total
+	for a, p := range truth {
+		if !isCamera(p) {
+			row.maxConnNonCam = max(row.maxConnNonCam, w.connTo[a])
+			row.maxSYNNonCam = max(row.maxSYNNonCam, w.synTo[a])
+		}
+	}
+}
+
+func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefix, rate string, truth map[netip.Addr]scantest.Persona) benchRow {
+	row := benchRow{tool: "camsweep"}
+	capture, err := lab.CaptureScanner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	args := []string{"scan", "--site", "BENCH", "--interface", lab.ScannerIf, "--rate", rate, "-o", "json",
+		"--log-level", "warn", "--no-progress", "--fail-on", "none"}
+	if dir := os.Getenv("CAMSWEEP_LAB_BENCH_PROFILE"); dir != "" {
+		args = append(args, "--cpuprofile", filepath.Join(dir, "cpu.pprof"), "--memprofile", filepath.Join(dir, "mem.pprof"))
+	}
+	run := runIn(ctx, lab, lab.ScannerNS, bin, append(args, prefix.String())...)
+	wireStats(&row, capture.Stop(), truth)
+	if run.err != nil {
+		t.Fatalf("camsweep: %v\n%.4000s", run.err, run.stderr.String())
+	}
+	rep := decodeReport(t, run)
+	row.wall, row.rssMB, row.packetsOwn = run.wall, run.maxRSSMB, rep.Stats.PacketsSent
+	byAddr := map[netip.Addr]inventory.Device{}
+	for _, d := range rep.Devices {
+		byAddr[d.IP] = d
+	}
+	for a, p := range truth {
+		if !isCamera(p) {
+			continue
+		}
+		row.cameras++
+		if d, ok := byAddr[a]; ok && d.IsCameraLike() {
+			row.found++
+			if strings.EqualFold(d.Manufacturer, p.Truth.Manufacturer) {
+				row.right++
+			}
+		}
+	}
+	r, _ := strconv.ParseFloat(rate, 64)
+	row.floor = time.Duration(float64(rep.Stats.PacketsSent)/r*float64(time.Second)) + scanner.DefaultProbeTimeout
+	row.note = fmt.Sprintf("addresses %d, live %d, connections %d, hosts timed out %d", rep.Stats.Addresses, rep.Stats.Live, rep.Stats.Connections, rep.Stats.HostsTimedOut)
+	return row
+}
+
+// nmapRun is the part of nmap's -oX output the score needs.
+type nmapRun struct {
+	Hosts []struct {
+		Status struct {
+			State string `xml:"state,attr"`
+		} `xml:"status"`
+		Addresses []struct {
+			Addr   string `xml:"addr,attr"`
+			Type   string `xml:"addrtype,attr"`
+			Vendor string `xml:"vendor,attr"`
+		} `xml:"address"`
+		Ports []struct {
+			ID    int `xml:"portid,attr"`
+			State struct {
+				State string `xml:"state,attr"`
+			} `xml:"state"`
+			Service struct {
+				Name       string `xml:"name,attr"`
+				Product    string `xml:"product,attr"`
+				Version    string `xml:"version,attr"`
+				ExtraInfo  string `xml:"extrainfo,attr"`
+				DeviceType string `xml:"devicetype,attr"`
+				OSType     string `xml:"ostype,attr"`
+			} `xml:"service"`
+		} `xml:"ports>port"`
+	} `xml:"host"`
+	Stats struct {
+		Finished struct {
+			Elapsed string `xml:"elapsed,attr"`
+		} `xml:"finished"`
+	} `xml:"runstats"`
+}
+
+// nmapMakers maps words in nmap's product, extrainfo and device-type
+// strings (and in MAC vendor names) to the manufacturer they name. A
+// rebrand's own name (Amcrest, LTS, Annke) is taken at its word, as a
+// reader of nmap's output would.
+var nmapMakers = []struct{ word, maker string }{
+	{"hikvision", "Hikvision"}, {"dahua", "Dahua"}, {"axis", "Axis"}, {"bosch", "Bosch"},
+	{"hanwha", "Hanwha"}, {"samsung", "Hanwha"}, {"wisenet", "Hanwha"}, {"vivotek", "Vivotek"},
+	{"mobotix", "Mobotix"}, {"reolink", "Reolink"}, {"ubiquiti", "Ubiquiti"}, {"unifi", "Ubiquiti"},
+	{"amcrest", "Amcrest"}, {"lts", "LTS"}, {"lt security", "LTS"}, {"annke", "Annke"},
+}
+
+func makerIn(s string) string {
+	s = strings.ToLower(s)
+	for _, m := range nmapMakers {
+		if strings.Contains(s, m.word) {
+			return m.maker
+		}
+	}
+	return ""
+}
+
+var rawSent = regexp.MustCompile(`Raw packets sent: (\d+)`)
+
+func benchNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate string, truth map[netip.Addr]scantest.Persona) benchRow {
+	row := benchRow{tool: "nmap"}
+	capture, err := lab.CaptureScanner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "nmap.xml")
+	limit, err := time.ParseDuration(envOr("CAMSWEEP_LAB_BENCH_NMAP_TIMEOUT", "60m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	// Host discovery (ARP on the local segment, as root), SYN scan of the
+	// camera port set, then service and version detection; Debian's nmap
+	// with its default timing, under the same packet-rate cap.
+	run := runIn(ctx, lab, lab.ScannerNS, "nmap", "-v", "-n", "-e", lab.ScannerIf, "-sS", "-sV", "-p", ports,
+		"--max-rate", rate, "-oX", out, prefix.String())
+	wireStats(&row, capture.Stop(), truth)
+	if ctx.Err() != nil {
+		// Stopped at the limit: its wall time is at least the limit, and
+		// what it found is not scored (the XML is cut short).
+		row.wall, row.rssMB = run.wall, run.maxRSSMB
+		row.note = fmt.Sprintf("stopped at the %v limit before it finished; not scored", limit)
+		return row
+	}
+	if run.err != nil {
+		t.Fatalf("nmap: %v\n%.4000s", run.err, run.stderr.String())
+	}
+	row.wall, row.rssMB = run.wall, run.maxRSSMB
+	// "Raw packets sent: N (...)": nmap's own count, which leaves out the
+	// connections its version scan makes through the kernel.
+	if m := rawSent.FindStringSubmatch(run.stdout.String()); m != nil {
+		row.packetsOwn, _ = strconv.ParseUint(m[1], 10, 64)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nr nmapRun
+	if err := xml.Unmarshal(b, &nr); err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		camera          bool
+		maker, macMaker string
+	}
+	got := map[netip.Addr]seen{}
+	for _, h := range nr.Hosts {
+		if h.Status.State != "up" {
+			continue
+		}
+		var s seen
+		var addr netip.Addr
+		for _, a := range h.Addresses {
+			switch a.Type {
+			case "ipv4":
+				addr, _ = netip.ParseAddr(a.Addr)
+			case "mac":
+				s.macMaker = makerIn(a.Vendor)
+			}
+		}
+		for _, p := range h.Ports {
+			if p.State.State != "open" {
+				continue
+			}
+			sv := p.Service
+			text := sv.Product + " " + sv.ExtraInfo + " " + sv.DeviceType + " " + sv.OSType
+			if m := makerIn(text); m != "" && s.maker == "" {
+				s.maker = m
+			}
+			dt := strings.ToLower(sv.DeviceType)
+			if dt == "webcam" || strings.Contains(dt, "security") || strings.Contains(dt, "media device") ||
+				strings.HasPrefix(sv.Name, "rtsp") || strings.Contains(strings.ToLower(text), "camera") ||
+				strings.Contains(strings.ToLower(text), "nvr") || strings.Contains(strings.ToLower(text), "dvr") {
+				s.camera = true
+			}
+		}
+		if s.maker != "" {
+			s.camera = true // a camera maker's product string
+		}
+		got[addr] = s
+	}
+	for a, p := range truth {
+		if !isCamera(p) {
+			continue
+		}
+		row.cameras++
+		s, ok := got[a]
+		if !ok {
+			continue
+		}
+		if s.camera {
+			row.found++
+			if strings.EqualFold(s.maker, p.Truth.Manufacturer) {
+				row.right++
+			}
+		}
+		maker := s.maker
+		if maker == "" {
+			maker = s.macMaker
+		}
+		if s.camera || s.macMaker != "" {
+			row.foundMAC++
+			if strings.EqualFold(maker, p.Truth.Manufacturer) {
+				row.rightMAC++
+			}
+		}
+	}
+	row.note = fmt.Sprintf("hosts up %d; nmap's own elapsed %ss", len(got), nr.Stats.Finished.Elapsed)
+	return row
+}
