@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -90,6 +91,15 @@ func (d *hostDialer) connectionsUsed() int {
 }
 
 func (d *hostDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return d.dial(ctx, network, address, 0)
+}
+
+// dial waits for the host's in-flight slot and the global rate limit under
+// ctx alone, and only then starts the connect timeout (0: none beyond
+// ctx): time spent queueing for the rate budget is not time the host had
+// to answer. Were the timeout to run from before the wait, a busy sweep
+// would give up on ports it never sent a packet to and call them filtered.
+func (d *hostDialer) dial(ctx context.Context, network, address string, timeout time.Duration) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("scanner: dial %s: %w", address, err)
@@ -131,7 +141,13 @@ func (d *hostDialer) DialContext(ctx context.Context, network, address string) (
 	if !udp {
 		d.gate.counters.Connections.Add(1)
 	}
-	conn, err := d.gate.dialer.DialContext(ctx, network, address)
+	dctx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	conn, err := d.gate.dialer.DialContext(dctx, network, address)
 	if err != nil {
 		unreserve()
 		release()

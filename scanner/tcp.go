@@ -43,9 +43,7 @@ func connectScan(ctx context.Context, d *hostDialer, ports []Port, timeout time.
 }
 
 func probePort(ctx context.Context, d *hostDialer, port uint16, timeout time.Duration) portState {
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	conn, err := d.DialContext(cctx, "tcp", net.JoinHostPort(d.addr.String(), strconv.Itoa(int(port))))
+	conn, err := d.dial(ctx, "tcp", net.JoinHostPort(d.addr.String(), strconv.Itoa(int(port))), timeout)
 	if err == nil {
 		conn.Close()
 		return portOpen
