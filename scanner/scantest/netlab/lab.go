@@ -186,6 +186,13 @@ func build(cfg Config) (*Lab, error) {
 		fmt.Fprintf(&sb, "link set %s up\n", h.Link)
 		fmt.Fprintf(&sb, "rule add from %s table %d pref %d\n", h.Addr, table, 100)
 		fmt.Fprintf(&sb, "route add default dev %s table %d\n", h.Link, table)
+		// The kernel's neighbour table is one for all namespaces, and its
+		// gc_thresh3 (1024 by default) counts every dynamic entry in
+		// them: 500 hosts each learning the scanner's MAC, plus the
+		// scanner learning theirs, overflow it, and then connects fail
+		// here and elsewhere on the machine. Permanent entries are not
+		// counted, so each host knows the scanner from the start.
+		fmt.Fprintf(&sb, "neigh add %s lladdr %s dev %s nud permanent\n", l.Scanner, l.ScannerMAC, h.Link)
 		l.Hosts = append(l.Hosts, h)
 	}
 	if err := ipBatch(l.DeviceNS, sb.String()); err != nil {
