@@ -196,7 +196,7 @@ func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefi
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	args := []string{"scan", "--site", "BENCH", "--interface", lab.ScannerIf, "--rate", rate, "-o", "json",
-		"--log-level", "warn", "--no-progress", "--fail-on", "none"}
+		"--log-level", "info", "--log-format", "json", "--no-progress", "--fail-on", "none"}
 	if dir := os.Getenv("CAMSWEEP_LAB_BENCH_PROFILE"); dir != "" {
 		args = append(args, "--cpuprofile", filepath.Join(dir, "cpu.pprof"), "--memprofile", filepath.Join(dir, "mem.pprof"))
 	}
@@ -206,22 +206,40 @@ func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefi
 		t.Fatalf("camsweep: %v\n%.4000s", run.err, run.stderr.String())
 	}
 	rep := decodeReport(t, run)
+	for _, line := range strings.Split(run.stderr.String(), "\n") {
+		if strings.Contains(line, "ARP sweep done") {
+			t.Logf("camsweep: %s", line)
+		}
+	}
 	row.wall, row.rssMB, row.packetsOwn = run.wall, run.maxRSSMB, rep.Stats.PacketsSent
 	byAddr := map[netip.Addr]inventory.Device{}
 	for _, d := range rep.Devices {
 		byAddr[d.IP] = d
 	}
+	missed := map[string]int{}
 	for a, p := range truth {
 		if !isCamera(p) {
 			continue
 		}
 		row.cameras++
-		if d, ok := byAddr[a]; ok && d.IsCameraLike() {
+		d, ok := byAddr[a]
+		switch {
+		case !ok:
+			missed[p.Name+" (not reported)"]++
+		case !d.IsCameraLike():
+			missed[fmt.Sprintf("%s (reported %s, ports %v)", p.Name, d.Class, d.OpenPorts)]++
+			t.Logf("camsweep: camera %s (%s) reported %s, ports %v, evidence %v", a, p.Name, d.Class, d.OpenPorts, d.Evidence)
+		default:
 			row.found++
 			if strings.EqualFold(d.Manufacturer, p.Truth.Manufacturer) {
 				row.right++
+			} else {
+				missed[fmt.Sprintf("%s (manufacturer %q)", p.Name, d.Manufacturer)]++
 			}
 		}
+	}
+	for what, n := range missed {
+		t.Logf("camsweep missed: %d x %s", n, what)
 	}
 	r, _ := strconv.ParseFloat(rate, 64)
 	row.floor = time.Duration(float64(rep.Stats.PacketsSent)/r*float64(time.Second)) + scanner.DefaultProbeTimeout
@@ -306,9 +324,12 @@ func benchNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate s
 	wireStats(&row, capture.Stop(), truth)
 	if ctx.Err() != nil {
 		// Stopped at the limit: its wall time is at least the limit, and
-		// what it found is not scored (the XML is cut short).
+		// what it found is not scored (the XML is cut short); nmap writes
+		// an up host only once it is done with it, so those are counted.
 		row.wall, row.rssMB = run.wall, run.maxRSSMB
-		row.note = fmt.Sprintf("stopped at the %v limit before it finished; not scored", limit)
+		b, _ := os.ReadFile(out)
+		row.note = fmt.Sprintf("stopped at the %v limit before it finished, having written %d finished up hosts of %d; not scored",
+			limit, strings.Count(string(b), `<status state="up"`), len(truth))
 		return row
 	}
 	if run.err != nil {
