@@ -28,6 +28,10 @@ import (
 // interface, and reports the addresses a record names rather than the
 // address that answered. This querier (miekg/dns for the wire format) has
 // none of those limits: each test in mdns_test.go pins one of them.
+// hashicorp/mdns still plays the other side in tests: scantest serves the
+// personas' mDNS sections from its zones (scantest/mdns_server.go), so
+// TestMDNSProberHashicorpResponder checks this querier against records an
+// independent implementation writes.
 const (
 	mdnsPort       = 5353
 	maxMDNSRecords = 256 // records read from one answer

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/miekg/dns"
 	"github.com/rs/zerolog"
 )
@@ -101,6 +103,58 @@ func TestMDNSProber(t *testing.T) {
 				if v == "intruder" {
 					t.Errorf("answer from another address attributed to %s", tc.addr)
 				}
+			}
+		})
+	}
+}
+
+// TestMDNSProberHashicorpResponder runs the prober against the Axis
+// persona's mDNS section as scantest serves it: records written by
+// hashicorp/mdns's zone, an implementation independent of this querier.
+// Two Axis hosts with different MACs answer on their own addresses; each
+// probe must see its own host's instance, SRV target and TXT only.
+func TestMDNSProberHashicorpResponder(t *testing.T) {
+	axis, err := scantest.PersonaByName("axis-p3245-lve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := []scantest.HostSpec{
+		{Persona: axis, MAC: "ac:cc:8e:00:00:01"},
+		{Persona: axis, MAC: "ac:cc:8e:00:00:02"},
+	}
+	n, err := scantest.Start(context.Background(), specs, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	for _, h := range n.Hosts {
+		t.Run(h.MAC(), func(t *testing.T) {
+			port, ok := h.Ports["mdns"]
+			if !ok || port != scantest.DefaultPorts()["mdns"] {
+				t.Fatalf("mdns port = %d, %v; want the scantest port %d", port, ok, scantest.DefaultPorts()["mdns"])
+			}
+			hex := strings.ReplaceAll(h.MAC(), ":", "")
+			p := scanner.NewMDNSProber(scanner.MDNSOptions{Port: port, Wait: time.Second}, zerolog.Nop())
+			got := collect(t, p, scanner.Target{Addr: h.Addr, Dialer: &onlyDialer{addr: h.Addr}})
+			for _, s := range []string{"_axis-video._tcp", "_http._tcp"} {
+				if !slices.Contains(got["mdns.service"], s) {
+					t.Errorf("mdns.service = %q, want %s", got["mdns.service"], s)
+				}
+			}
+			wantInst := "AXIS P3245-LVE - " + strings.ToUpper(hex)
+			if g := got["mdns.instance"]; !slices.Equal(slices.Compact(g), []string{wantInst}) {
+				t.Errorf("mdns.instance = %q, want %q", g, wantInst)
+			}
+			if g := got["mdns.host"]; !slices.Equal(slices.Compact(g), []string{"axis-" + hex + ".local"}) {
+				t.Errorf("mdns.host = %q, want axis-%s.local", g, hex)
+			}
+			for _, txt := range []string{"macaddress=" + strings.ToUpper(hex), "path=/"} {
+				if !slices.Contains(got["mdns.txt"], txt) {
+					t.Errorf("mdns.txt = %q, want %q", got["mdns.txt"], txt)
+				}
+			}
+			if len(got["mdns.txt"]) != 2 {
+				t.Errorf("mdns.txt = %q, want this host's two strings only", got["mdns.txt"])
 			}
 		})
 	}

@@ -81,6 +81,7 @@ var labGroups = map[uint16]netip.Addr{
 	37020: netip.MustParseAddr("239.255.255.250"),
 	37810: netip.MustParseAddr("239.255.255.251"),
 	1900:  netip.MustParseAddr("239.255.255.250"),
+	5353:  netip.MustParseAddr("224.0.0.251"),
 }
 
 func reuse(_, _ string, rc syscall.RawConn) error {
@@ -110,7 +111,7 @@ func startLabPersonas(t *testing.T, lab *netlab.Lab, personas []scantest.Persona
 	}
 	opts := scantest.Options{
 		Base:   lab.Prefix,
-		Ports:  map[string]uint16{"ssdp": 1900},
+		Ports:  map[string]uint16{"ssdp": 1900, "mdns": 5353},
 		Logger: zerolog.Nop(),
 		Listen: func(ctx context.Context, network, address string) (ln net.Listener, err error) {
 			err = lab.InDevice(func() error {
@@ -196,8 +197,10 @@ func labIface(t *testing.T, lab *netlab.Lab) []net.Interface {
 }
 
 // TestLabMulticastDiscovery: inside a network-namespace lab, multicast
-// WS-Discovery finds every ONVIF persona, and multicast SADP and DHIP find
-// every Hikvision and Dahua one, each by its own address.
+// WS-Discovery finds every ONVIF persona, multicast SADP and DHIP find
+// every Hikvision and Dahua one, and mDNS every persona with an mdns
+// section (served by scantest's hashicorp/mdns responder), each by its own
+// address.
 func TestLabMulticastDiscovery(t *testing.T) {
 	if why := netlab.Skip(); why != "" {
 		t.Skip(why)
@@ -242,6 +245,14 @@ func TestLabMulticastDiscovery(t *testing.T) {
 			func(t *testing.T, h *scantest.Host, ev map[string][]string) {
 				if g := ev["dhip.model"]; len(g) != 1 || g[0] != h.Persona.DHIP.DeviceType {
 					t.Errorf("dhip.model = %q, want %q", g, h.Persona.DHIP.DeviceType)
+				}
+			}},
+		{"mdns", scanner.NewMDNSDiscoverer(ifaces, scanner.MDNSOptions{Wait: opts.Wait}, log), func(p scantest.Persona) bool { return len(p.MDNS) > 0 },
+			func(t *testing.T, h *scantest.Host, ev map[string][]string) {
+				for _, s := range h.Persona.MDNS {
+					if !slices.Contains(ev["mdns.service"], s.Service) || !slices.Contains(ev["mdns.instance"], s.Instance) {
+						t.Errorf("mdns.service %q, mdns.instance %q: want %s %q", ev["mdns.service"], ev["mdns.instance"], s.Service, s.Instance)
+					}
 				}
 			}},
 	}

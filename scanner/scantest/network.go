@@ -135,6 +135,7 @@ var (
 		"sadp":  {service: "sadp", serve: serveSADPHost},
 		"dhip":  {service: "dhip", serve: serveDHIPHost},
 		"upnp":  {service: "ssdp", serve: serveSSDPHost},
+		"mdns":  {service: "mdns", serve: serveMDNSHost},
 	}
 	sectionNames = []string{"onvif", "sadp", "dhip", "upnp", "mdns"}
 )

@@ -156,6 +156,9 @@ type UPnPService struct {
 type MDNSService struct {
 	Service  string   `yaml:"service"` // e.g. "_axis-video._tcp"
 	Instance string   `yaml:"instance"`
-	Port     uint16   `yaml:"port"`
+	Port     uint16   `yaml:"port"` // the port the SRV record names, as on the real device
 	TXT      []string `yaml:"txt"`
+	// Host is the SRV target without ".local" (e.g. "axis-{{mac_hex}}");
+	// empty: "device-" and the MAC in hex.
+	Host string `yaml:"host"`
 }

@@ -145,6 +145,11 @@ func (p Persona) Validate() error {
 	if p.RTSP != nil && p.RTSP.Describe.Status != 0 && (p.RTSP.Describe.Status < 100 || p.RTSP.Describe.Status > 599) {
 		return fmt.Errorf("rtsp.describe.status %d out of range", p.RTSP.Describe.Status)
 	}
+	for _, m := range p.MDNS {
+		if err := m.validate(); err != nil {
+			return fmt.Errorf("mdns %s: %w", m.Service, err)
+		}
+	}
 	var err error
 	visitStrings(reflect.ValueOf(p), func(s string) {
 		if err == nil {
@@ -177,4 +182,23 @@ func httpsService(p Persona) *HTTPService {
 		return nil
 	}
 	return &p.HTTPS.HTTPService
+}
+
+// validate rules out what the mDNS responder (hashicorp/mdns) would refuse
+// or spell wrong: it builds names by joining instance, service and domain.
+func (m MDNSService) validate() error {
+	labels := strings.Split(m.Service, ".")
+	if len(labels) != 2 || !strings.HasPrefix(labels[0], "_") || (labels[1] != "_tcp" && labels[1] != "_udp") {
+		return fmt.Errorf("service: %q, want _name._tcp or _name._udp", m.Service)
+	}
+	if m.Instance == "" || strings.ContainsAny(m.Instance, ".\\") {
+		return fmt.Errorf("instance: %q, want a non-empty label without dots or backslashes", m.Instance)
+	}
+	if m.Port == 0 {
+		return errors.New("port: required")
+	}
+	if strings.ContainsAny(strings.TrimSuffix(m.Host, ".local"), ". \\") {
+		return fmt.Errorf("host: %q, want one label", m.Host)
+	}
+	return nil
 }
