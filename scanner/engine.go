@@ -135,8 +135,12 @@ func (o *Options) applyDefaults() {
 	}
 	if o.Workers <= 0 {
 		// Enough hosts in flight that connects waiting on their timeout do
-		// not leave the rate budget idle.
-		w := int(o.Rate * o.ConnectTimeout.Seconds() * 2)
+		// not leave the rate budget idle (a silent address holds a worker
+		// for at most a connect timeout per packet), and no more: every
+		// host in flight shares the rate, so twice that many left each
+		// live host too slow a share to finish its probes inside the host
+		// timeout (500 hosts at 250/s: 305 of 500 timed out).
+		w := int(o.Rate * o.ConnectTimeout.Seconds())
 		o.Workers = min(max(w, 32), maxDefaultWorkers)
 	}
 }

@@ -35,17 +35,19 @@ func udpExchange(ctx context.Context, d Dialer, addr netip.AddrPort, msgs [][]by
 	if wait <= 0 {
 		wait = defaultUDPWait
 	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
+	// Dial and send under the caller's deadline: each datagram waits for
+	// the engine's rate limit, and on a busy sweep that wait must not eat
+	// the answer window (the limiter fails at once when it cannot make a
+	// deadline, so nothing would be sent at all).
 	conn, err := d.DialContext(ctx, "udp", addr.String())
 	if err != nil {
 		return fmt.Errorf("scanner: dial udp %s: %w", addr, err)
 	}
 	defer conn.Close()
-	stop := watchConn(ctx, conn)
-	defer stop()
+	sendStop := watchConn(ctx, conn)
 	for _, m := range msgs {
 		if _, err := conn.Write(m); err != nil {
+			sendStop()
 			// ECONNREFUSED here is the ICMP answer to an earlier datagram:
 			// the port is closed, which is an answer, not a failure.
 			if ctx.Err() != nil || errors.Is(err, syscall.ECONNREFUSED) {
@@ -54,6 +56,12 @@ func udpExchange(ctx context.Context, d Dialer, addr netip.AddrPort, msgs [][]by
 			return fmt.Errorf("scanner: send udp %s: %w", addr, err)
 		}
 	}
+	sendStop()
+	// The answer window starts once the messages are out.
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	stop := watchConn(ctx, conn)
+	defer stop()
 	buf := make([]byte, maxDatagram)
 	useful := false
 	for range maxRepliesRound {
