@@ -364,9 +364,10 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 		budget = s.opts.NonCameraBudget
 	}
 	d := newHostDialer(s.gate, a, s.opts.MaxInFlightPerHost, budget)
-	open, alive := connectScan(hctx, d, s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen)
+	open, _ := connectScan(hctx, d, s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen)
 	if len(open) == 0 && !seen {
-		_ = alive // a host that only refuses has nothing to identify
+		// Absent, or alive but refusing every camera port: nothing to
+		// identify, and no state is kept for it.
 		return
 	}
 	mac := sg.MAC
