@@ -269,3 +269,65 @@ func TestSweepReportsAddresslessSightingsOnce(t *testing.T) {
 		t.Errorf("reported %v, want %v", keys, want)
 	}
 }
+
+// TestConnectTimeoutStartsAfterRateWait sweeps more open hosts than the
+// rate lets go within one connect timeout. A connect that waited for its
+// token must still get its whole timeout on the wire; were the timeout to
+// run from before the wait, the later hosts' open ports would be reported
+// filtered and the hosts missed.
+func TestConnectTimeoutStartsAfterRateWait(t *testing.T) {
+	first := listenCounting(t, "127.66.4.1:0", 0)
+	port := first.ln.Addr().(*net.TCPAddr).Port
+	for i := 2; i <= 6; i++ {
+		listenCounting(t, "127.66.4."+strconv.Itoa(i)+":"+strconv.Itoa(port), 0)
+	}
+	scope, _ := NewScope([]string{"127.66.4.1-6"}, nil, false)
+	ports, _ := ParsePorts([]string{strconv.Itoa(port)})
+	// 6 connects at 20/s take 250 ms of waiting for tokens (burst 1), far
+	// beyond the 50 ms connect timeout, with all six hosts in flight.
+	got, stats, err := sweepAll(t, context.Background(), scope, Options{
+		Ports: ports, Rate: 20, Workers: 6, ConnectTimeout: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 6 {
+		t.Errorf("found %d of 6 open hosts (connections %d)", len(got), stats.Connections)
+	}
+}
+
+// TestNonCameraBudgetHoldsFromFirstConnect checks that a host the triage
+// never judges camera-like gets at most NonCameraBudget connections, port
+// scan and banner probes together.
+func TestNonCameraBudgetHoldsFromFirstConnect(t *testing.T) {
+	var lns []*countingListener
+	var specs []string
+	for range 4 {
+		l := listenCounting(t, "127.66.5.2:0", 0)
+		lns = append(lns, l)
+		specs = append(specs, strconv.Itoa(l.ln.Addr().(*net.TCPAddr).Port))
+	}
+	scope, _ := NewScope([]string{"127.66.5.2"}, nil, false)
+	ports, _ := ParsePorts(specs)
+	chatty := &fakeProber{name: "chatty"} // two connections per open port
+	got, _, err := sweepAll(t, context.Background(), scope, Options{
+		Ports: ports, Probers: []Prober{chatty, chatty}, NonCameraBudget: 6,
+		Triage: func([]Evidence) bool { return false },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted int64
+	for _, l := range lns {
+		accepted += l.accepted.Load()
+	}
+	if accepted > 6 {
+		t.Errorf("non-camera host accepted %d connections, budget 6", accepted)
+	}
+	if accepted < 4 {
+		t.Errorf("host accepted %d connections; the port scan alone makes 4", accepted)
+	}
+	if r := got[netip.MustParseAddr("127.66.5.2")]; r.Connections != int(accepted) {
+		t.Errorf("report says %d connections, the host saw %d", r.Connections, accepted)
+	}
+}
