@@ -212,7 +212,7 @@ func (s *sweep) run(ctx context.Context) error {
 	dctx, stopDiscoverers := context.WithCancel(ctx)
 	var dwg sync.WaitGroup
 	for _, d := range s.opts.Discoverers {
-		s.note("discovery", d.Name())
+		s.noteDiscovery(d.Name())
 		dwg.Add(1)
 		go func() {
 			defer dwg.Done()
@@ -236,7 +236,7 @@ func (s *sweep) run(ctx context.Context) error {
 		}
 	}
 	if !s.opts.LinkOnly {
-		s.note("discovery", "tcp")
+		s.noteDiscovery("tcp")
 		s.tcpSweep(ctx)
 	}
 	if s.opts.Linger > 0 {
@@ -279,7 +279,7 @@ func (s *sweep) tcpSweep(ctx context.Context) {
 	wg.Wait()
 }
 
-func (s *sweep) note(kind, name string) {
+func (s *sweep) noteDiscovery(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, n := range s.stats.Discovery {

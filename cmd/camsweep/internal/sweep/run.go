@@ -3,7 +3,6 @@ package sweep
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -223,11 +222,11 @@ func Identify(hosts map[hostKey]*scanner.HostResult, fp *fingerprint.Engine) []i
 // DeviceFrom applies the fingerprint verdict to one host.
 func DeviceFrom(h scanner.HostResult, fp *fingerprint.Engine) inventory.Device {
 	v := fp.Identify(h.Evidence)
-	mac := NormaliseMAC(h.MAC)
+	mac := normaliseMAC(h.MAC)
 	var hostnames []string
 	for _, e := range h.Evidence {
 		if mac == "" && (e.Field == "mac" || strings.HasSuffix(e.Field, ".mac")) {
-			mac = NormaliseMAC(e.Value)
+			mac = normaliseMAC(e.Value)
 		}
 		if (e.Field == "hostname" || e.Field == "dhcp.hostname" || e.Field == "mdns.host") && !slices.Contains(hostnames, e.Value) {
 			hostnames = append(hostnames, e.Value)
@@ -272,28 +271,12 @@ func nonNilPorts(p []uint16) []uint16 {
 	return p
 }
 
-// NormaliseMAC returns a MAC in lower-case colon form, or "" when s is not
-// a 48-bit MAC in colon, dash, dot or bare form.
-func NormaliseMAC(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
+// normaliseMAC is the registry's MAC form, so reconciliation matches on
+// equal strings; "" when s is not a MAC.
+func normaliseMAC(s string) string {
+	mac, err := inventory.NormalizeMAC(s)
+	if err != nil {
 		return ""
 	}
-	if hw, err := net.ParseMAC(s); err == nil && len(hw) == 6 {
-		return hw.String()
-	}
-	hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(s)
-	if len(hex) == 12 {
-		var b strings.Builder
-		for i := 0; i < 12; i += 2 {
-			if i > 0 {
-				b.WriteByte(':')
-			}
-			b.WriteString(hex[i : i+2])
-		}
-		if hw, err := net.ParseMAC(b.String()); err == nil {
-			return hw.String()
-		}
-	}
-	return ""
+	return mac
 }
