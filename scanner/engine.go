@@ -364,17 +364,27 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 		budget = s.opts.NonCameraBudget
 	}
 	d := newHostDialer(s.gate, a, s.opts.MaxInFlightPerHost, budget)
-	open, _ := connectScan(hctx, d, s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen)
+	mac := sg.MAC
+	var firstAnswer func() bool
+	if mac == "" && s.opts.MACOf != nil {
+		// The kernel learns the MAC with the host's first answer: look
+		// it up then, so an excluded OUI costs the device one connection
+		// (ExcludeMAC's promise), not the whole port set.
+		firstAnswer = func() bool {
+			mac, _ = s.opts.MACOf(a)
+			return s.macExcluded(mac)
+		}
+	}
+	open, _ := connectScan(hctx, d, s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen, firstAnswer)
+	if mac == "" && s.opts.MACOf != nil {
+		mac, _ = s.opts.MACOf(a) // a host seen but silent to every port
+	}
+	if s.macExcluded(mac) {
+		return
+	}
 	if len(open) == 0 && !seen {
 		// Absent, or alive but refusing every camera port: nothing to
 		// identify, and no state is kept for it.
-		return
-	}
-	mac := sg.MAC
-	if mac == "" && s.opts.MACOf != nil {
-		mac, _ = s.opts.MACOf(a)
-	}
-	if s.macExcluded(mac) {
 		return
 	}
 	res := HostResult{Addr: a, MAC: mac, OpenPorts: portNumbers(open), ProbeErrors: map[string]int{}}

@@ -331,3 +331,62 @@ func TestNonCameraBudgetHoldsFromFirstConnect(t *testing.T) {
 		t.Errorf("report says %d connections, the host saw %d", r.Connections, accepted)
 	}
 }
+
+// TestExcludedMACStopsPortScan checks the ExcludeMAC promise where the MAC
+// comes from MACOf (the neighbour table, without CAP_NET_RAW): a host whose
+// MAC is excluded has had at most one connection attempt answered before it
+// is left alone, not the whole port set.
+func TestExcludedMACStopsPortScan(t *testing.T) {
+	var lns []*countingListener
+	var specs []string
+	for range 5 {
+		l := listenCounting(t, "127.66.6.2:0", 0)
+		lns = append(lns, l)
+		specs = append(specs, strconv.Itoa(l.ln.Addr().(*net.TCPAddr).Port))
+	}
+	ports, _ := ParsePorts(specs)
+	for _, tc := range []struct {
+		name         string
+		mac          string
+		wantAccepted int64
+		wantReported bool
+	}{
+		{"excluded OUI", "00:09:02:00:00:01", 1, false},
+		{"other OUI", "44:19:b6:00:00:01", 5, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := int64(0)
+			for _, l := range lns {
+				before += l.accepted.Load()
+			}
+			scope, _ := NewScope([]string{"127.66.6.2"}, nil, false)
+			got, _, err := sweepAll(t, context.Background(), scope, Options{
+				Ports:      ports,
+				MACOf:      func(netip.Addr) (string, bool) { return tc.mac, true },
+				ExcludeMAC: func(mac string) bool { return mac[:8] == "00:09:02" },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var accepted int64
+			for _, l := range lns {
+				accepted += l.accepted.Load()
+			}
+			// Accepts land asynchronously; give the listeners a moment.
+			deadline := time.Now().Add(time.Second)
+			for accepted-before < tc.wantAccepted && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+				accepted = 0
+				for _, l := range lns {
+					accepted += l.accepted.Load()
+				}
+			}
+			if n := accepted - before; n != tc.wantAccepted {
+				t.Errorf("host accepted %d connections, want %d", n, tc.wantAccepted)
+			}
+			if _, ok := got[netip.MustParseAddr("127.66.6.2")]; ok != tc.wantReported {
+				t.Errorf("reported = %v, want %v", ok, tc.wantReported)
+			}
+		})
+	}
+}

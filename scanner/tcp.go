@@ -23,7 +23,12 @@ const (
 // as host discovery: if none of them answers at all (no SYN-ACK and no RST),
 // the host is taken as absent and the rest are not tried, which keeps the
 // cost of an empty address at pingPorts connection attempts.
-func connectScan(ctx context.Context, d *hostDialer, ports []Port, timeout time.Duration, pingPorts int, known bool) (open []Port, alive bool) {
+//
+// stop, when not nil, is asked once, right after the host first answers;
+// true ends the scan there. It lets the engine look the MAC up as soon as
+// the kernel has one, so a host of an excluded OUI gets one connection
+// rather than the whole port set.
+func connectScan(ctx context.Context, d *hostDialer, ports []Port, timeout time.Duration, pingPorts int, known bool, stop func() bool) (open []Port, alive bool) {
 	for i, p := range ports {
 		if ctx.Err() != nil {
 			return open, alive
@@ -31,12 +36,15 @@ func connectScan(ctx context.Context, d *hostDialer, ports []Port, timeout time.
 		if !known && !alive && i == pingPorts {
 			return nil, false
 		}
-		switch probePort(ctx, d, p.Number, timeout) {
-		case portOpen:
+		st := probePort(ctx, d, p.Number, timeout)
+		if st == portOpen {
 			open = append(open, p)
+		}
+		if st != portFiltered && !alive {
 			alive = true
-		case portClosed:
-			alive = true
+			if stop != nil && stop() {
+				return open, alive
+			}
 		}
 	}
 	return open, alive
