@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,16 @@ const (
 	// goroutine whose stack grows to tens of KiB inside a dial, and beyond a
 	// thousand the stacks, not the rate, decide the sweep's memory.
 	maxDefaultWorkers = 1024
+)
+
+// Bounds on what discoverers may make the sweep remember. Sightings of
+// in-scope addresses are bounded by the scope; the rest (factory-default
+// subnets, hosts seen before they had an address) come from whatever any
+// station on the segment announces, so a hostile one could otherwise grow
+// the sweep's memory without end with made-up addresses and MACs.
+const (
+	maxOutOfScopeSightings = 4096 // addresses outside the scope, and MAC-only hosts, each
+	maxSightingEvidence    = 256  // evidence items kept per sighting
 )
 
 // Options configure a sweep. The zero value of each field takes its default.
@@ -199,9 +210,12 @@ type sweep struct {
 	macOnly   map[string]*Sighting     // hosts seen without an address, by MAC
 	macsSeen  map[string]bool          // MACs of reported hosts
 	reported  map[netip.Addr]bool
-	errs      map[string]int
-	stats     SweepStats
-	covered   func(netip.Addr) bool
+	// outOfScope counts sightings of addresses outside the scope, and
+	// dropped those refused beyond maxOutOfScopeSightings.
+	outOfScope, dropped int
+	errs                map[string]int
+	stats               SweepStats
+	covered             func(netip.Addr) bool
 }
 
 func (s *sweep) run(ctx context.Context) error {
@@ -301,11 +315,15 @@ func (s *sweep) addSighting(sg Sighting) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if cur, ok := s.macOnly[sg.MAC]; ok {
-			cur.Evidence = appendNew(cur.Evidence, sg.Evidence...)
+			cur.Evidence = appendSighted(cur.Evidence, sg.Evidence)
+			return
+		}
+		if len(s.macOnly) >= maxOutOfScopeSightings {
+			s.dropped++
 			return
 		}
 		c := sg
-		c.Evidence = append([]Evidence(nil), sg.Evidence...)
+		c.Evidence = appendSighted(nil, sg.Evidence)
 		s.macOnly[sg.MAC] = &c
 		return
 	}
@@ -314,15 +332,30 @@ func (s *sweep) addSighting(sg Sighting) {
 	defer s.mu.Unlock()
 	cur, ok := s.sightings[sg.Addr]
 	if !ok {
+		if !s.scope.Contains(sg.Addr) {
+			if s.outOfScope >= maxOutOfScopeSightings {
+				s.dropped++
+				return
+			}
+			s.outOfScope++
+		}
 		c := sg
-		c.Evidence = append([]Evidence(nil), sg.Evidence...)
+		c.Evidence = appendSighted(nil, sg.Evidence)
 		s.sightings[sg.Addr] = &c
 		return
 	}
 	if cur.MAC == "" {
 		cur.MAC = sg.MAC
 	}
-	cur.Evidence = appendNew(cur.Evidence, sg.Evidence...)
+	cur.Evidence = appendSighted(cur.Evidence, sg.Evidence)
+}
+
+// appendSighted is appendNew held to maxSightingEvidence items.
+func appendSighted(have, more []Evidence) []Evidence {
+	if room := maxSightingEvidence - len(have); len(more) > room {
+		more = more[:max(room, 0)]
+	}
+	return appendNew(have, more...)
 }
 
 func (s *sweep) sighting(a netip.Addr) (Sighting, bool) {
@@ -478,6 +511,11 @@ func (s *sweep) noteMAC(mac string) {
 func (s *sweep) reportUnprobedSightings() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dropped > 0 {
+		msg := fmt.Sprintf("%d sightings of hosts outside the scope or without an address dropped: more than %d of each were announced", s.dropped, maxOutOfScopeSightings)
+		s.opts.Log.Warn().Int("dropped", s.dropped).Msg("too many sightings outside the scope; a station may be flooding the segment")
+		s.stats.Notes = append(s.stats.Notes, msg)
+	}
 	for a, sg := range s.sightings {
 		if s.macExcluded(sg.MAC) || (s.opts.KeepSighting != nil && !s.opts.KeepSighting(a)) {
 			continue

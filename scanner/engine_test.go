@@ -390,3 +390,62 @@ func TestExcludedMACStopsPortScan(t *testing.T) {
 		})
 	}
 }
+
+// TestSightingsBounded checks that what discoverers overhear cannot grow
+// the sweep's memory without end: any station on the segment can announce
+// itself under endless made-up addresses, MACs and TXT strings.
+func TestSightingsBounded(t *testing.T) {
+	mac := func(i int) string {
+		return netip.AddrFrom4([4]byte{byte(i >> 16), byte(i >> 8), byte(i), 0}).String() // unique, not a MAC: the engine does not parse it
+	}
+	n := maxOutOfScopeSightings + 500
+	for _, tc := range []struct {
+		name      string
+		sightings func(yield func(Sighting))
+		check     func(t *testing.T, got []HostResult)
+	}{
+		{"addresses outside the scope", func(yield func(Sighting)) {
+			for i := range n {
+				yield(Sighting{Addr: netip.AddrFrom4([4]byte{192, 168, byte(i >> 8), byte(i)}), MAC: mac(i)})
+			}
+		}, func(t *testing.T, got []HostResult) {
+			if len(got) > maxOutOfScopeSightings {
+				t.Errorf("reported %d out-of-scope hosts, bound %d", len(got), maxOutOfScopeSightings)
+			}
+		}},
+		{"hosts without an address", func(yield func(Sighting)) {
+			for i := range n {
+				yield(Sighting{MAC: mac(i), Evidence: []Evidence{{Probe: "passive", Field: "dhcp.hostname", Value: "x"}}})
+			}
+		}, func(t *testing.T, got []HostResult) {
+			if len(got) > maxOutOfScopeSightings {
+				t.Errorf("reported %d MAC-only hosts, bound %d", len(got), maxOutOfScopeSightings)
+			}
+		}},
+		{"evidence of one host", func(yield func(Sighting)) {
+			for i := range n {
+				yield(Sighting{Addr: netip.MustParseAddr("192.168.1.64"), Evidence: []Evidence{{Probe: "passive", Field: "mdns.txt", Value: strconv.Itoa(i)}}})
+			}
+		}, func(t *testing.T, got []HostResult) {
+			if len(got) != 1 || len(got[0].Evidence) > maxSightingEvidence {
+				t.Errorf("got %d hosts, evidence %d; want 1 host, at most %d", len(got), len(got[0].Evidence), maxSightingEvidence)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ss []Sighting
+			tc.sightings(func(s Sighting) { ss = append(ss, s) })
+			scope, _ := NewScope([]string{"127.66.7.1"}, nil, false)
+			ports, _ := ParsePorts([]string{"1"})
+			var got []HostResult
+			_, err := Sweep(context.Background(), scope, Options{
+				Ports: ports, Log: zerolog.Nop(), LinkOnly: true,
+				Discoverers: []Discoverer{fakeDiscoverer{sightings: ss}},
+			}, func(r HostResult) { got = append(got, r) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, got)
+		})
+	}
+}
