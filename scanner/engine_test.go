@@ -317,9 +317,18 @@ func TestNonCameraBudgetHoldsFromFirstConnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Accept runs on the listeners' goroutines and may trail the dialer's
+	// count: wait (briefly) until the host saw what the report says.
+	reported := int64(got[netip.MustParseAddr("127.66.5.2")].Connections)
 	var accepted int64
-	for _, l := range lns {
-		accepted += l.accepted.Load()
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+		accepted = 0
+		for _, l := range lns {
+			accepted += l.accepted.Load()
+		}
+		if accepted >= reported || time.Now().After(deadline) {
+			break
+		}
 	}
 	if accepted > 6 {
 		t.Errorf("non-camera host accepted %d connections, budget 6", accepted)
