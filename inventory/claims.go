@@ -34,7 +34,7 @@ func DispensationClaims(reg *Registry, pol *Policy, now time.Time) []Dispensatio
 	if pol == nil {
 		return nil
 	}
-	today := DateOf(now)
+	today := pol.Today(now)
 	out := make([]DispensationClaim, 0, len(pol.Dispensations))
 	index := map[string]int{}
 	for _, d := range pol.Dispensations {

@@ -7,6 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	// Expiry dates are judged in the policy's zone (Europe/Copenhagen by
+	// default) even on a distroless image that has no zoneinfo files.
+	_ "time/tzdata"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -28,6 +32,34 @@ type Policy struct {
 	// Sites maps a site (as in the registry's site column) to its rules.
 	Sites        map[string]SitePolicy
 	Suppressions []Suppression
+	// Location is the time zone whose calendar days the expiry dates
+	// mean (key timezone, default DefaultPolicyTimezone). A sensor or
+	// container running in UTC must still let a dispensation lapse at
+	// Danish midnight, not an hour or two later.
+	Location *time.Location
+}
+
+// DefaultPolicyTimezone is the zone of a policy that names none: the
+// region's own.
+const DefaultPolicyTimezone = "Europe/Copenhagen"
+
+// Today is now's calendar date in the policy's time zone, the day expiry
+// dates are compared with.
+func (p *Policy) Today(now time.Time) Date {
+	if p != nil && p.Location != nil {
+		now = now.In(p.Location)
+	}
+	return DateOf(now)
+}
+
+// ExpiryInstant is the first instant at which a date-valued expiry has
+// passed: midnight after d in the policy's time zone.
+func (p *Policy) ExpiryInstant(d Date) time.Time {
+	var loc *time.Location
+	if p != nil {
+		loc = p.Location
+	}
+	return d.Time(loc).AddDate(0, 0, 1)
 }
 
 // Dispensation is a formal, time-limited exception after a risk
@@ -104,6 +136,11 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 	}
 	pe := &posErrors{file: name}
 	p := &Policy{ExpiryWarningDays: DefaultExpiryWarningDays, Sites: map[string]SitePolicy{}}
+	loc, err := time.LoadLocation(DefaultPolicyTimezone)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: parse policy: default time zone: %w", err)
+	}
+	p.Location = loc
 	root := docRoot(&doc)
 	if root == nil {
 		pe.add(1, 1, "", "empty policy")
@@ -137,8 +174,15 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 			p.Sites = parseSites(pe, v)
 		case "suppressions":
 			p.Suppressions = parseSuppressions(pe, v)
+		case "timezone":
+			loc, err := time.LoadLocation(strings.TrimSpace(v.Value))
+			if v.Kind != yaml.ScalarNode || v.Value == "" || err != nil {
+				pe.add(v.Line, v.Column, k.Value, "timezone %q: want an IANA time zone name such as Europe/Copenhagen", v.Value)
+				continue
+			}
+			p.Location = loc
 		default:
-			pe.add(k.Line, k.Column, k.Value, "unknown key %q (want banned_manufacturers, expiry_warning_days, dispensations, sites or suppressions)", k.Value)
+			pe.add(k.Line, k.Column, k.Value, "unknown key %q (want banned_manufacturers, expiry_warning_days, dispensations, sites, suppressions or timezone)", k.Value)
 		}
 	}
 	if len(pe.errs) > 0 {

@@ -42,6 +42,7 @@ func TestParsePolicyDesignExample(t *testing.T) {
 		Sites: map[string]SitePolicy{"NOH": {CameraSegments: []netip.Prefix{netip.MustParsePrefix("10.20.8.0/22")}}},
 		Suppressions: []Suppression{{Key: "unregistered_camera/NOH/mac=3c:ef:8c:00:00:01", Reason: "accepted until the building closes",
 			Expires: Date{2027, time.March, 31}, Line: 14}},
+		Location: mustLoadLocation(t, DefaultPolicyTimezone),
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got  %+v\nwant %+v", p, want)
@@ -92,6 +93,8 @@ func TestParsePolicyInvalid(t *testing.T) {
 		{"not a mapping", "- a\n", []string{"p.yaml:1:1: want a mapping"}},
 		{"empty", "", []string{"p.yaml:1:1: empty policy"}},
 		{"syntax", "sites: [\n", []string{"p.yaml:1: YAML"}},
+		{"timezone", "timezone: Europe/Kobenhavn\n", []string{`p.yaml:1:11: timezone "Europe/Kobenhavn": want an IANA time zone name`}},
+		{"timezone empty", "timezone: ''\n", []string{`p.yaml:1:11: timezone "": want an IANA`}},
 		{"many at once", "banned_manufacturers: Dahua\nexpiry_warning_days: x\n", []string{"p.yaml:1:23:", "p.yaml:2:22:"}},
 	}
 	for _, tt := range tests {
@@ -118,6 +121,57 @@ func TestParsePolicyInvalid(t *testing.T) {
 				if !errors.As(e, &re) {
 					t.Errorf("error %d is %T, want *RowError", i, e)
 				}
+			}
+		})
+	}
+}
+
+func mustLoadLocation(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestPolicyExpiryTimezone: an expiry date means a calendar day in the
+// policy's zone, Danish by default, whatever zone the process runs in.
+func TestPolicyExpiryTimezone(t *testing.T) {
+	const doc = "dispensations:\n  - {id: D-1, manufacturer: Hikvision, owner: CIMT, reason: r, expires: 2026-08-18, max_cameras: 1}\n"
+	// 22:30 UTC on the expiry day is 00:30 the next day in Copenhagen (CEST).
+	lateOnExpiryDay := time.Date(2026, time.August, 18, 22, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name, timezone string
+		now            time.Time
+		wantToday      Date
+		wantState      string
+		wantEnds       time.Time
+	}{
+		{"default zone, after Danish midnight", "", lateOnExpiryDay, Date{2026, time.August, 19}, DispensationExpired,
+			time.Date(2026, time.August, 18, 22, 0, 0, 0, time.UTC)},
+		{"default zone, before Danish midnight", "", lateOnExpiryDay.Add(-time.Hour), Date{2026, time.August, 18}, DispensationExpiring,
+			time.Date(2026, time.August, 18, 22, 0, 0, 0, time.UTC)},
+		{"UTC policy", "timezone: UTC\n", lateOnExpiryDay, Date{2026, time.August, 18}, DispensationExpiring,
+			time.Date(2026, time.August, 19, 0, 0, 0, 0, time.UTC)},
+		{"winter time", "timezone: Europe/Copenhagen\n", time.Date(2026, time.January, 1, 23, 30, 0, 0, time.UTC), Date{2026, time.January, 2}, DispensationValid,
+			time.Date(2026, time.August, 18, 22, 0, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePolicy("p.yaml", []byte(tt.timezone+doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Today(tt.now); got != tt.wantToday {
+				t.Errorf("Today = %v, want %v", got, tt.wantToday)
+			}
+			claims := DispensationClaims(nil, p, tt.now)
+			if len(claims) != 1 || claims[0].State != tt.wantState {
+				t.Errorf("claims %+v, want one in state %s", claims, tt.wantState)
+			}
+			if got := p.ExpiryInstant(p.Dispensations[0].Expires); !got.Equal(tt.wantEnds) {
+				t.Errorf("ExpiryInstant = %v, want %v", got.UTC(), tt.wantEnds)
 			}
 		})
 	}

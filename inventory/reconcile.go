@@ -36,7 +36,7 @@ func Reconcile(devices []Device, reg *Registry, pol *Policy, scope Scope, now ti
 	if pol == nil {
 		pol = &Policy{}
 	}
-	today := DateOf(now)
+	today := pol.Today(now)
 	m := matchDevices(devices, rows, scope.Site)
 
 	res := Result{Devices: make([]Device, len(devices)), MatchedBy: m.by}

@@ -34,7 +34,9 @@ func (f *reconcileFlags) load() (*reconcileInputs, error) {
 		if err != nil {
 			return nil, withCode(exitError, fmt.Errorf("--now %q: want a date as YYYY-MM-DD", f.now))
 		}
-		in.now = t
+		// Noon UTC falls on the same calendar day in every zone a policy
+		// may name (UTC-11 to UTC+12), so --now means that day there.
+		in.now = t.Add(12 * time.Hour)
 	}
 	switch f.failOn {
 	case "none":

@@ -115,9 +115,10 @@ func (d *daemon) dispensations() []metrics.Dispensation {
 			if m == nil {
 				m = &metrics.Dispensation{
 					ID: c.ID, Manufacturer: c.Manufacturer, Owner: c.Owner, MaxCameras: c.MaxCameras,
-					// Valid through the whole expiry day, so it ends at the
-					// following midnight, local time (as Reconcile reads it).
-					Expires: time.Date(c.Expires.Year, c.Expires.Month, c.Expires.Day+1, 0, 0, 0, 0, now.Location()),
+					// Valid through the whole expiry day: it ends at the
+					// following midnight in the policy's zone, as Reconcile
+					// reads it.
+					Expires: r.policy.ExpiryInstant(c.Expires),
 				}
 				byID[c.ID] = m
 			}
