@@ -3,6 +3,8 @@ package fingerprint
 import (
 	"fmt"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Verify checks one rule file the way the tests check the embedded ones
@@ -11,7 +13,17 @@ import (
 // unique; capture references exist; and no example is matched by an earlier
 // rule of the same file (that rule would shadow it, since the first match in
 // a file wins). It returns every problem, each naming file and line.
+//
+// The OEM map (a document with brands: and generic: instead of rules:) is
+// checked as one: it parses strictly, shares are known, no alias names two
+// brands and every made_by is a brand of the map.
 func Verify(name string, data []byte) []error {
+	if isOEMMap(data) {
+		if _, err := parseOEM(data); err != nil {
+			return []error{fmt.Errorf("%s: %w", name, err)}
+		}
+		return nil
+	}
 	rules, errs := parseRules(name, data)
 	return append(errs, lintRules(rules)...)
 }
@@ -67,4 +79,17 @@ func sharesField(a, b *Rule) bool {
 		}
 	}
 	return false
+}
+
+// isOEMMap reports whether data is an OEM map document rather than a rule
+// file: a mapping whose keys include brands or generic and not rules.
+func isOEMMap(data []byte) bool {
+	var top map[string]yaml.Node
+	if yaml.Unmarshal(data, &top) != nil {
+		return false
+	}
+	_, rules := top["rules"]
+	_, brands := top["brands"]
+	_, generic := top["generic"]
+	return !rules && (brands || generic)
 }

@@ -72,6 +72,10 @@ func TestVerifyErrors(t *testing.T) {
         class: other
 `, []string{"x.yaml:12:5: rule a: id already used at line 2",
 			`x.yaml:18:9: rule a: example "Foo/2" is shadowed by earlier rule a (line 2)`}},
+		{"oem map", "generic: [IPC]\nbrands:\n  - {brand: Acme, made_by: Hikvision, share: all}\n  - {brand: Hikvision}\n", nil},
+		{"oem map bad share", "brands:\n  - {brand: Acme, share: half}\n", []string{`x.yaml: fingerprint: oem map: brand Acme: share "half"`}},
+		{"oem map unknown maker", "brands:\n  - {brand: Acme, made_by: Nobody, share: all}\n", []string{`made_by "Nobody" is not a brand of the map`}},
+		{"oem map unknown key", "brands:\n  - {brand: Acme, maker: Hikvision}\n", []string{"x.yaml: fingerprint: oem map: yaml: unmarshal errors:\n  line 2: field maker not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
