@@ -103,6 +103,7 @@ var noRuleFields = map[string]string{
 	"upnp.udn":                   "a UUID",
 	"upnp.friendly_name":         "set by the user",
 	"arp.foreign_subnet":         "marks a factory address, names no maker",
+	"arp.mac_conflict":           "marks spoofing or an address conflict, names no maker",
 }
 
 func TestEvidenceFieldsCovered(t *testing.T) {

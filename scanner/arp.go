@@ -81,6 +81,7 @@ type ARPStats struct {
 	OffLink     int // targets skipped: not on the interface's subnets (or not IPv4)
 	Excluded    int // targets never sent a frame because Exclude said so
 	ExcludedMAC int // hosts that answered with an excluded MAC: not reported, not asked again
+	MACsDropped int // answers from a MAC beyond the first maxARPMACsPerAddr of an address: noted, not kept
 	Duration    time.Duration
 }
 
@@ -317,6 +318,13 @@ func usableMAC(m net.HardwareAddr) bool {
 	return string(m) != "\x00\x00\x00\x00\x00\x00"
 }
 
+// maxARPMACsPerAddr bounds the MACs kept (and sighted) for one address.
+// One is the rule and two an address conflict; more than a few is a
+// station answering for addresses it does not hold (ARP spoofing) or a
+// flood, and keeping each would let it grow the sweep's memory for the
+// whole ARP window. The first ones are kept; the rest are noted once.
+const maxARPMACsPerAddr = 4
+
 // arpState is shared by the sending and the reading goroutine.
 type arpState struct {
 	mu      sync.Mutex
@@ -324,15 +332,16 @@ type arpState struct {
 	opts    ARPOptions
 	found   func(Sighting)
 	nets    []*addrBitmap
-	foreign map[netip.Addr]bool // factory defaults asked: answered?
-	order   []netip.Addr        // factory defaults in the order asked
-	seen    map[netip.Addr][]string
+	foreign map[netip.Addr]bool     // factory defaults asked: answered?
+	order   []netip.Addr            // factory defaults in the order asked
+	seen    map[netip.Addr][]string // MACs sighted per address, at most maxARPMACsPerAddr
+	crowded map[netip.Addr]bool     // addresses more MACs answered for (noted once)
 	badMAC  map[string]bool
 	stats   ARPStats
 }
 
 func newARPState(ifc Interface, opts ARPOptions, found func(Sighting)) *arpState {
-	st := &arpState{ifc: ifc, opts: opts, found: found, foreign: map[netip.Addr]bool{}, seen: map[netip.Addr][]string{}, badMAC: map[string]bool{}}
+	st := &arpState{ifc: ifc, opts: opts, found: found, foreign: map[netip.Addr]bool{}, seen: map[netip.Addr][]string{}, crowded: map[netip.Addr]bool{}, badMAC: map[string]bool{}}
 	for _, p := range ifc.Prefixes {
 		if p.Addr().Is4() && p.Bits() >= 8 {
 			st.nets = append(st.nets, &addrBitmap{prefix: p.Masked()})
@@ -461,11 +470,30 @@ func (st *arpState) reply(p arpPacket, self net.HardwareAddr) {
 			return
 		}
 	}
+	foreign := !st.ifc.OnLink(addr)
+	if len(st.seen[addr]) >= maxARPMACsPerAddr {
+		// Keep the first MACs; that more answered is itself evidence
+		// (spoofing or a conflict), reported once for the address.
+		st.stats.MACsDropped++
+		if st.crowded[addr] {
+			return
+		}
+		st.crowded[addr] = true
+		s := Sighting{Addr: addr, Evidence: []Evidence{{Probe: "arp", Field: "arp.mac_conflict",
+			Value: fmt.Sprintf("more than %d MACs answered for this address", maxARPMACsPerAddr)}}}
+		if foreign {
+			s.Evidence = append(s.Evidence, Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
+		}
+		if st.found != nil {
+			st.found(s)
+		}
+		return
+	}
 	// Two MACs for one address is an address conflict, itself worth
 	// reporting: both are sighted.
 	st.seen[addr] = append(st.seen[addr], mac)
 	s := Sighting{Addr: addr, MAC: mac, Evidence: []Evidence{{Probe: "arp", Field: "mac", Value: mac}}}
-	if !st.ifc.OnLink(addr) {
+	if foreign {
 		s.Evidence = append(s.Evidence, Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
 		st.stats.Foreign++
 	}
