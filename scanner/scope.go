@@ -175,6 +175,30 @@ func (s *Scope) Contains(a netip.Addr) bool {
 	return found
 }
 
+// Overlap returns the first addresses both scopes contain, as a range,
+// and whether there are any. Two sweeps over one host would each keep
+// their own rate and connection limits, so callers refuse overlaps.
+func (s *Scope) Overlap(o *Scope) (AddrRange, bool) {
+	for _, a := range s.ranges {
+		for _, b := range o.ranges {
+			if a.From.BitLen() != b.From.BitLen() {
+				continue
+			}
+			from, to := a.From, a.To
+			if b.From.Compare(from) > 0 {
+				from = b.From
+			}
+			if b.To.Compare(to) < 0 {
+				to = b.To
+			}
+			if from.Compare(to) <= 0 {
+				return AddrRange{From: from, To: to}, true
+			}
+		}
+	}
+	return AddrRange{}, false
+}
+
 // Size is the number of addresses in scope.
 func (s *Scope) Size() uint64 {
 	var n uint64

@@ -124,3 +124,38 @@ func FuzzParseRange(f *testing.F) {
 		}
 	})
 }
+
+func TestScopeOverlap(t *testing.T) {
+	tests := []struct {
+		name        string
+		a, b        []string
+		aEx         []string
+		want        string
+		wantOverlap bool
+	}{
+		{"disjoint", []string{"10.20.8.0/22"}, []string{"10.20.12.0/22"}, nil, "", false},
+		{"nested", []string{"10.20.0.0/16"}, []string{"10.20.8.0/22"}, nil, "10.20.8.0-10.20.11.255", true},
+		{"touching ranges", []string{"10.0.0.1-10.0.0.10"}, []string{"10.0.0.10-10.0.0.20"}, nil, "10.0.0.10", true},
+		{"excluded from one", []string{"10.20.0.0/16"}, []string{"10.20.8.0/22"}, []string{"10.20.8.0/22"}, "", false},
+		{"second range overlaps", []string{"10.1.0.0/24", "10.2.0.0/24"}, []string{"10.2.0.128/25"}, nil, "10.2.0.128-10.2.0.255", true},
+		{"v4 and v6", []string{"10.0.0.0/24"}, []string{"fd00::/120"}, nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := NewScope(tt.a, tt.aEx, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := NewScope(tt.b, nil, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pair := range [][2]*Scope{{a, b}, {b, a}} {
+				r, ok := pair[0].Overlap(pair[1])
+				if ok != tt.wantOverlap || (ok && r.String() != tt.want) {
+					t.Errorf("Overlap = %v, %v; want %s, %v", r, ok, tt.want, tt.wantOverlap)
+				}
+			}
+		})
+	}
+}

@@ -357,6 +357,20 @@ func (c *Config) validate(v *validator) {
 	for i := range c.Sites {
 		c.Sites[i].validate(v, i, seen)
 	}
+	// Each site sweeps under its own rate limit and per-host connection
+	// cap, so a host in two sites' scopes could get two connections at
+	// once and twice the packets the configuration promises.
+	for i := range c.Sites {
+		for j := range i {
+			a, b := &c.Sites[i], &c.Sites[j]
+			if a.scope == nil || b.scope == nil {
+				continue
+			}
+			if r, ok := a.scope.Overlap(b.scope); ok {
+				v.at(fmt.Sprintf("site %q: scope overlaps site %q at %s: give each address to one site (or exclude it from the other)", a.Name, b.Name, r), "sites", i, "scope")
+			}
+		}
+	}
 }
 
 var siteNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)

@@ -107,6 +107,8 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"bad port", site("    ports: [\"99999\"]\n"), []string{"camsweep.yaml:11:12: site \"NOH\": scanner: port \"99999\""}},
 		{"missing registry", strings.Replace(validBase, "registry: registry.csv", "registry: gone.csv", 1), []string{"camsweep.yaml:9:15: site \"NOH\": registry:", "no such file"}},
 		{"duplicate site", validBase + "  - name: noh\n    scope: {targets: [10.20.9.0/24]}\n    registry: registry.csv\n    policy: policy.yaml\n", []string{"camsweep.yaml:11:11: site \"noh\": site named twice"}},
+		{"overlapping sites", validBase + "  - name: NOH-B\n    scope: {targets: [10.20.9.0/24, 10.30.0.0/24]}\n    registry: registry.csv\n    policy: policy.yaml\n",
+			[]string{`camsweep.yaml:12:12: site "NOH-B": scope overlaps site "NOH" at 10.20.9.0-10.20.9.255`}},
 		{"bad site name", strings.Replace(validBase, "name: NOH", "name: \"N O H\"", 1), []string{"camsweep.yaml:6:11: site \"N O H\": name must be"}},
 	}
 	for _, tc := range tests {
