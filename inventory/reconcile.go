@@ -207,7 +207,7 @@ func missingFindings(rows []Row, claimed []bool, scope Scope) []Finding {
 	var out []Finding
 	for j := range rows {
 		r := &rows[j]
-		if claimed[j] || !inSite(r.Site, scope.Site) || !scope.Contains(r.IP) {
+		if scope.Partial || claimed[j] || !inSite(r.Site, scope.Site) || !scope.Contains(r.IP) {
 			continue
 		}
 		out = append(out, Finding{

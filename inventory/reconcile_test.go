@@ -84,6 +84,7 @@ func TestReconcileFindingKinds(t *testing.T) {
 		want    []string
 		ids     []string // RegistryID per device
 		detail  string   // a phrase the first finding's detail must carry
+		partial bool     // the sweep did not finish
 	}{
 		{
 			name:    "unregistered_camera",
@@ -198,6 +199,14 @@ func TestReconcileFindingKinds(t *testing.T) {
 			detail: "inside the scanned scope and was not seen",
 		},
 		{
+			name:    "a partial sweep keeps what it found but claims nothing missing",
+			devices: []Device{cam("10.20.8.40", "ac:cc:8e:00:00:99", "Axis", "Axis", "P3245-LVE")},
+			rows:    []Row{row("NOH-M1", "10.20.8.60", "ac:cc:8e:00:00:60", "Axis", "")},
+			partial: true,
+			want:    []string{"critical unregistered_camera/NOH/mac=ac:cc:8e:00:00:99 "},
+			ids:     []string{""},
+		},
+		{
 			name:    "registry_conflict: shared MAC, unknown dispensation",
 			devices: []Device{cam("10.20.8.62", "ac:cc:8e:00:00:64", "Axis", "Axis", "")},
 			rows: []Row{
@@ -254,7 +263,9 @@ func TestReconcileFindingKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Reconcile(tt.devices, &Registry{Rows: tt.rows}, pol, nohScope, today)
+			scope := nohScope
+			scope.Partial = tt.partial
+			res := Reconcile(tt.devices, &Registry{Rows: tt.rows}, pol, scope, today)
 			got := summary(res.Findings)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("findings:\n  got  %q\n  want %q", got, tt.want)

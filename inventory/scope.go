@@ -13,6 +13,10 @@ type Scope struct {
 	// Prefixes and Exclude are the scanned address space; exclusions win.
 	Prefixes []netip.Prefix
 	Exclude  []netip.Prefix
+	// Partial marks a sweep that did not finish (interrupted, cancelled):
+	// a registered camera it did not see may simply not have been reached,
+	// so Reconcile reports no missing_camera. What it did find still counts.
+	Partial bool
 }
 
 // Contains reports whether the sweep covered addr.

@@ -95,17 +95,12 @@ func (in *reconcileInputs) apply(rep *inventory.Report) error {
 	if err != nil {
 		return err
 	}
+	scope.Partial = rep.Incomplete
 	res := inventory.Reconcile(rep.Devices, in.registry, in.policy, scope, in.now)
 	rep.Devices = res.Devices
-	rep.Findings = []inventory.Finding{}
-	for _, f := range res.Findings {
-		// A partial sweep cannot tell a missing camera from one it never
-		// reached (the daemon's reconcile drops them too); what it found
-		// is still real.
-		if rep.Incomplete && f.Kind == inventory.KindMissingCamera {
-			continue
-		}
-		rep.Findings = append(rep.Findings, f)
+	rep.Findings = res.Findings
+	if rep.Findings == nil {
+		rep.Findings = []inventory.Finding{}
 	}
 	return nil
 }

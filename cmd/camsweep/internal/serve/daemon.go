@@ -386,15 +386,11 @@ func (d *daemon) reconcile(rep *inventory.Report, site Site, refs *references) {
 		rep.Schema = inventory.ReportSchema
 	}
 	rep.Site = site.Name
-	res := inventory.Reconcile(rep.Devices, refs.registry, refs.policy, site.InventoryScope(), d.clock.Now())
+	scope := site.InventoryScope()
+	scope.Partial = rep.Incomplete
+	res := inventory.Reconcile(rep.Devices, refs.registry, refs.policy, scope, d.clock.Now())
 	rep.Devices = res.Devices
-	rep.Findings = res.Findings[:0:0]
-	for _, f := range res.Findings {
-		if rep.Incomplete && f.Kind == inventory.KindMissingCamera {
-			continue
-		}
-		rep.Findings = append(rep.Findings, f)
-	}
+	rep.Findings = res.Findings
 	if rep.Findings == nil {
 		rep.Findings = []inventory.Finding{}
 	}
