@@ -134,3 +134,46 @@ func errorf(probe, format string, args ...any) error {
 func wrapf(probe string, err error) error {
 	return fmt.Errorf("scanner: %s: %w", probe, err)
 }
+
+// firstSeen keeps the first max distinct strings it is given, in the order
+// they came; later ones are counted, not kept. What a device repeats, or
+// floods, then costs the sweep nothing beyond the bound.
+type firstSeen struct {
+	max     int
+	order   []string
+	has     map[string]bool
+	dropped int
+}
+
+func newFirstSeen(max int) *firstSeen {
+	return &firstSeen{max: max, has: map[string]bool{}}
+}
+
+// add keeps s unless it is kept already or the set is full; it reports
+// whether s was kept now.
+func (f *firstSeen) add(s string) bool {
+	if f.has[s] {
+		return false
+	}
+	if len(f.order) >= f.max {
+		f.dropped++
+		return false
+	}
+	f.has[s] = true
+	f.order = append(f.order, s)
+	return true
+}
+
+func (f *firstSeen) len() int { return len(f.order) }
+
+// list returns the kept strings in the order they came.
+func (f *firstSeen) list() []string { return append([]string(nil), f.order...) }
+
+// set returns the kept strings as a set.
+func (f *firstSeen) set() map[string]bool {
+	out := make(map[string]bool, len(f.order))
+	for _, s := range f.order {
+		out[s] = true
+	}
+	return out
+}

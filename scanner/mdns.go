@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +33,10 @@ import (
 const (
 	mdnsPort       = 5353
 	maxMDNSRecords = 256 // records read from one answer
+	// maxMDNSFollowUps bounds the instances asked for their SRV and TXT
+	// after a PTR-only answer, and so the instances kept awaiting that
+	// follow-up: the first ones announced, each once.
+	maxMDNSFollowUps = 32
 )
 
 var mdnsGroup = netip.AddrPortFrom(netip.AddrFrom4([4]byte{224, 0, 0, 251}), mdnsPort)
@@ -160,12 +162,11 @@ func parseMDNSFollow(b []byte, services []string, known map[string]bool) ([]Evid
 }
 
 // mdnsFollowUps asks for the SRV and TXT records of instances (at most
-// maxFollowUps of them, one question per message).
+// maxMDNSFollowUps of them, one question per message).
 func mdnsFollowUps(instances []string) [][]byte {
-	const maxFollowUps = 32
 	var out [][]byte
 	for i, inst := range instances {
-		if i >= maxFollowUps {
+		if i >= maxMDNSFollowUps {
 			break
 		}
 		for _, t := range []uint16{dns.TypeSRV, dns.TypeTXT} {
@@ -230,7 +231,9 @@ func (d *MDNSDiscoverer) Discover(ctx context.Context, found func(Sighting)) err
 	}
 	hosts := newSightings()
 	var mu sync.Mutex
-	missing := map[string]bool{}
+	// Instances whose SRV did not come with their PTR, from every host:
+	// only as many as one follow-up round asks for are kept.
+	missing := newFirstSeen(maxMDNSFollowUps)
 	round := func(msgs [][]byte, known map[string]bool) error {
 		return multicastDiscover(ctx, d.ifaces, d.log, func(s Sighting) { hosts.add(s.Addr, s.Evidence) },
 			func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
@@ -244,7 +247,7 @@ func (d *MDNSDiscoverer) Discover(ctx context.Context, found func(Sighting)) err
 					}
 					mu.Lock()
 					for _, m := range miss {
-						missing[m] = true
+						missing.add(m)
 					}
 					mu.Unlock()
 					return ev
@@ -254,10 +257,10 @@ func (d *MDNSDiscoverer) Discover(ctx context.Context, found func(Sighting)) err
 	if err := round(msgs, nil); err != nil {
 		return err
 	}
-	if len(missing) > 0 {
-		known := missing
-		missing = map[string]bool{}
-		if err := round(mdnsFollowUps(slices.Sorted(maps.Keys(known))), known); err != nil {
+	if missing.len() > 0 {
+		known, ask := missing.set(), missing.list()
+		missing = newFirstSeen(maxMDNSFollowUps)
+		if err := round(mdnsFollowUps(ask), known); err != nil {
 			d.log.Debug().Err(err).Msg("mdns follow-up failed")
 		}
 	}
@@ -289,23 +292,25 @@ func (p *MDNSProber) Probe(ctx context.Context, t Target, emit Emit) error {
 	if port == 0 {
 		port = mdnsPort
 	}
-	var missing []string
+	// Instances awaiting the follow-up: each once, the first ones
+	// announced, however many answers the host sends (up to
+	// maxRepliesRound of up to maxReplyBytes each).
+	missing := newFirstSeen(maxMDNSFollowUps)
 	var known map[string]bool
 	parse := func(b []byte) ([]Evidence, error) {
 		ev, miss, err := parseMDNSFollow(b, services, known)
-		missing = append(missing, miss...)
+		for _, m := range miss {
+			missing.add(m)
+		}
 		return ev, err
 	}
 	if err := unicastDatagramProbe(ctx, t, port, "mdns", msgs, p.opts.Wait, emit, parse, p.log); err != nil {
 		return err
 	}
-	if len(missing) == 0 {
+	if missing.len() == 0 {
 		return nil
 	}
-	known = map[string]bool{}
-	for _, m := range missing {
-		known[m] = true
-	}
-	missing = nil
-	return unicastDatagramProbe(ctx, t, port, "mdns", mdnsFollowUps(slices.Sorted(maps.Keys(known))), p.opts.Wait, emit, parse, p.log)
+	known, ask := missing.set(), missing.list()
+	missing = newFirstSeen(0) // the follow-up's answers start no further round
+	return unicastDatagramProbe(ctx, t, port, "mdns", mdnsFollowUps(ask), p.opts.Wait, emit, parse, p.log)
 }

@@ -23,6 +23,9 @@ import (
 // device description XML (section 2) with manufacturer, model and serial.
 const ssdpPort = 1900
 
+// maxSSDPDescriptions bounds the device descriptions fetched from one host.
+const maxSSDPDescriptions = 2
+
 var ssdpGroup = netip.AddrPortFrom(netip.AddrFrom4([4]byte{239, 255, 255, 250}), ssdpPort)
 
 // newMSearch builds an M-SEARCH for root devices. A multicast search carries
@@ -180,10 +183,20 @@ func (p *SSDPProber) Name() string { return "ssdp" }
 func (p *SSDPProber) Probe(ctx context.Context, t Target, emit Emit) error {
 	log := p.log.With().Str("host", t.Addr.String()).Logger()
 	sink := newEvidenceSink("ssdp", emit)
-	var locations []string
+	// Description URLs to fetch: usable ones only, each once, the first
+	// maxSSDPDescriptions, however many answers (up to maxRepliesRound)
+	// the host sends.
+	locations := newFirstSeen(maxSSDPDescriptions)
+	addLocation := func(loc string) {
+		if u, ok := ownLocation(loc, t.Addr); ok {
+			locations.add(u)
+		} else {
+			log.Debug().Msg("LOCATION names another host or scheme; not followed")
+		}
+	}
 	for _, e := range t.Evidence {
 		if e.Field == "ssdp.location" {
-			locations = append(locations, e.Value)
+			addLocation(e.Value)
 		}
 	}
 	port := p.opts.Port
@@ -201,24 +214,14 @@ func (p *SSDPProber) Probe(ctx context.Context, t Target, emit Emit) error {
 			sink.addN(e.Field, e.Value, len(e.Value))
 		}
 		if a.Location != "" {
-			locations = append(locations, a.Location)
+			addLocation(a.Location)
 		}
 		return true
 	})
 	if err != nil {
 		return err
 	}
-	fetched := map[string]bool{}
-	for _, loc := range locations {
-		u, ok := ownLocation(loc, t.Addr)
-		if !ok {
-			log.Debug().Msg("LOCATION names another host or scheme; not followed")
-			continue
-		}
-		if fetched[u] || len(fetched) >= 2 {
-			continue
-		}
-		fetched[u] = true
+	for _, u := range locations.list() {
 		ev, err := fetchUPnPDescription(ctx, t.Dialer, u, defaultTimeout)
 		if err != nil {
 			log.Debug().Err(err).Msg("no device description")

@@ -275,6 +275,11 @@ func (s *sightings) add(src netip.Addr, ev []Evidence) {
 		if _, dup := s.seen[src][e]; dup {
 			continue
 		}
+		if len(h.Evidence) >= maxSightingEvidence {
+			// A host repeating answers with new values (4096 LOCATIONs)
+			// is held to what the engine would keep of it anyway.
+			break
+		}
 		s.seen[src][e] = struct{}{}
 		h.Evidence = append(h.Evidence, e)
 		if e.Field == "mac" && h.MAC == "" {
