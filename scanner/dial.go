@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,12 @@ import (
 // scope does not hold. It is a safety net, not flow control: probers only
 // dial their own target, so seeing it means a bug or a hostile redirect.
 var ErrOutOfScope = errors.New("scanner: address is outside the scan scope")
+
+// ErrPortNotAllowed is returned when something asks for a TCP connection to
+// a port outside the sweep's port set. Like ErrOutOfScope (which it wraps)
+// it is a safety net: a device advertising a service URL (ONVIF XAddrs, SSDP
+// LOCATION) on another port must not steer the scanner there.
+var ErrPortNotAllowed = fmt.Errorf("%w: TCP port is not in the sweep's port set", ErrOutOfScope)
 
 // ErrHostBudget is returned when a host has used up its connection budget.
 var ErrHostBudget = errors.New("scanner: connection budget for this host is spent")
@@ -32,25 +39,37 @@ type Counters struct {
 func (c *Counters) Packets() uint64 { return c.Connections.Load() + c.Datagrams.Load() }
 
 // sendGate is the one place every outgoing connection and datagram passes:
-// it checks scope, waits for the global rate limit and counts.
+// it checks scope (addresses, and for TCP the port set), waits for the
+// global rate limit and counts.
 type sendGate struct {
 	limiter  *rate.Limiter
 	inScope  func(netip.Addr) bool
+	tcpPorts map[uint16]bool // nil: any port
 	counters *Counters
 	dialer   net.Dialer
 }
 
-func newSendGate(perSecond float64, inScope func(netip.Addr) bool, counters *Counters) *sendGate {
+// newSendGate builds the gate. ports is the sweep's port set: TCP
+// connections go to those ports and no other.
+func newSendGate(perSecond float64, inScope func(netip.Addr) bool, ports []Port, counters *Counters) *sendGate {
 	burst := int(perSecond / 10)
 	if burst < 1 {
 		burst = 1
 	}
-	return &sendGate{
+	g := &sendGate{
 		limiter:  rate.NewLimiter(rate.Limit(perSecond), burst),
 		inScope:  inScope,
 		counters: counters,
+		tcpPorts: map[uint16]bool{},
 	}
+	for _, p := range ports {
+		g.tcpPorts[p.Number] = true
+	}
+	return g
 }
+
+// tcpAllowed reports whether a TCP connection may go to port.
+func (g *sendGate) tcpAllowed(port uint16) bool { return g.tcpPorts == nil || g.tcpPorts[port] }
 
 // Wait blocks until the rate limit lets one more packet go.
 func (g *sendGate) Wait(ctx context.Context) error { return g.limiter.Wait(ctx) }
@@ -100,13 +119,24 @@ func (d *hostDialer) DialContext(ctx context.Context, network, address string) (
 // to answer. Were the timeout to run from before the wait, a busy sweep
 // would give up on ports it never sent a packet to and call them filtered.
 func (d *hostDialer) dial(ctx context.Context, network, address string, timeout time.Duration) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(address)
+	host, portStr, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("scanner: dial %s: %w", address, err)
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil || a.Unmap() != d.addr || !d.gate.inScope(d.addr) {
 		return nil, fmt.Errorf("scanner: dial %s: %w", address, ErrOutOfScope)
+	}
+	udp := network == "udp" || network == "udp4" || network == "udp6"
+	if !udp {
+		// Whatever URL a device advertises (ONVIF XAddrs, SSDP LOCATION,
+		// a redirect), TCP goes only to the ports the operator chose.
+		// UDP goes only to the discovery protocols' own ports, which the
+		// probers name themselves.
+		port, err := strconv.ParseUint(portStr, 10, 16)
+		if err != nil || (network != "tcp" && network != "tcp4" && network != "tcp6") || !d.gate.tcpAllowed(uint16(port)) {
+			return nil, fmt.Errorf("scanner: dial %s %s: %w", network, address, ErrPortNotAllowed)
+		}
 	}
 	// The budget counts connections made: a slot is reserved before the
 	// dial (so concurrent dials cannot overshoot) and given back when the
@@ -137,7 +167,6 @@ func (d *hostDialer) dial(ctx context.Context, network, address string, timeout 
 		release()
 		return nil, err
 	}
-	udp := network == "udp" || network == "udp4" || network == "udp6"
 	if !udp {
 		d.gate.counters.Connections.Add(1)
 	}

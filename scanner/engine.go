@@ -182,7 +182,7 @@ func Sweep(ctx context.Context, scope *Scope, opts Options, found func(HostResul
 		errs:      map[string]int{},
 		stats:     SweepStats{Addresses: scope.Size(), Started: time.Now()},
 	}
-	s.gate = newSendGate(opts.Rate, scope.Contains, &s.counters)
+	s.gate = newSendGate(opts.Rate, scope.Contains, opts.Ports, &s.counters)
 	err := s.run(ctx)
 	s.stats.Finished = time.Now()
 	s.stats.Connections = s.counters.Connections.Load()
