@@ -57,9 +57,10 @@ func NewONVIFProber(creds Credentials, opts ONVIFOptions, log zerolog.Logger) *O
 func (p *ONVIFProber) Name() string { return "onvif" }
 
 // onvifEndpoints lists the device service URLs to try: XAddrs that an earlier
-// WS-Discovery probe of this host saw, but only those on the host's own
-// address (a device must not steer the scanner to another host), then the
-// standard path on each HTTP port.
+// WS-Discovery probe of this host saw (or a Hello overheard), but only those
+// on the host's own address and on one of its open ports of the sweep's port
+// set (a device must not steer the scanner to another host, nor to another
+// port of its own), then the standard path on each HTTP port.
 func onvifEndpoints(t Target) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -78,7 +79,7 @@ func onvifEndpoints(t Target) []string {
 			continue
 		}
 		a, err := netip.ParseAddr(u.Hostname())
-		if err != nil || a.Unmap() != t.Addr {
+		if err != nil || a.Unmap() != t.Addr || !openPort(t, urlPort(u)) {
 			continue
 		}
 		add(u.String())

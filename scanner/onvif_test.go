@@ -109,22 +109,43 @@ func assertNoPassword(t *testing.T, logs []byte, ev map[string][]string) {
 }
 
 // TestONVIFFollowsOnlyOwnXAddrs: an XAddr naming another host is never
-// dialled; the host's own XAddr is used even on a port the scope did not list.
+// dialled, nor the host's own XAddr on a port that is not one of its open
+// ports of the sweep's port set: a device (or a station announcing in its
+// name) must not steer a SOAP POST to any port it likes.
 func TestONVIFFollowsOnlyOwnXAddrs(t *testing.T) {
-	const addr = "127.77.205.20"
-	port := serveONVIF(t, addr, onvifPersona("Axis", "M3046-V", "ACCC8E000001", false))
-	a := netip.MustParseAddr(addr)
-	d := &onlyDialer{addr: a}
-	var logs bytes.Buffer
-	p := scanner.NewONVIFProber(scanner.Credentials{}, scanner.ONVIFOptions{}, zerolog.New(&logs).Level(zerolog.DebugLevel))
-	got := collect(t, p, scanner.Target{Addr: a, Dialer: d, Evidence: []scanner.Evidence{
-		{Probe: "wsd", Field: "wsd.xaddrs", Value: "http://127.77.205.99:" + strconv.Itoa(int(port)) + "/onvif/device_service"},
-		{Probe: "wsd", Field: "wsd.xaddrs", Value: "http://" + addr + ":" + strconv.Itoa(int(port)) + "/onvif/device_service"},
-	}})
-	if g := got["onvif.model"]; len(g) != 1 || g[0] != "M3046-V" {
-		t.Fatalf("onvif.model = %q via own XAddr", g)
+	tests := []struct {
+		name      string
+		addr      string
+		portOpen  bool // the XAddr's port is among the target's open ports
+		wantModel bool
+	}{
+		{"own XAddr on an open port", "127.77.205.20", true, true},
+		{"own XAddr on a port outside the port set", "127.77.205.21", false, false},
 	}
-	if d.refused != 0 {
-		t.Fatalf("prober tried to dial another host %d time(s)", d.refused)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			port := serveONVIF(t, tt.addr, onvifPersona("Axis", "M3046-V", "ACCC8E000001", false))
+			a := netip.MustParseAddr(tt.addr)
+			d := &onlyDialer{addr: a}
+			var ports []scanner.Port
+			if tt.portOpen {
+				ports = []scanner.Port{{Number: port}} // no http hint: only the XAddr names it
+			}
+			var logs bytes.Buffer
+			p := scanner.NewONVIFProber(scanner.Credentials{}, scanner.ONVIFOptions{}, zerolog.New(&logs).Level(zerolog.DebugLevel))
+			got := collect(t, p, scanner.Target{Addr: a, Dialer: d, Ports: ports, Evidence: []scanner.Evidence{
+				{Probe: "wsd", Field: "wsd.xaddrs", Value: "http://127.77.205.99:" + strconv.Itoa(int(port)) + "/onvif/device_service"},
+				{Probe: "wsd", Field: "wsd.xaddrs", Value: "http://" + tt.addr + ":" + strconv.Itoa(int(port)) + "/onvif/device_service"},
+			}})
+			if g := got["onvif.model"]; tt.wantModel != (len(g) == 1 && g[0] == "M3046-V") {
+				t.Errorf("onvif.model = %q via own XAddr, want it %v", g, tt.wantModel)
+			}
+			if !tt.wantModel && d.dials != 0 {
+				t.Errorf("prober dialled %d time(s) a port outside the port set", d.dials)
+			}
+			if d.refused != 0 {
+				t.Errorf("prober tried to dial another host %d time(s)", d.refused)
+			}
+		})
 	}
 }

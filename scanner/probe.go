@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"net/url"
+	"strconv"
 )
 
 // Port is an open TCP port with the service the scope expects on it
@@ -67,4 +69,30 @@ type Sighting struct {
 type Discoverer interface {
 	Name() string
 	Discover(ctx context.Context, found func(Sighting)) error
+}
+
+// openPort reports whether port is one of the target's open ports, all of
+// them in the sweep's port set: the only TCP ports a prober may follow a
+// device-advertised URL to (the engine's dialer refuses the rest anyway).
+func openPort(t Target, port uint16) bool {
+	for _, p := range t.Ports {
+		if p.Number == port {
+			return true
+		}
+	}
+	return false
+}
+
+// urlPort is the TCP port an http or https URL names, or its scheme's
+// default; 0 when it names none usable.
+func urlPort(u *url.URL) uint16 {
+	ps := u.Port()
+	if ps == "" {
+		ps = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	n, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil {
+		return 0
+	}
+	return uint16(n)
 }

@@ -105,15 +105,18 @@ func parseUPnPDescription(b []byte) ([]Evidence, error) {
 	return l.out, nil
 }
 
-// ownLocation returns location when it is an http URL on host itself: a
-// device answering for another address must not make us connect there.
-func ownLocation(location string, host netip.Addr) (string, bool) {
+// ownLocation returns location when it is an http URL on the target itself
+// and on one of its open ports: a device answering for another address must
+// not make us connect there, nor one naming a port the operator did not
+// put in the port set (libupnp's 49152, or any port of a medical device
+// whose address a station spoofs).
+func ownLocation(location string, t Target) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(location))
 	if err != nil || u.Scheme != "http" || u.User != nil {
 		return "", false
 	}
 	a, err := netip.ParseAddr(u.Hostname())
-	if err != nil || a.Unmap() != host {
+	if err != nil || a.Unmap() != t.Addr || !openPort(t, urlPort(u)) {
 		return "", false
 	}
 	return u.String(), true
@@ -158,16 +161,14 @@ type SSDPOptions struct {
 	Port uint16
 	Wait time.Duration // answers are collected this long (default 2s)
 	TTL  int           // multicast TTL (default 1)
-	// Dialer, when set, lets the discoverer fetch each answering device's
-	// description through it (the engine passes one that enforces scope
-	// and rate). Without it the discoverer reports SSDP headers only, and
-	// the prober fetches the description later.
-	Dialer func(netip.Addr) Dialer
 }
 
 // SSDPProber sends a unicast M-SEARCH to the host and reads the device
-// description it points to (an ssdp.location already in t.Evidence, from the
-// discoverer, is used as well).
+// description that the host's own answer points to, when that LOCATION is
+// on the host's address and one of its open ports. A LOCATION heard any
+// other way (a multicast answer, an overheard NOTIFY, in t.Evidence) is
+// reported but never followed: anyone on the segment can send those in the
+// host's name.
 type SSDPProber struct {
 	opts SSDPOptions
 	log  zerolog.Logger
@@ -188,15 +189,10 @@ func (p *SSDPProber) Probe(ctx context.Context, t Target, emit Emit) error {
 	// the host sends.
 	locations := newFirstSeen(maxSSDPDescriptions)
 	addLocation := func(loc string) {
-		if u, ok := ownLocation(loc, t.Addr); ok {
+		if u, ok := ownLocation(loc, t); ok {
 			locations.add(u)
 		} else {
-			log.Debug().Msg("LOCATION names another host or scheme; not followed")
-		}
-	}
-	for _, e := range t.Evidence {
-		if e.Field == "ssdp.location" {
-			addLocation(e.Value)
+			log.Debug().Msg("LOCATION names another host, scheme or a port not in the port set; not followed")
 		}
 	}
 	port := p.opts.Port
@@ -234,7 +230,9 @@ func (p *SSDPProber) Probe(ctx context.Context, t Target, emit Emit) error {
 	return nil
 }
 
-// SSDPDiscoverer multicasts the M-SEARCH on each interface.
+// SSDPDiscoverer multicasts the M-SEARCH on each interface. It reports the
+// answers' headers only: their LOCATIONs are followed by the prober, and
+// only when the host repeats them in answer to its own unicast M-SEARCH.
 type SSDPDiscoverer struct {
 	ifaces []net.Interface
 	opts   SSDPOptions
@@ -249,24 +247,7 @@ func NewSSDPDiscoverer(ifaces []net.Interface, opts SSDPOptions, log zerolog.Log
 func (d *SSDPDiscoverer) Name() string { return "ssdp" }
 
 func (d *SSDPDiscoverer) Discover(ctx context.Context, found func(Sighting)) error {
-	return multicastDiscover(ctx, d.ifaces, d.log, func(s Sighting) {
-		if d.opts.Dialer != nil {
-			for _, e := range s.Evidence {
-				if e.Field != "ssdp.location" {
-					continue
-				}
-				u, ok := ownLocation(e.Value, s.Addr)
-				if !ok {
-					continue
-				}
-				if ev, err := fetchUPnPDescription(ctx, d.opts.Dialer(s.Addr), u, defaultTimeout); err == nil {
-					s.Evidence = append(s.Evidence, ev...)
-				}
-				break
-			}
-		}
-		found(s)
-	}, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
 		r := mcastRound{Iface: ifi, Group: ssdpGroup, Msgs: [][]byte{newMSearch(ssdpGroup, true)}, Wait: d.opts.Wait, TTL: d.opts.TTL}
 		return r, func(_ netip.Addr, b []byte) []Evidence {
 			a, err := parseSSDP(b)
