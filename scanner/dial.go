@@ -44,7 +44,7 @@ func (c *Counters) Packets() uint64 { return c.Connections.Load() + c.Datagrams.
 type sendGate struct {
 	limiter  *rate.Limiter
 	inScope  func(netip.Addr) bool
-	tcpPorts map[uint16]bool // nil: any port
+	tcpPorts map[uint16]bool // the port set: TCP goes nowhere else
 	counters *Counters
 	dialer   net.Dialer
 }
@@ -69,10 +69,27 @@ func newSendGate(perSecond float64, inScope func(netip.Addr) bool, ports []Port,
 }
 
 // tcpAllowed reports whether a TCP connection may go to port.
-func (g *sendGate) tcpAllowed(port uint16) bool { return g.tcpPorts == nil || g.tcpPorts[port] }
+func (g *sendGate) tcpAllowed(port uint16) bool { return g.tcpPorts[port] }
 
 // Wait blocks until the rate limit lets one more packet go.
 func (g *sendGate) Wait(ctx context.Context) error { return g.limiter.Wait(ctx) }
+
+type sendGateKey struct{}
+
+// withSendGate hands the sweep's gate to what runs under ctx: the engine
+// gives its discoverers such a context, so their multicast queries (which
+// have no per-host dialer) are rate-limited and counted like every other
+// datagram.
+func withSendGate(ctx context.Context, g *sendGate) context.Context {
+	return context.WithValue(ctx, sendGateKey{}, g)
+}
+
+// sendGateFrom returns the gate withSendGate attached, or nil outside a
+// sweep (a discoverer run on its own sends unpaced, and counts nothing).
+func sendGateFrom(ctx context.Context) *sendGate {
+	g, _ := ctx.Value(sendGateKey{}).(*sendGate)
+	return g
+}
 
 // hostDialer is the Dialer a prober gets for one target: it may dial only
 // that target, holds at most maxInFlight connections open at once, and spends

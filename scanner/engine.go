@@ -222,8 +222,9 @@ func (s *sweep) run(ctx context.Context) error {
 	stopProgress := s.startProgress(ctx)
 	defer stopProgress()
 
-	// Discoverers listen and announce for the whole sweep.
-	dctx, stopDiscoverers := context.WithCancel(ctx)
+	// Discoverers listen and announce for the whole sweep; what they send
+	// passes the sweep's rate limit and counters.
+	dctx, stopDiscoverers := context.WithCancel(withSendGate(ctx, s.gate))
 	var dwg sync.WaitGroup
 	for _, d := range s.opts.Discoverers {
 		s.noteDiscovery(d.Name())

@@ -153,24 +153,48 @@ func (r mcastRound) open(ctx context.Context) (*openRound, error) {
 // round's interface, with the address it came from, to handle, until Wait
 // has passed. Answers after that are left unread: the socket closes with
 // them.
+//
+// Under a sweep (ctx from the engine, see withSendGate) every message waits
+// for the sweep's rate limit and is counted like any other datagram: a
+// multicast query reaches every device on the segment, medical devices
+// included, and belongs in the rate and in the report's packet count.
 func (o *openRound) serve(ctx context.Context, handle func(src netip.Addr, b []byte)) error {
 	defer o.c.Close()
-	ctx, cancel := context.WithTimeout(ctx, o.r.Wait)
-	defer cancel()
 	c, p, ifi := o.c, o.p, o.r.Iface
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
+	gate := sendGateFrom(ctx)
 	dst := net.UDPAddrFromAddrPort(o.r.Group)
+	// Sent under the caller's context: waiting for the rate limit must not
+	// eat the answer window, which starts once the messages are out.
+	sendStop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	for _, m := range o.r.Msgs {
+		if gate != nil {
+			if err := gate.Wait(ctx); err != nil {
+				sendStop()
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("scanner: multicast send on %s: %w", ifi.Name, err)
+			}
+			gate.counters.Datagrams.Add(1)
+		}
 		if _, err := p.WriteTo(m, nil, dst); err != nil {
+			sendStop()
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("scanner: multicast send on %s: %w", ifi.Name, err)
 		}
+	}
+	sendStop()
+	ctx, cancel := context.WithTimeout(ctx, o.r.Wait)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	if ctx.Err() != nil {
+		return nil
 	}
 	buf := make([]byte, maxDatagram)
 	for range maxRepliesRound {
