@@ -105,7 +105,10 @@ type runningScan struct {
 	id      int64
 	trigger string
 	started time.Time
-	done    chan struct{}
+	// registered is closed once the history has given the scan its id
+	// (or refused to, leaving id 0 and the site free again).
+	registered chan struct{}
+	done       chan struct{}
 }
 
 func newDaemon(ctx context.Context, cfg *Config, st *store.Store, sweep SweepFunc, clock Clock, log zerolog.Logger) *daemon {
@@ -245,12 +248,20 @@ func (d *daemon) startScan(name, trigger string) (int64, <-chan struct{}, error)
 		d.mu.Unlock()
 		return 0, nil, errUnknownSite
 	}
-	if ss.running != nil {
-		id := ss.running.id
+	if other := ss.running; other != nil {
 		d.mu.Unlock()
+		// The site is taken before the history numbers the scan; wait
+		// for the number (one insert) so that a 409 names a real scan.
+		<-other.registered
+		d.mu.Lock()
+		id := other.id
+		d.mu.Unlock()
+		if id == 0 {
+			return d.startScan(name, trigger) // its start failed: the site is free
+		}
 		return 0, nil, &busyError{id: id}
 	}
-	run := &runningScan{trigger: trigger, started: d.clock.Now(), done: make(chan struct{})}
+	run := &runningScan{trigger: trigger, started: d.clock.Now(), registered: make(chan struct{}), done: make(chan struct{})}
 	ss.running = run
 	site := ss.cfg
 	d.scans.Add(1)
@@ -265,6 +276,7 @@ func (d *daemon) startScan(name, trigger string) (int64, <-chan struct{}, error)
 		d.changedLocked()
 		d.mu.Unlock()
 		d.notify()
+		close(run.registered)
 		close(run.done)
 		d.scans.Done()
 		return 0, nil, err
@@ -273,6 +285,7 @@ func (d *daemon) startScan(name, trigger string) (int64, <-chan struct{}, error)
 	run.id = id
 	d.changedLocked()
 	d.mu.Unlock()
+	close(run.registered)
 	d.notify()
 	go d.runScan(ss, site, run)
 	return id, run.done, nil

@@ -558,3 +558,55 @@ func TestShutdownDeadline(t *testing.T) {
 	_ = st.Close()
 	sw.ungate("NOH")
 }
+
+// TestConcurrentStartsNameTheRunningScan: of POSTs racing for one site,
+// one starts the scan and every other gets a 409 naming that scan, also
+// while the history is still numbering it.
+func TestConcurrentStartsNameTheRunningScan(t *testing.T) {
+	sw := newFakeSweep()
+	h := startHarness(t, "", sw)
+	h.idle()
+	for round := range 5 {
+		sw.gate("NOH")
+		const posts = 8
+		codes := make([]int, posts)
+		bodies := make([]string, posts)
+		var wg sync.WaitGroup
+		for i := range posts {
+			wg.Go(func() {
+				res, body := h.do("POST", "/api/v1/sites/NOH/scans", testToken)
+				if res != nil {
+					codes[i] = res.StatusCode
+				}
+				bodies[i] = string(body)
+			})
+		}
+		wg.Wait()
+		var started int64
+		for i, c := range codes {
+			if c == http.StatusAccepted {
+				var out struct{ ID int64 }
+				if json.Unmarshal([]byte(bodies[i]), &out) != nil || started != 0 {
+					t.Fatalf("round %d: a second 202 or no id: %s", round, bodies[i])
+				}
+				started = out.ID
+			}
+		}
+		if started == 0 {
+			t.Fatalf("round %d: no POST started a scan: %v", round, codes)
+		}
+		for i, c := range codes {
+			if c == http.StatusAccepted {
+				continue
+			}
+			var out struct {
+				Running int64 `json:"running_scan_id"`
+			}
+			if c != http.StatusConflict || json.Unmarshal([]byte(bodies[i]), &out) != nil || out.Running != started {
+				t.Errorf("round %d: POST %d: %d %s, want 409 naming scan %d", round, i, c, bodies[i], started)
+			}
+		}
+		sw.ungate("NOH")
+		h.waitFor("scan to finish", func() bool { return h.scan(started).Status == store.StatusOK })
+	}
+}
