@@ -28,42 +28,31 @@ type ptrOnlyMDNS struct {
 }
 
 func (f *ptrOnlyMDNS) serve(ctx context.Context, pc net.PacketConn) {
-	stop := context.AfterFunc(ctx, func() { _ = pc.Close() })
-	defer stop()
-	buf := make([]byte, 9000)
-	for {
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		var q dns.Msg
-		if q.Unpack(buf[:n]) != nil || len(q.Question) != 1 {
-			continue
-		}
+	serveMDNSQueries(ctx, pc, func(q *dns.Msg) (out []*dns.Msg) {
 		switch q.Question[0].Qtype {
 		case dns.TypeSRV:
 			f.mu.Lock()
 			f.followUps = append(f.followUps, q.Question[0].Name)
 			f.mu.Unlock()
-			continue
+			return nil
 		case dns.TypePTR:
 		default:
-			continue
+			return nil
 		}
 		if q.Question[0].Name != "_http._tcp.local." {
-			continue
+			return nil
 		}
 		for range f.repeat {
 			r := new(dns.Msg)
-			r.SetReply(&q)
+			r.SetReply(q)
 			for _, inst := range f.instances {
 				r.Answer = append(r.Answer, &dns.PTR{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: 120},
 					Ptr: inst + "." + q.Question[0].Name})
 			}
-			b, _ := r.Pack()
-			_, _ = pc.WriteTo(b, from)
+			out = append(out, r)
 		}
-	}
+		return out
+	})
 }
 
 // TestMDNSProberFollowUpsBounded checks that the instances awaiting an SRV

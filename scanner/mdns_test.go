@@ -25,7 +25,9 @@ type fakeMDNS struct {
 	host      string
 }
 
-func (f *fakeMDNS) serve(ctx context.Context, pc net.PacketConn) {
+// serveMDNSQueries hands each single-question query arriving on pc to
+// answer, and sends back whatever messages it returns, until ctx ends.
+func serveMDNSQueries(ctx context.Context, pc net.PacketConn, answer func(q *dns.Msg) []*dns.Msg) {
 	stop := context.AfterFunc(ctx, func() { _ = pc.Close() })
 	defer stop()
 	buf := make([]byte, 9000)
@@ -38,10 +40,19 @@ func (f *fakeMDNS) serve(ctx context.Context, pc net.PacketConn) {
 		if q.Unpack(buf[:n]) != nil || len(q.Question) != 1 {
 			continue
 		}
+		for _, r := range answer(&q) {
+			b, _ := r.Pack()
+			_, _ = pc.WriteTo(b, from)
+		}
+	}
+}
+
+func (f *fakeMDNS) serve(ctx context.Context, pc net.PacketConn) {
+	serveMDNSQueries(ctx, pc, func(q *dns.Msg) (out []*dns.Msg) {
 		svc := strings.TrimSuffix(q.Question[0].Name, ".local.")
 		for _, inst := range f.instances[svc] {
 			r := new(dns.Msg)
-			r.SetReply(&q)
+			r.SetReply(q)
 			r.Authoritative = true
 			full := inst + "." + q.Question[0].Name
 			hdr := func(name string, t uint16) dns.RR_Header {
@@ -52,10 +63,10 @@ func (f *fakeMDNS) serve(ctx context.Context, pc net.PacketConn) {
 			if f.withTXT {
 				r.Extra = append(r.Extra, &dns.TXT{Hdr: hdr(full, dns.TypeTXT), Txt: []string{"model=" + inst, "path=/"}})
 			}
-			b, _ := r.Pack()
-			_, _ = pc.WriteTo(b, from)
+			out = append(out, r)
 		}
-	}
+		return out
+	})
 }
 
 func TestMDNSProber(t *testing.T) {
