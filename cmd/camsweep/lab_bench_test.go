@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -31,7 +32,9 @@ import (
 //	CAMSWEEP_LAB_BENCH=1 go test -run TestLabBenchmark -v -timeout 60m ./cmd/camsweep/
 //
 // CAMSWEEP_LAB_BENCH_PREFIX (10.90.0.0/16), _HOSTS (500), _RATE (500) and
-// _TOOLS (camsweep,nmap) change the set-up.
+// _TOOLS (camsweep,nmap) change the set-up; _NMAP_TIMEOUT (60m) stops nmap
+// (it is then scored on the hosts it finished), _KEEP=DIR keeps its XML,
+// and _NMAP_XML=FILE scores a kept XML instead of running nmap.
 func TestLabBenchmark(t *testing.T) {
 	if os.Getenv("CAMSWEEP_LAB_BENCH") == "" {
 		t.Skip("lab benchmark: set CAMSWEEP_LAB_BENCH=1 (needs root and nmap; minutes of run time)")
@@ -77,6 +80,33 @@ func TestLabBenchmark(t *testing.T) {
 	if len(rows) == 2 && rows[0].wall > 0 {
 		t.Logf("wall ratio %s/%s: %.2f", rows[1].tool, rows[0].tool, rows[1].wall.Seconds()/rows[0].wall.Seconds())
 	}
+	// A tool stopped early is scored on the hosts it finished; score the
+	// others on that same subset too, so the accuracy compares like with
+	// like.
+	for _, part := range rows {
+		if !part.partial {
+			continue
+		}
+		for _, other := range rows {
+			if other.partial {
+				continue
+			}
+			var found, right int
+			for a := range part.outcome {
+				found += b2i(other.outcome[a].found)
+				right += b2i(other.outcome[a].right)
+			}
+			t.Logf("on the %d cameras %s finished: %s recall %d, manufacturer right %d; %s recall %d, manufacturer right %d",
+				part.cameras, part.tool, other.tool, found, right, part.tool, part.found, part.right)
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func envOr(k, def string) string {
@@ -158,6 +188,29 @@ type benchRow struct {
 	foundMAC, rightMAC          int // nmap with its MAC-vendor guess added
 	floor                       time.Duration
 	note                        string
+	// outcome is, per camera address the tool was scored on, whether it
+	// found it and named its manufacturer right.
+	outcome map[netip.Addr]camOutcome
+	// partial: the tool was stopped, and scored only on the hosts it had
+	// finished (the keys of outcome, cameras among them).
+	partial bool
+}
+
+type camOutcome struct{ found, right bool }
+
+// score counts a camera's outcome into the row.
+func (r *benchRow) score(a netip.Addr, found, right bool) {
+	if r.outcome == nil {
+		r.outcome = map[netip.Addr]camOutcome{}
+	}
+	r.outcome[a] = camOutcome{found, right}
+	r.cameras++
+	if found {
+		r.found++
+	}
+	if right {
+		r.right++
+	}
 }
 
 func (r benchRow) String() string {
@@ -221,21 +274,18 @@ func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefi
 		if !isCamera(p) {
 			continue
 		}
-		row.cameras++
 		d, ok := byAddr[a]
+		found := ok && d.IsCameraLike()
+		right := found && strings.EqualFold(d.Manufacturer, p.Truth.Manufacturer)
+		row.score(a, found, right)
 		switch {
 		case !ok:
 			missed[p.Name+" (not reported)"]++
-		case !d.IsCameraLike():
+		case !found:
 			missed[fmt.Sprintf("%s (reported %s, ports %v)", p.Name, d.Class, d.OpenPorts)]++
 			t.Logf("camsweep: camera %s (%s) reported %s, ports %v, evidence %v", a, p.Name, d.Class, d.OpenPorts, d.Evidence)
-		default:
-			row.found++
-			if strings.EqualFold(d.Manufacturer, p.Truth.Manufacturer) {
-				row.right++
-			} else {
-				missed[fmt.Sprintf("%s (manufacturer %q)", p.Name, d.Manufacturer)]++
-			}
+		case !right:
+			missed[fmt.Sprintf("%s (manufacturer %q)", p.Name, d.Manufacturer)]++
 		}
 	}
 	for what, n := range missed {
@@ -247,37 +297,63 @@ func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefi
 	return row
 }
 
-// nmapRun is the part of nmap's -oX output the score needs.
-type nmapRun struct {
-	Hosts []struct {
-		Status struct {
+// nmapHost is the part of a host in nmap's -oX output the score needs.
+type nmapHost struct {
+	Status struct {
+		State string `xml:"state,attr"`
+	} `xml:"status"`
+	Addresses []struct {
+		Addr   string `xml:"addr,attr"`
+		Type   string `xml:"addrtype,attr"`
+		Vendor string `xml:"vendor,attr"`
+	} `xml:"address"`
+	Ports []struct {
+		ID    int `xml:"portid,attr"`
+		State struct {
 			State string `xml:"state,attr"`
-		} `xml:"status"`
-		Addresses []struct {
-			Addr   string `xml:"addr,attr"`
-			Type   string `xml:"addrtype,attr"`
-			Vendor string `xml:"vendor,attr"`
-		} `xml:"address"`
-		Ports []struct {
-			ID    int `xml:"portid,attr"`
-			State struct {
-				State string `xml:"state,attr"`
-			} `xml:"state"`
-			Service struct {
-				Name       string `xml:"name,attr"`
-				Product    string `xml:"product,attr"`
-				Version    string `xml:"version,attr"`
-				ExtraInfo  string `xml:"extrainfo,attr"`
-				DeviceType string `xml:"devicetype,attr"`
-				OSType     string `xml:"ostype,attr"`
-			} `xml:"service"`
-		} `xml:"ports>port"`
-	} `xml:"host"`
-	Stats struct {
-		Finished struct {
-			Elapsed string `xml:"elapsed,attr"`
-		} `xml:"finished"`
-	} `xml:"runstats"`
+		} `xml:"state"`
+		Service struct {
+			Name       string `xml:"name,attr"`
+			Product    string `xml:"product,attr"`
+			Version    string `xml:"version,attr"`
+			ExtraInfo  string `xml:"extrainfo,attr"`
+			DeviceType string `xml:"devicetype,attr"`
+			OSType     string `xml:"ostype,attr"`
+		} `xml:"service"`
+	} `xml:"ports>port"`
+}
+
+// readNmapXML reads the hosts of nmap's -oX output one element at a time,
+// so that the XML of a run stopped at the limit, cut off mid-element,
+// still yields every host nmap had finished (it writes a host only once it
+// is done with it). finished is the run's own elapsed time, "" when the
+// run did not finish.
+func readNmapXML(data []byte) (hosts []nmapHost, finished string) {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return hosts, finished
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch se.Name.Local {
+		case "host":
+			var h nmapHost
+			if dec.DecodeElement(&h, &se) != nil {
+				return hosts, finished
+			}
+			hosts = append(hosts, h)
+		case "finished":
+			for _, a := range se.Attr {
+				if a.Name.Local == "elapsed" {
+					finished = a.Value
+				}
+			}
+		}
+	}
 }
 
 // nmapMakers maps words in nmap's product, extrainfo and device-type
@@ -305,56 +381,29 @@ var rawSent = regexp.MustCompile(`Raw packets sent: (\d+)`)
 
 func benchNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate string, truth map[netip.Addr]scantest.Persona) benchRow {
 	row := benchRow{tool: "nmap"}
-	capture, err := lab.CaptureScanner()
-	if err != nil {
-		t.Fatal(err)
+	var b []byte
+	if saved := os.Getenv("CAMSWEEP_LAB_BENCH_NMAP_XML"); saved != "" {
+		// Score a saved run's XML (e.g. one stopped at the limit) against
+		// this lab's truth, without running nmap: wall, RSS and wire
+		// counts are the saved run's, not known here.
+		var err error
+		if b, err = os.ReadFile(saved); err != nil {
+			t.Fatal(err)
+		}
+		row.note = "scored from " + saved
+	} else {
+		b = runNmap(t, lab, prefix, ports, rate, truth, &row)
 	}
-	out := filepath.Join(t.TempDir(), "nmap.xml")
-	limit, err := time.ParseDuration(envOr("CAMSWEEP_LAB_BENCH_NMAP_TIMEOUT", "60m"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	// Host discovery (ARP on the local segment, as root), SYN scan of the
-	// camera port set, then service and version detection; Debian's nmap
-	// with its default timing, under the same packet-rate cap.
-	run := runIn(ctx, lab, lab.ScannerNS, "nmap", "-v", "-n", "-e", lab.ScannerIf, "-sS", "-sV", "-p", ports,
-		"--max-rate", rate, "-oX", out, prefix.String())
-	wireStats(&row, capture.Stop(), truth)
-	if ctx.Err() != nil {
-		// Stopped at the limit: its wall time is at least the limit, and
-		// what it found is not scored (the XML is cut short); nmap writes
-		// an up host only once it is done with it, so those are counted.
-		row.wall, row.rssMB = run.wall, run.maxRSSMB
-		b, _ := os.ReadFile(out)
-		row.note = fmt.Sprintf("stopped at the %v limit before it finished, having written %d finished up hosts of %d; not scored",
-			limit, strings.Count(string(b), `<status state="up"`), len(truth))
-		return row
-	}
-	if run.err != nil {
-		t.Fatalf("nmap: %v\n%.4000s", run.err, run.stderr.String())
-	}
-	row.wall, row.rssMB = run.wall, run.maxRSSMB
-	// "Raw packets sent: N (...)": nmap's own count, which leaves out the
-	// connections its version scan makes through the kernel.
-	if m := rawSent.FindStringSubmatch(run.stdout.String()); m != nil {
-		row.packetsOwn, _ = strconv.ParseUint(m[1], 10, 64)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nr nmapRun
-	if err := xml.Unmarshal(b, &nr); err != nil {
-		t.Fatal(err)
+	hosts, finished := readNmapXML(b)
+	if finished == "" {
+		row.partial = true
 	}
 	type seen struct {
 		camera          bool
 		maker, macMaker string
 	}
 	got := map[netip.Addr]seen{}
-	for _, h := range nr.Hosts {
+	for _, h := range hosts {
 		if h.Status.State != "up" {
 			continue
 		}
@@ -393,16 +442,13 @@ func benchNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate s
 		if !isCamera(p) {
 			continue
 		}
-		row.cameras++
 		s, ok := got[a]
+		if !ok && row.partial {
+			continue // not finished when nmap was stopped: not scored
+		}
+		row.score(a, s.camera, s.camera && strings.EqualFold(s.maker, p.Truth.Manufacturer))
 		if !ok {
 			continue
-		}
-		if s.camera {
-			row.found++
-			if strings.EqualFold(s.maker, p.Truth.Manufacturer) {
-				row.right++
-			}
 		}
 		maker := s.maker
 		if maker == "" {
@@ -415,6 +461,85 @@ func benchNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate s
 			}
 		}
 	}
-	row.note = fmt.Sprintf("hosts up %d; nmap's own elapsed %ss", len(got), nr.Stats.Finished.Elapsed)
+	if row.partial {
+		row.note = strings.TrimPrefix(row.note+fmt.Sprintf("; stopped before it finished: scored on the %d up hosts it had finished, of %d", len(got), len(truth)), "; ")
+	} else {
+		row.note = strings.TrimPrefix(row.note+fmt.Sprintf("; hosts up %d; nmap's own elapsed %ss", len(got), finished), "; ")
+	}
 	return row
+}
+
+// runNmap runs nmap in the lab and returns its XML; a run stopped at
+// CAMSWEEP_LAB_BENCH_NMAP_TIMEOUT returns what it had written.
+func runNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate string, truth map[netip.Addr]scantest.Persona, row *benchRow) []byte {
+	capture, err := lab.CaptureScanner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "nmap.xml")
+	limit, err := time.ParseDuration(envOr("CAMSWEEP_LAB_BENCH_NMAP_TIMEOUT", "60m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	// Host discovery (ARP on the local segment, as root), SYN scan of the
+	// camera port set, then service and version detection; Debian's nmap
+	// with its default timing, under the same packet-rate cap.
+	run := runIn(ctx, lab, lab.ScannerNS, "nmap", "-v", "-n", "-e", lab.ScannerIf, "-sS", "-sV", "-p", ports,
+		"--max-rate", rate, "-oX", out, prefix.String())
+	wireStats(row, capture.Stop(), truth)
+	row.wall, row.rssMB = run.wall, run.maxRSSMB
+	if ctx.Err() != nil {
+		row.note = fmt.Sprintf("stopped at the %v limit", limit)
+	} else if run.err != nil {
+		t.Fatalf("nmap: %v\n%.4000s", run.err, run.stderr.String())
+	}
+	// "Raw packets sent: N (...)": nmap's own count, which leaves out the
+	// connections its version scan makes through the kernel.
+	if m := rawSent.FindStringSubmatch(run.stdout.String()); m != nil {
+		row.packetsOwn, _ = strconv.ParseUint(m[1], 10, 64)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("CAMSWEEP_LAB_BENCH_KEEP"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "nmap.xml"), b, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	return b
+}
+
+// TestReadNmapXML: a run's XML yields its finished hosts, also when the run
+// was stopped and the file ends mid-element.
+func TestReadNmapXML(t *testing.T) {
+	const head = `<?xml version="1.0"?><nmaprun>`
+	host := func(ip string) string {
+		return `<host><status state="up"/><address addr="` + ip + `" addrtype="ipv4"/><ports><port portid="80"><state state="open"/><service name="http" product="Hikvision IP camera httpd"/></port></ports></host>`
+	}
+	complete := head + host("10.0.0.1") + host("10.0.0.2") + `<runstats><finished elapsed="12.5"/></runstats></nmaprun>`
+	tests := []struct {
+		name, data   string
+		hosts        int
+		wantFinished string
+	}{
+		{"complete", complete, 2, "12.5"},
+		{"stopped between hosts", head + host("10.0.0.1") + host("10.0.0.2"), 2, ""},
+		{"stopped mid-host", head + host("10.0.0.1") + host("10.0.0.2")[:60], 1, ""},
+		{"stopped mid-attribute", head + host("10.0.0.1")[:30], 0, ""},
+		{"empty", "", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hosts, finished := readNmapXML([]byte(tt.data))
+			if len(hosts) != tt.hosts || finished != tt.wantFinished {
+				t.Fatalf("got %d hosts, finished %q; want %d, %q", len(hosts), finished, tt.hosts, tt.wantFinished)
+			}
+			if tt.hosts > 0 && (hosts[0].Addresses[0].Addr != "10.0.0.1" || hosts[0].Ports[0].Service.Product != "Hikvision IP camera httpd") {
+				t.Errorf("first host decoded wrong: %+v", hosts[0])
+			}
+		})
+	}
 }
