@@ -122,8 +122,12 @@ func canonicalOrder[T any](xs []T, compare func(a, b *T) int) []int {
 }
 
 func compareRows(a, b *Row) int {
+	// IDs are nearly always unique: decide on them before comparing the
+	// rest (cmp.Or evaluates every argument).
+	if c := strings.Compare(a.ID, b.ID); c != 0 {
+		return c
+	}
 	return cmp.Or(
-		strings.Compare(a.ID, b.ID),
 		strings.Compare(a.Site, b.Site),
 		a.IP.Compare(b.IP),
 		strings.Compare(a.MAC, b.MAC),
@@ -140,8 +144,11 @@ func compareRows(a, b *Row) int {
 }
 
 func compareDevices(a, b *Device) int {
+	// A sweep reports each address once: the IP nearly always decides.
+	if c := a.IP.Compare(b.IP); c != 0 {
+		return c
+	}
 	return cmp.Or(
-		a.IP.Compare(b.IP),
 		strings.Compare(a.MAC, b.MAC),
 		strings.Compare(a.Serial, b.Serial),
 		strings.Compare(a.Manufacturer, b.Manufacturer),
