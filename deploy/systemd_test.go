@@ -54,7 +54,10 @@ func TestSystemdUnitHardening(t *testing.T) {
 		"ProtectControlGroups":    "yes",
 		"RestrictNamespaces":      "yes",
 		"LockPersonality":         "yes",
-		"ExecReload":              "/bin/kill -HUP $MAINPID",
+		// A bad config must fail the start or reload, checked inside the
+		// unit's sandbox with its credentials, before the daemon sees it.
+		"ExecStartPre": "/usr/local/bin/camsweep serve --check-config --config /etc/camsweep/camsweep.yaml",
+		"ExecReload":   "/usr/local/bin/camsweep serve --check-config --config /etc/camsweep/camsweep.yaml | /bin/kill -HUP $MAINPID",
 	}
 	for k, v := range want {
 		if got := strings.Join(d[k], " | "); got != v {

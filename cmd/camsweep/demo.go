@@ -86,6 +86,8 @@ Nothing leaves the machine.`,
 		},
 	}
 	of.register(cmd)
+	// The demo is for reading: a table unless asked otherwise, even piped.
+	cmd.Flags().Lookup("output-format").Usage = "report format: table, json, csv or html (default table)"
 	cmd.Flags().StringVar(&now, "now", "", "judge expiries as of this date (YYYY-MM-DD) instead of today")
 	cmd.Flags().StringVar(&failOn, "fail-on", "none", "exit 1 when a finding is at or above this severity, or none")
 	return cmd
