@@ -51,7 +51,8 @@ var nohHosts = []nohHost{
 	{"127.77.20.99", "hostile-silent", "", "00:e0:4c:68:01:99"},
 }
 
-// NOHPrefix is the whole emulated site, the scope to scan.
+// NOHPrefix is the whole emulated site (the demo sweeps only the /24s that
+// hold its hosts).
 var NOHPrefix = netip.MustParsePrefix("127.77.0.0/16")
 
 // NOHCameraSegment stands for the site's closed camera network.
