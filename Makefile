@@ -50,7 +50,7 @@ e2e:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./scanner/... ./inventory/... ./fingerprint/... ./cmd/...
 	@if [ "$$(id -u)" = 0 ] && command -v nmap >/dev/null; then \
-		CAMSWEEP_LAB_BENCH=1 $(GO) test -count=1 -run TestLabBenchmark -v -timeout 120m ./cmd/camsweep/; \
+		CAMSWEEP_LAB_BENCH=1 $(GO) test -count=1 -run TestLabBenchmark -v -timeout 180m ./cmd/camsweep/; \
 	else echo "lab benchmark skipped: needs root and nmap (apt-get install -y nmap)"; fi
 
 clean:

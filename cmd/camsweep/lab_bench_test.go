@@ -29,10 +29,10 @@ import (
 // scanner namespace and under the same packet-rate budget. It logs a
 // table row per tool; see docs/BENCHMARKS.md.
 //
-//	CAMSWEEP_LAB_BENCH=1 go test -run TestLabBenchmark -v -timeout 60m ./cmd/camsweep/
+//	CAMSWEEP_LAB_BENCH=1 go test -run TestLabBenchmark -v -timeout 180m ./cmd/camsweep/
 //
-// CAMSWEEP_LAB_BENCH_PREFIX (10.90.0.0/16), _HOSTS (500), _RATE (500) and
-// _TOOLS (camsweep,nmap) change the set-up; _NMAP_TIMEOUT (60m) stops nmap
+// CAMSWEEP_LAB_BENCH_PREFIX (10.90.0.0/16), _HOSTS (500), _RATE (250) and
+// _TOOLS (camsweep,nmap) change the set-up; _NMAP_TIMEOUT (150m) stops nmap
 // (it is then scored on the hosts it finished), _KEEP=DIR keeps its XML,
 // and _NMAP_XML=FILE scores a kept XML instead of running nmap.
 func TestLabBenchmark(t *testing.T) {
@@ -44,7 +44,10 @@ func TestLabBenchmark(t *testing.T) {
 	}
 	prefix := netip.MustParsePrefix(envOr("CAMSWEEP_LAB_BENCH_PREFIX", "10.90.0.0/16"))
 	nHosts, _ := strconv.Atoi(envOr("CAMSWEEP_LAB_BENCH_HOSTS", "500"))
-	rate := envOr("CAMSWEEP_LAB_BENCH_RATE", "500")
+	// 250/s: at 500 ARP requests/s the kernel's broadcast queue for 500
+	// macvlans overflows on two cores and the lab itself drops requests
+	// (docs/lab.md); both tools get the same budget either way.
+	rate := envOr("CAMSWEEP_LAB_BENCH_RATE", "250")
 	tools := strings.Split(envOr("CAMSWEEP_LAB_BENCH_TOOLS", "camsweep,nmap"), ",")
 
 	hosts, specs := benchHosts(t, prefix, nHosts)
@@ -477,7 +480,7 @@ func runNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate str
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "nmap.xml")
-	limit, err := time.ParseDuration(envOr("CAMSWEEP_LAB_BENCH_NMAP_TIMEOUT", "60m"))
+	limit, err := time.ParseDuration(envOr("CAMSWEEP_LAB_BENCH_NMAP_TIMEOUT", "150m"))
 	if err != nil {
 		t.Fatal(err)
 	}
