@@ -107,6 +107,13 @@ func (a *api) scan(w http.ResponseWriter, r *http.Request) {
 	if a.storeErr(w, err) {
 		return
 	}
+	// The history records a scan's end a moment before the daemon
+	// publishes it (report, metrics, the site free for the next scan).
+	// Until then it reads as running, so that a client that saw it
+	// finish also sees its result everywhere else.
+	if a.d.stillRunning(sc.Site, id) {
+		sc.Status, sc.Finished, sc.Error, sc.Incomplete, sc.Stats = store.StatusRunning, time.Time{}, "", false, nil
+	}
 	writeJSON(w, http.StatusOK, sc)
 }
 

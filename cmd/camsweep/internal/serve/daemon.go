@@ -291,6 +291,15 @@ func (d *daemon) startScan(name, trigger string) (int64, <-chan struct{}, error)
 	return id, run.done, nil
 }
 
+// stillRunning reports whether the daemon still holds scan id of site as
+// its running scan (it may already be recorded as finished).
+func (d *daemon) stillRunning(site string, id int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ss := d.sites[site]
+	return ss != nil && ss.running != nil && ss.running.id == id
+}
+
 // runScan does one scan: references, sweep, reconcile, record.
 func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 	defer d.scans.Done()

@@ -108,18 +108,21 @@ var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 // current returns the latest response. The camsweep part is normally
 // encoded already: the daemon calls refresh right after each change, from
 // the goroutine that made it, so a scrape finds it ready and waits for
-// nothing. A scrape that finds it (or the runtime part) out of date
-// encodes it only if no one else is: otherwise it serves what is there,
-// which is then older than the state only by the encoding in flight.
+// nothing. A scrape that finds it out of date waits for the encoding in
+// flight (or does it), so that what the API has shown (a scan finished,
+// say) is on /metrics too; that wait is one encoding of the camsweep
+// series. Stale runtime series alone are re-gathered only if no one else
+// is doing it: otherwise the scrape serves them up to a second old.
 func (e *exposition) current() (*encoded, error) {
-	if c := e.cur.Load(); c != nil {
-		if c.gen == e.gen() && e.runtimeFresh(c) {
-			return c, nil
-		}
+	c := e.cur.Load()
+	switch {
+	case c != nil && c.gen == e.gen() && e.runtimeFresh(c):
+		return c, nil
+	case c != nil && c.gen == e.gen():
 		if !e.mu.TryLock() {
 			return c, nil
 		}
-	} else {
+	default:
 		e.mu.Lock()
 	}
 	defer e.mu.Unlock()
