@@ -26,6 +26,18 @@ type countingListener struct {
 	wg       sync.WaitGroup
 }
 
+// listenCountingPorts opens n counting listeners on host, each on its own
+// port, and returns them with their ports as port specs.
+func listenCountingPorts(t *testing.T, host string, n int) (lns []*countingListener, specs []string) {
+	t.Helper()
+	for range n {
+		l := listenCounting(t, host+":0", 0)
+		lns = append(lns, l)
+		specs = append(specs, strconv.Itoa(l.ln.Addr().(*net.TCPAddr).Port))
+	}
+	return lns, specs
+}
+
 func listenCounting(t *testing.T, addr string, hold time.Duration) *countingListener {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
@@ -300,13 +312,7 @@ func TestConnectTimeoutStartsAfterRateWait(t *testing.T) {
 // never judges camera-like gets at most NonCameraBudget connections, port
 // scan and banner probes together.
 func TestNonCameraBudgetHoldsFromFirstConnect(t *testing.T) {
-	var lns []*countingListener
-	var specs []string
-	for range 4 {
-		l := listenCounting(t, "127.66.5.2:0", 0)
-		lns = append(lns, l)
-		specs = append(specs, strconv.Itoa(l.ln.Addr().(*net.TCPAddr).Port))
-	}
+	lns, specs := listenCountingPorts(t, "127.66.5.2", 4)
 	scope, _ := NewScope([]string{"127.66.5.2"}, nil, false)
 	ports, _ := ParsePorts(specs)
 	chatty := &fakeProber{name: "chatty"} // two connections per open port
@@ -346,13 +352,7 @@ func TestNonCameraBudgetHoldsFromFirstConnect(t *testing.T) {
 // MAC is excluded has had at most one connection attempt answered before it
 // is left alone, not the whole port set.
 func TestExcludedMACStopsPortScan(t *testing.T) {
-	var lns []*countingListener
-	var specs []string
-	for range 5 {
-		l := listenCounting(t, "127.66.6.2:0", 0)
-		lns = append(lns, l)
-		specs = append(specs, strconv.Itoa(l.ln.Addr().(*net.TCPAddr).Port))
-	}
+	lns, specs := listenCountingPorts(t, "127.66.6.2", 5)
 	ports, _ := ParsePorts(specs)
 	for _, tc := range []struct {
 		name         string
