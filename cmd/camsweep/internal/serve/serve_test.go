@@ -135,6 +135,22 @@ func (h *harness) scan(id int64) store.Scan {
 	return sc
 }
 
+// startScan asks for an on-demand sweep of site, which must be accepted,
+// and returns the scan id the answer names.
+// t is the calling (sub)test, which a failure stops.
+func (h *harness) startScan(t *testing.T, site string) int64 {
+	t.Helper()
+	res, body := h.do("POST", "/api/v1/sites/"+site+"/scans", testToken)
+	if res == nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST: %v %s", res, body)
+	}
+	var started struct {
+		ID int64 `json:"id"`
+	}
+	_ = json.Unmarshal(body, &started)
+	return started.ID
+}
+
 // finishedScans counts a site's finished scans through the API's per-scan
 // endpoint, ids from 1 up (the history is fresh in each test).
 func (h *harness) finishedScans(site string) int {
@@ -367,16 +383,9 @@ func TestServeIntegration(t *testing.T) {
 		if err := os.Remove(filepath.Join(h.dir, "registry.csv")); err != nil {
 			t.Fatal(err)
 		}
-		res, body := h.do("POST", "/api/v1/sites/NOH/scans", testToken)
-		if res == nil || res.StatusCode != http.StatusAccepted {
-			t.Fatalf("POST: %v", res)
-		}
-		var started struct {
-			ID int64 `json:"id"`
-		}
-		_ = json.Unmarshal(body, &started)
-		h.waitFor("failed scan", func() bool { return h.scan(started.ID).Status != store.StatusRunning })
-		sc := h.scan(started.ID)
+		started := h.startScan(t, "NOH")
+		h.waitFor("failed scan", func() bool { return h.scan(started).Status != store.StatusRunning })
+		sc := h.scan(started)
 		if sc.Status != store.StatusFailed || !strings.Contains(sc.Error, "registry") {
 			t.Errorf("scan with unreadable registry: %+v", sc)
 		}
@@ -398,14 +407,7 @@ func TestServeIntegration(t *testing.T) {
 
 	t.Run("reload changes the schedule without disturbing a running scan", func(t *testing.T) {
 		sw.gate("RH")
-		res, body := h.do("POST", "/api/v1/sites/RH/scans", testToken)
-		if res == nil || res.StatusCode != http.StatusAccepted {
-			t.Fatalf("POST: %v", res)
-		}
-		var started struct {
-			ID int64 `json:"id"`
-		}
-		_ = json.Unmarshal(body, &started)
+		started := h.startScan(t, "RH")
 		cfg := strings.Replace(testConfig(""), "interval: 2h", "interval: 3h", 1)
 		writeConfig(t, h.dir, cfg)
 		h.reload <- struct{}{}
@@ -415,11 +417,11 @@ func TestServeIntegration(t *testing.T) {
 		// A broken file is refused and the running configuration kept.
 		writeConfig(t, h.dir, "sites: [\n")
 		h.reload <- struct{}{}
-		if sc := h.scan(started.ID); sc.Status != store.StatusRunning {
+		if sc := h.scan(started); sc.Status != store.StatusRunning {
 			t.Errorf("running scan disturbed by reloads: %+v", sc)
 		}
 		sw.ungate("RH")
-		h.waitFor("RH scan", func() bool { return h.scan(started.ID).Status == store.StatusOK })
+		h.waitFor("RH scan", func() bool { return h.scan(started).Status == store.StatusOK })
 		if !strings.Contains(h.metrics(), `camsweep_scan_interval_seconds{site="RH"} 10800`) {
 			t.Errorf("bad reload replaced the configuration")
 		}
@@ -428,14 +430,7 @@ func TestServeIntegration(t *testing.T) {
 
 	t.Run("shutdown cancels a running scan and records it", func(t *testing.T) {
 		sw.gate("NOH")
-		res, body := h.do("POST", "/api/v1/sites/NOH/scans", testToken)
-		if res == nil || res.StatusCode != http.StatusAccepted {
-			t.Fatalf("POST: %v", res)
-		}
-		var started struct {
-			ID int64 `json:"id"`
-		}
-		_ = json.Unmarshal(body, &started)
+		started := h.startScan(t, "NOH")
 		if err := h.stop(); err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -447,7 +442,7 @@ func TestServeIntegration(t *testing.T) {
 		if st.Interrupted() != 0 {
 			t.Errorf("%d scans left running by a clean shutdown", st.Interrupted())
 		}
-		sc, err := st.Scan(context.Background(), started.ID)
+		sc, err := st.Scan(context.Background(), started)
 		if err != nil || sc.Status != store.StatusCancelled || !sc.Incomplete {
 			t.Errorf("scan running at shutdown: %+v %v, want cancelled and incomplete", sc, err)
 		}
@@ -532,14 +527,7 @@ func TestShutdownDeadline(t *testing.T) {
 	h.reload <- struct{}{}
 	h.idle()
 	sw.gate("NOH")
-	res, body := h.do("POST", "/api/v1/sites/NOH/scans", testToken)
-	if res == nil || res.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST: %v %s", res, body)
-	}
-	var started struct {
-		ID int64 `json:"id"`
-	}
-	_ = json.Unmarshal(body, &started)
+	started := h.startScan(t, "NOH")
 	err := h.stop()
 	if err == nil || !strings.Contains(err.Error(), "did not stop in time") {
 		t.Fatalf("Run with a stuck scan: %v", err)
@@ -551,7 +539,7 @@ func TestShutdownDeadline(t *testing.T) {
 	if st.Interrupted() != 1 {
 		t.Errorf("Interrupted() = %d, want the stuck scan", st.Interrupted())
 	}
-	sc, err := st.Scan(context.Background(), started.ID)
+	sc, err := st.Scan(context.Background(), started)
 	if err != nil || sc.Status != store.StatusInterrupted {
 		t.Errorf("stuck scan: %+v %v, want interrupted", sc, err)
 	}
