@@ -133,11 +133,7 @@ func TestMDNSProberHashicorpResponder(t *testing.T) {
 		{Persona: axis, MAC: "ac:cc:8e:00:00:01"},
 		{Persona: axis, MAC: "ac:cc:8e:00:00:02"},
 	}
-	n, err := scantest.Start(context.Background(), specs, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
+	n := scantest.StartTB(t, specs, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
 	for _, h := range n.Hosts {
 		t.Run(h.MAC(), func(t *testing.T) {
 			port, ok := h.Ports["mdns"]

@@ -157,11 +157,7 @@ func startLabPersonas(t *testing.T, lab *netlab.Lab, personas []scantest.Persona
 			return g, nil
 		},
 	}
-	n, err := scantest.Start(context.Background(), specs, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
+	n := scantest.StartTB(t, specs, opts)
 	return n
 }
 

@@ -1,7 +1,6 @@
 package scanner_test
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,11 +28,7 @@ func TestPersonasOverLoopback(t *testing.T) {
 			specs = append(specs, scantest.HostSpec{Persona: p})
 		}
 	}
-	n, err := scantest.Start(context.Background(), specs, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
+	n := scantest.StartTB(t, specs, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
 	log := zerolog.Nop()
 	wait := scanner.WSDOptions{Wait: time.Second}
 	var onvifSeen, sadpSeen, dhipSeen, upnpSeen int

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -40,11 +39,7 @@ func BenchmarkLoopbackSlash16(b *testing.B) {
 		addr := netip.AddrFrom4([4]byte{127, 79, byte(i * 7 % 250), byte(10 + i%200)})
 		hosts = append(hosts, scantest.HostSpec{Persona: p, Addr: addr})
 	}
-	n, err := scantest.Start(context.Background(), hosts, scantest.Options{Base: netip.MustParsePrefix("127.79.0.0/16"), Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n := scantest.StartTB(b, hosts, scantest.Options{Base: netip.MustParsePrefix("127.79.0.0/16"), Logger: zerolog.Nop()})
 	bin := filepath.Join(b.TempDir(), "camsweep")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -29,11 +28,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	}
 	password := p.ONVIF.Password
 	base := scantest.RandomBase()
-	n, err := scantest.Start(context.Background(), []scantest.HostSpec{{Persona: p}}, scantest.Options{Base: base, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := scantest.StartTB(t, []scantest.HostSpec{{Persona: p}}, scantest.Options{Base: base, Logger: zerolog.Nop()})
 
 	creds := filepath.Join(t.TempDir(), "credentials.yaml")
 	if err := os.WriteFile(creds, []byte("onvif:\n  username: "+p.ONVIF.Username+"\n  password: \""+password+"\"\n"), 0o600); err != nil {

@@ -57,11 +57,7 @@ func serveInLab(t testing.TB, lab *netlab.Lab, base netip.Prefix, specs []scante
 			return pc, err
 		},
 	}
-	n, err := scantest.Start(context.Background(), specs, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
+	n := scantest.StartTB(t, specs, opts)
 	return n
 }
 

@@ -31,11 +31,7 @@ func startNOH(t *testing.T) *scantest.Network {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := scantest.Start(context.Background(), hosts, scantest.Options{Base: base, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n := scantest.StartTB(t, hosts, scantest.Options{Base: base, Logger: zerolog.Nop()})
 	return n
 }
 

@@ -64,11 +64,7 @@ func TestServeCredentialsNeverLeak(t *testing.T) {
 		t.Fatal("persona no longer requires credentials; the test would prove nothing")
 	}
 	password := p.ONVIF.Password
-	n, err := scantest.Start(context.Background(), []scantest.HostSpec{{Persona: p}}, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := scantest.StartTB(t, []scantest.HostSpec{{Persona: p}}, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
 	target := n.Hosts[0].Addr.String()
 
 	// The credentials come from the file only.

@@ -25,11 +25,7 @@ func startPersonas(t *testing.T, base string) *scantest.Network {
 	for _, p := range personas {
 		hosts = append(hosts, scantest.HostSpec{Persona: p})
 	}
-	n, err := scantest.Start(context.Background(), hosts, scantest.Options{Base: netip.MustParsePrefix(base), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n := scantest.StartTB(t, hosts, scantest.Options{Base: netip.MustParsePrefix(base), Logger: zerolog.Nop()})
 	return n
 }
 
