@@ -1,6 +1,10 @@
 package fingerprint
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
+)
 
 // TestCounterExamples holds values that look close to a rule but must not
 // match it: generic embedded servers, printers and look-alike names. The rule
@@ -45,7 +49,7 @@ func TestCounterExamples(t *testing.T) {
 			if !r.hasField(c.field) {
 				continue
 			}
-			if out, ok := r.Apply(c.value); ok && (out.Class != "" && out.Class != ClassOther || out.Manufacturer != "" || out.Brand != "") {
+			if out, ok := r.Apply(c.value); ok && (out.Class != "" && out.Class != string(evidence.Other) || out.Manufacturer != "" || out.Brand != "") {
 				t.Errorf("%s=%q matches rule %s (%+v); it names nobody", c.field, c.value, r.ID, out)
 			}
 		}

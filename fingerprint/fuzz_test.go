@@ -3,7 +3,7 @@ package fingerprint
 import (
 	"testing"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // FuzzLoadRules: user rule files are untrusted input. Loading must never
@@ -44,9 +44,9 @@ func FuzzIdentify(f *testing.F) {
 	f.Add("http.server", "App-webs/", "mac", "44:47:cc:00:00:01")
 	f.Add("onvif.manufacturer", "\x00\xff{1}", "dahua.rpc2.realm", "Login to ")
 	f.Fuzz(func(t *testing.T, f1, v1, f2, v2 string) {
-		in := []scanner.Evidence{{Field: f1, Value: v1}, {Field: f2, Value: v2}}
+		in := []evidence.Evidence{{Field: f1, Value: v1}, {Field: f2, Value: v2}}
 		a := e.Identify(in)
-		b := e.Identify([]scanner.Evidence{in[1], in[0]})
+		b := e.Identify([]evidence.Evidence{in[1], in[0]})
 		if a.Class != b.Class || a.Manufacturer != b.Manufacturer || a.Confidence != b.Confidence {
 			t.Fatalf("order-dependent verdict: %+v vs %+v", a, b)
 		}

@@ -6,12 +6,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // Verdict is what the evidence says a device is.
 type Verdict struct {
-	Class        string // camera, recorder, other or unknown
+	Class        evidence.Class
 	Brand        string // what the device calls itself / what is on the box
 	Manufacturer string // who really made it (policy is judged on this)
 	Model        string
@@ -66,7 +66,7 @@ type item struct{ field, value string }
 
 // Identify turns a host's evidence into a verdict. The result depends only
 // on the set of (field, value) pairs, not on their order or repetition.
-func (e *Engine) Identify(ev []scanner.Evidence) Verdict {
+func (e *Engine) Identify(ev []evidence.Evidence) Verdict {
 	items, notes := collect(ev)
 	v := Verdict{Why: notes}
 	var claims []claim
@@ -124,7 +124,7 @@ func (e *Engine) Identify(ev []scanner.Evidence) Verdict {
 // from every MAC field (noting the registry owner), and sorts and
 // de-duplicates, which makes the verdict independent of the order the probes
 // reported in.
-func collect(ev []scanner.Evidence) ([]item, []string) {
+func collect(ev []evidence.Evidence) ([]item, []string) {
 	seen := map[item]bool{}
 	var items []item
 	var notes []string
@@ -265,7 +265,7 @@ func conflicts(attr string, cands []*candidate) []string {
 }
 
 func cameraLike(class string) bool {
-	return class == ClassCamera || class == ClassRecorder || class == ClassVideo
+	return evidence.Class(class).IsVideo() || class == ClassVideo
 }
 
 // videoClass settles the verdict class from the ranked class candidates.
@@ -276,20 +276,20 @@ func cameraLike(class string) bool {
 // "video" claims, which every NVR makes too (it re-streams its channels as
 // a NetworkVideoTransmitter). With no such claim the device is a camera,
 // the far commoner kind.
-func videoClass(cands []*candidate, v *Verdict) string {
+func videoClass(cands []*candidate, v *Verdict) evidence.Class {
 	if len(cands) == 0 {
-		return ClassUnknown
+		return evidence.Unknown
 	}
 	if !cameraLike(cands[0].value) {
-		return cands[0].value
+		return evidence.Class(cands[0].value)
 	}
 	for _, c := range cands {
-		if c.value == ClassCamera || c.value == ClassRecorder {
-			return c.value
+		if evidence.Class(c.value).IsVideo() {
+			return evidence.Class(c.value)
 		}
 	}
 	v.Why = append(v.Why, "video device, nothing tells camera from recorder -> class camera")
-	return ClassCamera
+	return evidence.Camera
 }
 
 // classConflicts reports evidence for "other" against a camera or recorder
@@ -326,18 +326,18 @@ func agreement(cands []*candidate, same func(a, b string) bool) float64 {
 	return cands[0].score * win / total
 }
 
-func confidence(class string, classes, makers []*candidate) float64 {
+func confidence(class evidence.Class, classes, makers []*candidate) float64 {
 	exact := func(a, b string) bool { return strings.EqualFold(a, b) }
 	sameKind := func(a, b string) bool { return cameraLike(a) == cameraLike(b) }
 	cc := agreement(classes, sameKind)
 	mc := agreement(makers, exact)
 	var c float64
 	switch {
-	case cameraLike(class) && len(makers) > 0:
+	case class.IsVideo() && len(makers) > 0:
 		c = math.Sqrt(cc * mc)
-	case cameraLike(class):
+	case class.IsVideo():
 		c = cc / 2
-	case class == ClassOther:
+	case class == evidence.Other:
 		c = cc
 	case len(makers) > 0:
 		c = mc / 2

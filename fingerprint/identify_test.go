@@ -6,15 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // ev builds evidence from field, value pairs.
-func ev(kv ...string) []scanner.Evidence {
-	var out []scanner.Evidence
+func ev(kv ...string) []evidence.Evidence {
+	var out []evidence.Evidence
 	for i := 0; i+1 < len(kv); i += 2 {
 		probe, _, _ := strings.Cut(kv[i], ".")
-		out = append(out, scanner.Evidence{Probe: probe, Field: kv[i], Value: kv[i+1]})
+		out = append(out, evidence.Evidence{Probe: probe, Field: kv[i], Value: kv[i+1]})
 	}
 	return out
 }
@@ -32,7 +32,7 @@ func engine(t testing.TB) *Engine {
 // record shows such devices send.
 var identifyCases = []struct {
 	name                              string
-	ev                                []scanner.Evidence
+	ev                                []evidence.Evidence
 	class, brand, manufacturer, model string
 	serial                            string
 	minConf, maxConf                  float64
@@ -180,7 +180,7 @@ func TestIdentify(t *testing.T) {
 					t.Errorf("%s = %q, want %q\nwhy: %s\nconflicts: %s", what, got, want, strings.Join(v.Why, "\n  "), strings.Join(v.Conflicts, "\n  "))
 				}
 			}
-			check("class", v.Class, tt.class)
+			check("class", string(v.Class), tt.class)
 			check("brand", v.Brand, tt.brand)
 			check("manufacturer", v.Manufacturer, tt.manufacturer)
 			check("model", v.Model, tt.model)
@@ -224,7 +224,7 @@ func TestIdentifyDeterministic(t *testing.T) {
 	for _, tt := range identifyCases {
 		want := e.Identify(tt.ev)
 		for i := 0; i < 20; i++ {
-			shuffled := append([]scanner.Evidence(nil), tt.ev...)
+			shuffled := append([]evidence.Evidence(nil), tt.ev...)
 			shuffled = append(shuffled, tt.ev...) // repeats
 			rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 			if got := e.Identify(shuffled); !reflect.DeepEqual(got, want) {
@@ -236,7 +236,7 @@ func TestIdentifyDeterministic(t *testing.T) {
 
 func BenchmarkIdentify(b *testing.B) {
 	e := engine(b)
-	sets := make([][]scanner.Evidence, len(identifyCases))
+	sets := make([][]evidence.Evidence, len(identifyCases))
 	for i, tt := range identifyCases {
 		sets[i] = tt.ev
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,7 +34,7 @@ var (
 	ruleKeys    = keySet("id", "field", "pattern", "description", "weight", "examples", "class", "brand", "manufacturer", "model", "firmware", "serial")
 	exampleKeys = keySet("value", "class", "brand", "manufacturer", "model", "firmware", "serial")
 	fieldName   = regexp.MustCompile(`^[a-z0-9_]+(?:[.-][a-z0-9_]+)*$`)
-	classes     = keySet(ClassCamera, ClassRecorder, ClassVideo, ClassOther)
+	classes     = keySet(string(evidence.Camera), string(evidence.Recorder), ClassVideo, string(evidence.Other))
 )
 
 func keySet(keys ...string) map[string]bool {

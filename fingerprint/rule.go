@@ -6,20 +6,14 @@ import (
 	"strings"
 )
 
-// Device classes a rule may assign.
-const (
-	ClassCamera   = "camera"
-	ClassRecorder = "recorder"
-	ClassOther    = "other"
-	ClassUnknown  = "unknown"
-	// ClassVideo is for evidence that a device serves video but cannot
-	// tell a camera from a recorder (an ONVIF device service, the
-	// NetworkVideoTransmitter type, which NVRs advertise as well). It is
-	// never a verdict: it counts as camera-like against "other", and the
-	// verdict is the best camera or recorder claim, camera when there is
-	// none.
-	ClassVideo = "video"
-)
+// ClassVideo is the one class a rule may claim that is never a verdict's
+// (rules otherwise claim evidence.Camera, Recorder or Other). It is for evidence that a device serves video but cannot
+// tell a camera from a recorder (an ONVIF device service, the
+// NetworkVideoTransmitter type, which NVRs advertise as well). It is
+// never a verdict: it counts as camera-like against "other", and the
+// verdict is the best camera or recorder claim, camera when there is
+// none.
+const ClassVideo = "video"
 
 // Outputs is what a rule says about a device. Values are constants or
 // templates with capture references ("{1}", "{model}") into the pattern.

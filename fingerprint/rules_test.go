@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // TestEmbeddedRuleFiles runs every example of every shipped rule, and
@@ -177,7 +179,7 @@ func TestLoadDirAndDuplicateIDs(t *testing.T) {
 	if got := len(e.Rules()); got != before+1 {
 		t.Errorf("LoadDir added %d rules, want 1", got-before)
 	}
-	if v := e.Identify(ev("hostname", "cam-12")); v.Class != ClassCamera {
+	if v := e.Identify(ev("hostname", "cam-12")); v.Class != evidence.Camera {
 		t.Errorf("user rule not applied: %+v", v)
 	}
 	// Loading the same file again clashes on the id and adds nothing.

@@ -3,42 +3,34 @@ package inventory
 import (
 	"net/netip"
 
-	"github.com/camsweep/camsweep/scanner"
-)
-
-// Device classes, as the fingerprint verdict gives them.
-const (
-	ClassCamera   = "camera"
-	ClassRecorder = "recorder"
-	ClassOther    = "other"
-	ClassUnknown  = "unknown"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // Device is one host found by a sweep, with the fingerprint verdict folded in.
 // Its JSON form is part of the report contract (camsweep.report/v1).
 type Device struct {
-	IP           netip.Addr `json:"ip"`
-	MAC          string     `json:"mac"`
-	Hostnames    []string   `json:"hostnames"`
-	OpenPorts    []uint16   `json:"open_ports"`
-	Class        string     `json:"class"`
-	Brand        string     `json:"brand"`
-	Manufacturer string     `json:"manufacturer"`
-	Model        string     `json:"model"`
-	Firmware     string     `json:"firmware"`
-	Serial       string     `json:"serial"`
-	Confidence   float64    `json:"confidence"`
-	Why          []string   `json:"why,omitempty"`
-	RegistryID   string     `json:"registry_id"`
+	IP           netip.Addr     `json:"ip"`
+	MAC          string         `json:"mac"`
+	Hostnames    []string       `json:"hostnames"`
+	OpenPorts    []uint16       `json:"open_ports"`
+	Class        evidence.Class `json:"class"`
+	Brand        string         `json:"brand"`
+	Manufacturer string         `json:"manufacturer"`
+	Model        string         `json:"model"`
+	Firmware     string         `json:"firmware"`
+	Serial       string         `json:"serial"`
+	Confidence   float64        `json:"confidence"`
+	Why          []string       `json:"why,omitempty"`
+	RegistryID   string         `json:"registry_id"`
 	// Connections is how many TCP connections the sweep opened to it.
-	Connections int                `json:"connections"`
-	Evidence    []scanner.Evidence `json:"evidence"`
+	Connections int                 `json:"connections"`
+	Evidence    []evidence.Evidence `json:"evidence"`
 }
 
 // IsCameraLike reports whether the device records or streams video, so that
 // the camera policy applies to it.
 func (d Device) IsCameraLike() bool {
-	return d.Class == ClassCamera || d.Class == ClassRecorder
+	return d.Class.IsVideo()
 }
 
 // Severity orders findings; higher is worse.
@@ -120,10 +112,10 @@ type Finding struct {
 	// RegistryIDs lists every registry row involved when there are several
 	// (registry_conflict, dispensation_overclaimed); RegistryID is then the
 	// first of them, or for an overclaim the first row over the cap.
-	RegistryIDs  []string           `json:"registry_ids,omitempty"`
-	Manufacturer string             `json:"manufacturer,omitempty"`
-	Brand        string             `json:"brand,omitempty"`
-	Model        string             `json:"model,omitempty"`
-	Detail       string             `json:"detail"`
-	Evidence     []scanner.Evidence `json:"evidence,omitempty"`
+	RegistryIDs  []string            `json:"registry_ids,omitempty"`
+	Manufacturer string              `json:"manufacturer,omitempty"`
+	Brand        string              `json:"brand,omitempty"`
+	Model        string              `json:"model,omitempty"`
+	Detail       string              `json:"detail"`
+	Evidence     []evidence.Evidence `json:"evidence,omitempty"`
 }

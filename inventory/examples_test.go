@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // demoDevices reads the host table of docs/demo-network.md, the contract for
@@ -45,8 +45,8 @@ func demoDevices(t *testing.T) []Device {
 		if len(c) != 8 {
 			t.Fatalf("demo-network.md host row has %d cells: %q", len(c), line)
 		}
-		d := Device{IP: netip.MustParseAddr(c[0]), Serial: c[2], MAC: c[3], Class: c[4], Brand: c[5], Manufacturer: c[6], Model: c[7]}
-		d.Evidence = []scanner.Evidence{{Probe: "demo", Field: "persona", Value: strings.Trim(c[1], "`")}}
+		d := Device{IP: netip.MustParseAddr(c[0]), Serial: c[2], MAC: c[3], Class: evidence.Class(c[4]), Brand: c[5], Manufacturer: c[6], Model: c[7]}
+		d.Evidence = []evidence.Evidence{{Probe: "demo", Field: "persona", Value: strings.Trim(c[1], "`")}}
 		out = append(out, d)
 	}
 	if len(out) == 0 {
@@ -141,8 +141,8 @@ func TestExampleRegistryAllSites(t *testing.T) {
 		}
 	}
 	// RH's parking camera records locally; its suppression holds until 2027-03-31.
-	res := Reconcile([]Device{{IP: netip.MustParseAddr("10.30.8.40"), MAC: "00:40:8c:aa:01:02", Class: ClassCamera, Manufacturer: "Axis", Brand: "Axis",
-		Evidence: []scanner.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "AXIS"}}}},
+	res := Reconcile([]Device{{IP: netip.MustParseAddr("10.30.8.40"), MAC: "00:40:8c:aa:01:02", Class: evidence.Camera, Manufacturer: "Axis", Brand: "Axis",
+		Evidence: []evidence.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "AXIS"}}}},
 		reg, pol, Scope{Site: "RH"}, today)
 	if len(res.Findings) != 0 || len(res.Suppressed) != 1 || res.Suppressed[0].Kind != KindNotOnCentralVMS {
 		t.Errorf("RH parking camera: findings %v suppressed %v", summary(res.Findings), summary(res.Suppressed))

@@ -154,7 +154,7 @@ func compareDevices(a, b *Device) int {
 		strings.Compare(a.Manufacturer, b.Manufacturer),
 		strings.Compare(a.Brand, b.Brand),
 		strings.Compare(a.Model, b.Model),
-		strings.Compare(a.Class, b.Class),
+		strings.Compare(string(a.Class), string(b.Class)),
 		strings.Compare(a.Firmware, b.Firmware),
 	)
 }

@@ -302,7 +302,7 @@ func describe(d Device) string {
 	if d.Model != "" {
 		name += " " + d.Model
 	}
-	return name + " " + cmp.Or(d.Class, "device")
+	return name + " " + cmp.Or(string(d.Class), "device")
 }
 
 func addrString(d Device) string {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"pgregory.net/rapid"
 )
 
@@ -21,7 +21,7 @@ var (
 	propSerials = []string{"", "S1", "S2", "s2", "S3"}
 	propVendors = []string{"", "Axis", "Hikvision", "Dahua", "Amcrest", "Reolink"}
 	propDisps   = []string{"", "DISP-HIK", "DISP-REO", "DISP-UNKNOWN"}
-	propClasses = []string{ClassCamera, ClassRecorder, ClassOther, ClassUnknown}
+	propClasses = []evidence.Class{evidence.Camera, evidence.Recorder, evidence.Other, evidence.Unknown}
 	propSites   = []string{"NOH", "RH"}
 )
 
@@ -59,7 +59,7 @@ func genDevices(t *rapid.T) []Device {
 			IP: netip.AddrFrom4([4]byte{10, 20, 8, byte(o)}), MAC: rapid.SampledFrom(propMACs).Draw(t, "mac"),
 			Serial: rapid.SampledFrom(propSerials).Draw(t, "serial"), Class: rapid.SampledFrom(propClasses).Draw(t, "class"),
 			Manufacturer: v, Brand: v, Model: rapid.SampledFrom([]string{"", "M1", "M2"}).Draw(t, "model"),
-			Evidence: []scanner.Evidence{{Probe: "tcp", Field: "tcp.open", Value: "80"}},
+			Evidence: []evidence.Evidence{{Probe: "tcp", Field: "tcp.open", Value: "80"}},
 		}
 		if v == "Amcrest" {
 			d.Manufacturer = "Dahua"
@@ -213,14 +213,14 @@ func BenchmarkReconcile100k(b *testing.B) {
 	devices := make([]Device, n)
 	vendors := []string{"Axis", "Hikvision", "Dahua", "Reolink"}
 	disps := []string{"", "", "DISP-HIK-70", "DISP-REO-6"}
-	ev := []scanner.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "x"}}
+	ev := []evidence.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "x"}}
 	for i := range n {
 		ip := netip.AddrFrom4([4]byte{10, byte(20 + i>>16), byte(i >> 8), byte(i)})
 		mac := fmt.Sprintf("02:00:00:%02x:%02x:%02x", i>>16, (i>>8)&0xff, i&0xff)
 		v := vendors[i%4]
 		rows[i] = Row{ID: fmt.Sprintf("NOH-%06d", i), Site: "NOH", IP: ip, MAC: mac, Serial: fmt.Sprintf("SN%06d", i),
 			Vendor: v, Model: "M", Category: CategoryFacility, Owner: OwnerCEJ, VMS: VMSMilestone, DispensationID: disps[i%4]}
-		d := Device{IP: ip, MAC: mac, Serial: fmt.Sprintf("SN%06d", i), Class: ClassCamera, Manufacturer: v, Brand: v, Model: "M", Evidence: ev}
+		d := Device{IP: ip, MAC: mac, Serial: fmt.Sprintf("SN%06d", i), Class: evidence.Camera, Manufacturer: v, Brand: v, Model: "M", Evidence: ev}
 		switch i % 10 {
 		case 7: // matched by serial
 			d.MAC = ""

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // today is the day the NOH case is judged on.
@@ -58,8 +58,8 @@ func disp(id string) func(*Row) {
 }
 
 func cam(ip, mac, manufacturer, brand, model string, mods ...func(*Device)) Device {
-	d := Device{IP: netip.MustParseAddr(ip), MAC: mac, Class: ClassCamera, Manufacturer: manufacturer, Brand: brand, Model: model,
-		Evidence: []scanner.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: manufacturer}}}
+	d := Device{IP: netip.MustParseAddr(ip), MAC: mac, Class: evidence.Camera, Manufacturer: manufacturer, Brand: brand, Model: model,
+		Evidence: []evidence.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: manufacturer}}}
 	for _, m := range mods {
 		m(&d)
 	}
@@ -231,7 +231,7 @@ func TestReconcileFindingKinds(t *testing.T) {
 		},
 		{
 			name:    "non-camera devices are not held to the camera policy",
-			devices: []Device{cam("10.20.8.64", "3c:2a:f4:00:00:01", "HP", "HP", "LaserJet", func(d *Device) { d.Class = ClassOther })},
+			devices: []Device{cam("10.20.8.64", "3c:2a:f4:00:00:01", "HP", "HP", "LaserJet", func(d *Device) { d.Class = evidence.Other })},
 			want:    []string{},
 			ids:     []string{""},
 		},

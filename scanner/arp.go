@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/rs/zerolog"
@@ -479,10 +480,10 @@ func (st *arpState) reply(p arpPacket, self net.HardwareAddr) {
 			return
 		}
 		st.crowded[addr] = true
-		s := Sighting{Addr: addr, Evidence: []Evidence{{Probe: "arp", Field: "arp.mac_conflict",
+		s := Sighting{Addr: addr, Evidence: []evidence.Evidence{{Probe: "arp", Field: "arp.mac_conflict",
 			Value: fmt.Sprintf("more than %d MACs answered for this address", maxARPMACsPerAddr)}}}
 		if foreign {
-			s.Evidence = append(s.Evidence, Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
+			s.Evidence = append(s.Evidence, evidence.Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
 		}
 		if st.found != nil {
 			st.found(s)
@@ -492,9 +493,9 @@ func (st *arpState) reply(p arpPacket, self net.HardwareAddr) {
 	// Two MACs for one address is an address conflict, itself worth
 	// reporting: both are sighted.
 	st.seen[addr] = append(st.seen[addr], mac)
-	s := Sighting{Addr: addr, MAC: mac, Evidence: []Evidence{{Probe: "arp", Field: "mac", Value: mac}}}
+	s := Sighting{Addr: addr, MAC: mac, Evidence: []evidence.Evidence{{Probe: "arp", Field: "mac", Value: mac}}}
 	if foreign {
-		s.Evidence = append(s.Evidence, Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
+		s.Evidence = append(s.Evidence, evidence.Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
 		st.stats.Foreign++
 	}
 	st.stats.Found++

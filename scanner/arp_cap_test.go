@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/google/gopacket/layers"
 )
 
@@ -16,7 +17,7 @@ import (
 // whatever the segment sends.
 func TestARPMACsPerAddressBounded(t *testing.T) {
 	target := netip.MustParseAddr("10.9.0.50")
-	conflict := Evidence{Probe: "arp", Field: "arp.mac_conflict", Value: fmt.Sprintf("more than %d MACs answered for this address", maxARPMACsPerAddr)}
+	conflict := evidence.Evidence{Probe: "arp", Field: "arp.mac_conflict", Value: fmt.Sprintf("more than %d MACs answered for this address", maxARPMACsPerAddr)}
 	tests := []struct {
 		name      string
 		macs      int // distinct MACs answering

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
@@ -158,8 +159,8 @@ func l2Collect(t *testing.T, conn FrameConn, targets iter.Seq[netip.Addr], opts 
 	var got []l2Seen
 	a := NewARPSweep(conn, l2TestIfc, l2FastOpts(opts), zerolog.Nop())
 	stats, err := a.Sweep(context.Background(), targets, l2NoWait, func(s Sighting) {
-		f := slices.Contains(s.Evidence, Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
-		if !slices.Contains(s.Evidence, Evidence{Probe: "arp", Field: "mac", Value: s.MAC}) {
+		f := slices.Contains(s.Evidence, evidence.Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
+		if !slices.Contains(s.Evidence, evidence.Evidence{Probe: "arp", Field: "mac", Value: s.MAC}) {
 			t.Errorf("sighting %v lacks its mac evidence: %v", s.Addr, s.Evidence)
 		}
 		got = append(got, l2Seen{s.Addr.String(), s.MAC, f})

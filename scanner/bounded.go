@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // Bounds shared by the banner probes. A device on a hospital network may be
@@ -119,7 +121,7 @@ func (s *evidenceSink) addN(field, value string, max int) {
 		return
 	}
 	s.seen[k] = struct{}{}
-	s.emit(Evidence{Probe: s.probe, Field: field, Value: value})
+	s.emit(evidence.Evidence{Probe: s.probe, Field: field, Value: value})
 }
 
 // trimSpaceBytes is bytes.TrimSpace for the ASCII white space protocols use.

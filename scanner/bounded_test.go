@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // bannerTarget builds a loopback Target from (service, "127.0.0.1:port")
@@ -64,10 +66,10 @@ func checkDialsStayOnTarget(t *testing.T, tg Target) {
 // bannerCollector gathers emitted evidence.
 type bannerCollector struct {
 	mu sync.Mutex
-	ev []Evidence
+	ev []evidence.Evidence
 }
 
-func (c *bannerCollector) emit(e Evidence) {
+func (c *bannerCollector) emit(e evidence.Evidence) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ev = append(c.ev, e)

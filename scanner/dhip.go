@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/rs/zerolog"
 )
 
@@ -85,7 +86,7 @@ type dhipInfo struct {
 
 // parseDHIP reads one DHIP datagram: a search (ours, or another tool's) or
 // anything without deviceInfo is an error.
-func parseDHIP(b []byte) ([]Evidence, error) {
+func parseDHIP(b []byte) ([]evidence.Evidence, error) {
 	body, err := dhipBody(b)
 	if err != nil {
 		return nil, err
@@ -149,7 +150,7 @@ func NewDHIPDiscoverer(ifaces []net.Interface, opts SADPOptions, log zerolog.Log
 func (d *DHIPDiscoverer) Name() string { return "dhip" }
 
 func (d *DHIPDiscoverer) Discover(ctx context.Context, found func(Sighting)) error {
-	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []evidence.Evidence) {
 		r := mcastRound{Iface: ifi, Group: dhipGroup, BindPort: dhipPort, Msgs: [][]byte{newDHIPSearch()}, Wait: d.opts.Wait, TTL: d.opts.TTL}
 		return r, quietParse(parseDHIP)
 	})

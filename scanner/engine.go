@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/rs/zerolog"
 )
 
@@ -61,7 +62,7 @@ type Options struct {
 	CameraProbers []Prober
 	// Triage decides from the evidence so far whether a host may be a camera.
 	// Nil means every host is treated as one.
-	Triage func([]Evidence) bool
+	Triage func([]evidence.Evidence) bool
 	// NonCameraBudget caps connections to a host that Triage rejected.
 	NonCameraBudget int
 
@@ -352,11 +353,11 @@ func (s *sweep) addSighting(sg Sighting) {
 }
 
 // appendSighted is appendNew held to maxSightingEvidence items.
-func appendSighted(have, more []Evidence) []Evidence {
+func appendSighted(have, more []evidence.Evidence) []evidence.Evidence {
 	if room := maxSightingEvidence - len(have); len(more) > room {
 		more = more[:max(room, 0)]
 	}
-	return appendNew(have, more...)
+	return evidence.AppendNew(have, more...)
 }
 
 func (s *sweep) sighting(a netip.Addr) (Sighting, bool) {
@@ -367,7 +368,7 @@ func (s *sweep) sighting(a netip.Addr) (Sighting, bool) {
 		return Sighting{}, false
 	}
 	c := *sg
-	c.Evidence = append([]Evidence(nil), sg.Evidence...)
+	c.Evidence = append([]evidence.Evidence(nil), sg.Evidence...)
 	return c, true
 }
 
@@ -442,10 +443,10 @@ func (s *sweep) probeHost(ctx context.Context, d *hostDialer, open []Port, res *
 	probe := func(p Prober) {
 		t := Target{Addr: res.Addr, Ports: open, Dialer: d, Evidence: res.Evidence}
 		pctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
-		var got []Evidence
-		err := p.Probe(pctx, t, func(e Evidence) { got = append(got, e) })
+		var got []evidence.Evidence
+		err := p.Probe(pctx, t, func(e evidence.Evidence) { got = append(got, e) })
 		cancel()
-		res.Evidence = appendNew(res.Evidence, got...)
+		res.Evidence = evidence.AppendNew(res.Evidence, got...)
 		if err != nil && !errors.Is(err, ErrHostBudget) && ctx.Err() == nil {
 			res.ProbeErrors[p.Name()]++
 			s.countError(p.Name())
@@ -572,21 +573,4 @@ func (s *sweep) startProgress(ctx context.Context) func() {
 		wg.Wait()
 		s.opts.Progress(Progress{Total: s.stats.Addresses, Swept: s.swept.Load(), Live: s.live.Load(), Packets: s.counters.Packets()})
 	}
-}
-
-// appendNew appends evidence not already present, keeping first-seen order.
-func appendNew(have []Evidence, more ...Evidence) []Evidence {
-	for _, e := range more {
-		dup := false
-		for _, h := range have {
-			if h == e {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			have = append(have, e)
-		}
-	}
-	return have
 }

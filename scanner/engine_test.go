@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/rs/zerolog"
 )
 
@@ -123,7 +124,7 @@ func (p *fakeProber) Probe(ctx context.Context, t Target, emit Emit) error {
 				p.maxOpen.Store(max(p.maxOpen.Load(), n))
 				p.open.Add(-1)
 				c.Close()
-				emit(Evidence{Probe: p.name, Field: "fake.reached", Value: strconv.Itoa(int(port.Number))})
+				emit(evidence.Evidence{Probe: p.name, Field: "fake.reached", Value: strconv.Itoa(int(port.Number))})
 				mu.Unlock()
 			}()
 		}
@@ -155,7 +156,7 @@ func TestSweepFindsOpenHostsAndHonoursExclusions(t *testing.T) {
 	cameraOnly := &fakeProber{name: "camera-only"}
 	got, stats, err := sweepAll(t, context.Background(), scope, Options{
 		Ports: ports, Rate: 1000, Probers: []Prober{prober}, CameraProbers: []Prober{cameraOnly},
-		Triage: func(ev []Evidence) bool { return false },
+		Triage: func(ev []evidence.Evidence) bool { return false },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -178,10 +179,10 @@ func TestSweepFindsOpenHostsAndHonoursExclusions(t *testing.T) {
 		t.Errorf("prober held %d connections to one host at once, want 1", m)
 	}
 	r := got[netip.MustParseAddr("127.66.0.2")]
-	if !slices.Contains(r.Evidence, Evidence{Probe: "fake", Field: "fake.reached", Value: strconv.Itoa(port)}) {
+	if !slices.Contains(r.Evidence, evidence.Evidence{Probe: "fake", Field: "fake.reached", Value: strconv.Itoa(port)}) {
 		t.Errorf("evidence %v lacks the prober's output", r.Evidence)
 	}
-	if !slices.Contains(r.Evidence, Evidence{Probe: "tcp", Field: "tcp.open", Value: strconv.Itoa(port)}) {
+	if !slices.Contains(r.Evidence, evidence.Evidence{Probe: "tcp", Field: "tcp.open", Value: strconv.Itoa(port)}) {
 		t.Errorf("evidence %v lacks tcp.open", r.Evidence)
 	}
 	if cameraOnly.calls.Load() != 0 {
@@ -248,7 +249,7 @@ func TestSweepLocalDiscoveryCoversAddresses(t *testing.T) {
 			found(Sighting{Addr: netip.MustParseAddr("127.66.2.3"), MAC: "00:11:22:33:44:66"})
 			return s.Contains, nil
 		},
-		Discoverers: []Discoverer{fakeDiscoverer{sightings: []Sighting{{Addr: foreign, MAC: "e0:50:8b:00:00:01", Evidence: []Evidence{{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"}}}}}},
+		Discoverers: []Discoverer{fakeDiscoverer{sightings: []Sighting{{Addr: foreign, MAC: "e0:50:8b:00:00:01", Evidence: []evidence.Evidence{{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"}}}}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -272,14 +273,14 @@ func TestSweepLocalDiscoveryCoversAddresses(t *testing.T) {
 func TestSweepReportsAddresslessSightingsOnce(t *testing.T) {
 	scope, _ := NewScope([]string{"127.66.3.1"}, nil, false)
 	ports, _ := ParsePorts([]string{"1"})
-	dhcp := Evidence{Probe: "passive", Field: "dhcp.hostname", Value: "cam-lobby"}
+	dhcp := evidence.Evidence{Probe: "passive", Field: "dhcp.hostname", Value: "cam-lobby"}
 	got := map[string]HostResult{}
 	_, err := Sweep(context.Background(), scope, Options{
 		Ports: ports, Log: zerolog.Nop(),
 		Discoverers: []Discoverer{fakeDiscoverer{sightings: []Sighting{
-			{MAC: "00:11:22:33:44:01", Evidence: []Evidence{dhcp}},
+			{MAC: "00:11:22:33:44:01", Evidence: []evidence.Evidence{dhcp}},
 			// The same host later seen with its address: one device, not two.
-			{MAC: "00:11:22:33:44:02", Evidence: []Evidence{dhcp}},
+			{MAC: "00:11:22:33:44:02", Evidence: []evidence.Evidence{dhcp}},
 			{Addr: netip.MustParseAddr("192.168.1.64"), MAC: "00:11:22:33:44:02"},
 		}}},
 	}, func(r HostResult) { got[r.Addr.String()+"/"+r.MAC] = r })
@@ -333,7 +334,7 @@ func TestNonCameraBudgetHoldsFromFirstConnect(t *testing.T) {
 	chatty := &fakeProber{name: "chatty"} // two connections per open port
 	got, _, err := sweepAll(t, context.Background(), scope, Options{
 		Ports: ports, Probers: []Prober{chatty, chatty}, NonCameraBudget: 6,
-		Triage: func([]Evidence) bool { return false },
+		Triage: func([]evidence.Evidence) bool { return false },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -416,7 +417,7 @@ func TestSightingsBounded(t *testing.T) {
 		}},
 		{"hosts without an address", func(yield func(Sighting)) {
 			for i := range n {
-				yield(Sighting{MAC: mac(i), Evidence: []Evidence{{Probe: "passive", Field: "dhcp.hostname", Value: "x"}}})
+				yield(Sighting{MAC: mac(i), Evidence: []evidence.Evidence{{Probe: "passive", Field: "dhcp.hostname", Value: "x"}}})
 			}
 		}, func(t *testing.T, got []HostResult) {
 			if len(got) > maxOutOfScopeSightings {
@@ -425,7 +426,7 @@ func TestSightingsBounded(t *testing.T) {
 		}},
 		{"evidence of one host", func(yield func(Sighting)) {
 			for i := range n {
-				yield(Sighting{Addr: netip.MustParseAddr("192.168.1.64"), Evidence: []Evidence{{Probe: "passive", Field: "mdns.txt", Value: strconv.Itoa(i)}}})
+				yield(Sighting{Addr: netip.MustParseAddr("192.168.1.64"), Evidence: []evidence.Evidence{{Probe: "passive", Field: "mdns.txt", Value: strconv.Itoa(i)}}})
 			}
 		}, func(t *testing.T, got []HostResult) {
 			if len(got) != 1 || len(got[0].Evidence) > maxSightingEvidence {

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // TestFirstSeenBounded pins the set that holds what a device may repeat or
@@ -64,8 +66,8 @@ func TestRoundSightingsBounded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSightings()
 			for i := range tt.answers {
-				s.add(src, []Evidence{{Probe: "ssdp", Field: "ssdp.location", Value: fmt.Sprintf("http://10.0.0.5:%d/d.xml", i)}})
-				s.add(src, []Evidence{{Probe: "ssdp", Field: "ssdp.location", Value: fmt.Sprintf("http://10.0.0.5:%d/d.xml", i)}})
+				s.add(src, []evidence.Evidence{{Probe: "ssdp", Field: "ssdp.location", Value: fmt.Sprintf("http://10.0.0.5:%d/d.xml", i)}})
+				s.add(src, []evidence.Evidence{{Probe: "ssdp", Field: "ssdp.location", Value: fmt.Sprintf("http://10.0.0.5:%d/d.xml", i)}})
 			}
 			if n := len(s.hosts[src].Evidence); n != tt.want {
 				t.Errorf("%d evidence items kept, want %d", n, tt.want)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/miekg/dns"
 	"github.com/rs/zerolog"
 )
@@ -85,7 +86,7 @@ func mdnsQueries(services []string) ([][]byte, error) {
 // parseMDNS turns one answer into evidence: for each PTR of an asked-for
 // service, the instance, and the SRV target and TXT strings that came with
 // it, when they did. A service with no TXT record is still reported.
-func parseMDNS(b []byte, services []string) ([]Evidence, error) {
+func parseMDNS(b []byte, services []string) ([]evidence.Evidence, error) {
 	ev, _, err := parseMDNSFollow(b, services, nil)
 	return ev, err
 }
@@ -94,7 +95,7 @@ func parseMDNS(b []byte, services []string) ([]Evidence, error) {
 // instances in known (answers to a follow-up query, which carry no PTR), and
 // returns the instances whose SRV did not come with their PTR: avahi, for
 // one, answers a legacy-unicast PTR query with the PTR alone.
-func parseMDNSFollow(b []byte, services []string, known map[string]bool) ([]Evidence, []string, error) {
+func parseMDNSFollow(b []byte, services []string, known map[string]bool) ([]evidence.Evidence, []string, error) {
 	var m dns.Msg
 	if err := m.Unpack(b); err != nil {
 		return nil, nil, fmt.Errorf("scanner: parse mdns: %w", err)
@@ -236,11 +237,11 @@ func (d *MDNSDiscoverer) Discover(ctx context.Context, found func(Sighting)) err
 	missing := newFirstSeen(maxMDNSFollowUps)
 	round := func(msgs [][]byte, known map[string]bool) error {
 		return multicastDiscover(ctx, d.ifaces, d.log, func(s Sighting) { hosts.add(s.Addr, s.Evidence) },
-			func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+			func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []evidence.Evidence) {
 				// TTL 255 as RFC 6762 section 11 requires; the group is
 				// link-local and never routed whatever the TTL.
 				r := mcastRound{Iface: ifi, Group: mdnsGroup, Msgs: msgs, Wait: d.opts.Wait, TTL: 255}
-				return r, func(_ netip.Addr, b []byte) []Evidence {
+				return r, func(_ netip.Addr, b []byte) []evidence.Evidence {
 					ev, miss, err := parseMDNSFollow(b, services, known)
 					if err != nil {
 						return nil
@@ -297,7 +298,7 @@ func (p *MDNSProber) Probe(ctx context.Context, t Target, emit Emit) error {
 	// maxRepliesRound of up to maxReplyBytes each).
 	missing := newFirstSeen(maxMDNSFollowUps)
 	var known map[string]bool
-	parse := func(b []byte) ([]Evidence, error) {
+	parse := func(b []byte) ([]evidence.Evidence, error) {
 		ev, miss, err := parseMDNSFollow(b, services, known)
 		for _, m := range miss {
 			missing.add(m)

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // TestONVIFEndpointsStayOnOpenPorts: an XAddr (from a WS-Discovery answer
@@ -31,7 +33,7 @@ func TestONVIFEndpointsStayOnOpenPorts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := onvifEndpoints(Target{Addr: host, Ports: ports, Evidence: []Evidence{{Probe: "wsd", Field: "wsd.xaddrs", Value: tt.xaddr}}})
+			got := onvifEndpoints(Target{Addr: host, Ports: ports, Evidence: []evidence.Evidence{{Probe: "wsd", Field: "wsd.xaddrs", Value: tt.xaddr}}})
 			want := append(slices.Clone(tt.want), std...)
 			if !slices.Equal(got, want) {
 				t.Errorf("endpoints %q, want %q", got, want)

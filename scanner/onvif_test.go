@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/rs/zerolog"
 )
@@ -133,7 +134,7 @@ func TestONVIFFollowsOnlyOwnXAddrs(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			p := scanner.NewONVIFProber(scanner.Credentials{}, scanner.ONVIFOptions{}, zerolog.New(&logs).Level(zerolog.DebugLevel))
-			got := collect(t, p, scanner.Target{Addr: a, Dialer: d, Ports: ports, Evidence: []scanner.Evidence{
+			got := collect(t, p, scanner.Target{Addr: a, Dialer: d, Ports: ports, Evidence: []evidence.Evidence{
 				{Probe: "wsd", Field: "wsd.xaddrs", Value: "http://127.77.205.99:" + strconv.Itoa(int(port)) + "/onvif/device_service"},
 				{Probe: "wsd", Field: "wsd.xaddrs", Value: "http://" + tt.addr + ":" + strconv.Itoa(int(port)) + "/onvif/device_service"},
 			}})

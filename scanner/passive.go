@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/rs/zerolog"
@@ -153,7 +154,7 @@ func (p *Passive) fresh(s Sighting) bool {
 // passiveEvidence collects cleaned evidence under the probe name "passive":
 // the fields keep the protocol's names (docs/evidence.md), the probe says
 // it was overheard rather than asked.
-type passiveEvidence struct{ out []Evidence }
+type passiveEvidence struct{ out []evidence.Evidence }
 
 func (l *passiveEvidence) add(field, value string) {
 	if v := cleanValue(value, maxValueLen); v != "" {
@@ -162,11 +163,11 @@ func (l *passiveEvidence) add(field, value string) {
 				return
 			}
 		}
-		l.out = append(l.out, Evidence{Probe: "passive", Field: field, Value: v})
+		l.out = append(l.out, evidence.Evidence{Probe: "passive", Field: field, Value: v})
 	}
 }
 
-func (l *passiveEvidence) addAll(ev []Evidence) {
+func (l *passiveEvidence) addAll(ev []evidence.Evidence) {
 	for _, e := range ev {
 		l.add(e.Field, e.Value)
 	}
@@ -188,7 +189,7 @@ func decodePassive(frame []byte) []Sighting {
 			return nil // an RFC 5227 probe has no sender address yet; its announcement follows
 		}
 		mac := macString(p.SenderMAC)
-		return []Sighting{{Addr: p.SenderIP, MAC: mac, Evidence: []Evidence{{Probe: "passive", Field: "mac", Value: mac}}}}
+		return []Sighting{{Addr: p.SenderIP, MAC: mac, Evidence: []evidence.Evidence{{Probe: "passive", Field: "mac", Value: mac}}}}
 	case layers.EthernetTypeIPv4:
 	default:
 		return nil
@@ -240,7 +241,7 @@ func decodePassive(frame []byte) []Sighting {
 		return nil
 	}
 	mac := macString(src)
-	s := Sighting{Addr: srcIP, MAC: mac, Evidence: []Evidence{{Probe: "passive", Field: "mac", Value: mac}}}
+	s := Sighting{Addr: srcIP, MAC: mac, Evidence: []evidence.Evidence{{Probe: "passive", Field: "mac", Value: mac}}}
 	for _, e := range ev.out {
 		if e.Field == "mac" {
 			continue // a MAC stated in a payload stays under its own field (sadp.mac, dhip.mac)
@@ -256,7 +257,7 @@ func hostOnly(addr netip.Addr, mac net.HardwareAddr) []Sighting {
 		return nil
 	}
 	m := macString(mac)
-	return []Sighting{{Addr: addr, MAC: m, Evidence: []Evidence{{Probe: "passive", Field: "mac", Value: m}}}}
+	return []Sighting{{Addr: addr, MAC: m, Evidence: []evidence.Evidence{{Probe: "passive", Field: "mac", Value: m}}}}
 }
 
 // decodeDHCP reads a client's request (DISCOVER, REQUEST, INFORM) or a
@@ -315,7 +316,7 @@ func decodeDHCP(payload []byte) (Sighting, bool) {
 
 // decodeMDNS reads a multicast DNS response: service types and instances
 // from PTR records, hosts from SRV and A records, TXT strings.
-func decodeMDNS(payload []byte) []Evidence {
+func decodeMDNS(payload []byte) []evidence.Evidence {
 	var d layers.DNS
 	if err := d.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil || !d.QR {
 		return nil
@@ -358,7 +359,7 @@ func decodeMDNS(payload []byte) []Evidence {
 
 // decodeSSDP reads a NOTIFY (ssdp:alive) or an M-SEARCH answer, keeping
 // Server and Location.
-func decodeSSDP(payload []byte) []Evidence {
+func decodeSSDP(payload []byte) []evidence.Evidence {
 	line, _, _ := bytes.Cut(payload, []byte("\n"))
 	start := strings.ToUpper(strings.TrimSpace(string(line)))
 	if !strings.HasPrefix(start, "NOTIFY ") && !strings.HasPrefix(start, "HTTP/1.1 200") {

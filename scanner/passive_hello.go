@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"strings"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // Bounds of the WS-Discovery Hello reader: a Hello fits in one datagram,
@@ -18,7 +20,7 @@ const (
 // multicasts when it joins the network, and keeps what a ProbeMatch would
 // carry: endpoint, Types, Scopes, XAddrs. Anything else (Bye, Probe,
 // ProbeMatches sent to someone else) gives nothing.
-func decodeHello(payload []byte) []Evidence {
+func decodeHello(payload []byte) []evidence.Evidence {
 	dec := xml.NewDecoder(bytes.NewReader(payload))
 	dec.Strict = false
 	dec.CharsetReader = passCharset

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // Port is an open TCP port with the service the scope expects on it
@@ -31,7 +33,7 @@ type Target struct {
 	Dialer Dialer
 	// Evidence gathered by earlier probes and discoverers of this host (for
 	// example WS-Discovery XAddrs that tell the ONVIF probe where to ask).
-	Evidence []Evidence
+	Evidence []evidence.Evidence
 }
 
 // PortsFor returns the target's open ports whose service hint is service.
@@ -47,7 +49,7 @@ func (t Target) PortsFor(service string) []uint16 {
 
 // Emit receives evidence from a probe. It is safe to call from one goroutine
 // at a time per probe run.
-type Emit func(Evidence)
+type Emit func(evidence.Evidence)
 
 // Prober inspects one host. Closed ports, 401s and silence are evidence (or
 // nothing), not errors: an error means the probe could not run at all. A
@@ -61,7 +63,7 @@ type Prober interface {
 type Sighting struct {
 	Addr     netip.Addr
 	MAC      string
-	Evidence []Evidence
+	Evidence []evidence.Evidence
 }
 
 // Discoverer finds hosts on a segment (ARP, multicast WS-Discovery, mDNS,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/rs/zerolog"
 )
@@ -52,7 +53,7 @@ func TestPersonasOverLoopback(t *testing.T) {
 				}
 				creds := scanner.Credentials{Username: p.ONVIF.Username, Password: scanner.NewSecret(p.ONVIF.Password)}
 				for _, e := range got["wsd.xaddrs"] {
-					tg.Evidence = append(tg.Evidence, scanner.Evidence{Probe: "wsd", Field: "wsd.xaddrs", Value: e})
+					tg.Evidence = append(tg.Evidence, evidence.Evidence{Probe: "wsd", Field: "wsd.xaddrs", Value: e})
 				}
 				og := collect(t, scanner.NewONVIFProber(creds, scanner.ONVIFOptions{}, log), tg)
 				if g := og["onvif.model"]; len(g) != 1 || g[0] != p.ONVIF.Model {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/rs/zerolog"
 )
 
@@ -43,7 +44,7 @@ type sadpMatch struct {
 
 // parseSADP reads one SADP datagram. Inquiries (our own, or another
 // tool's) and anything that is not a ProbeMatch are errors.
-func parseSADP(b []byte) ([]Evidence, error) {
+func parseSADP(b []byte) ([]evidence.Evidence, error) {
 	var m sadpMatch
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.Strict = false
@@ -107,7 +108,7 @@ func NewSADPDiscoverer(ifaces []net.Interface, opts SADPOptions, log zerolog.Log
 func (d *SADPDiscoverer) Name() string { return "sadp" }
 
 func (d *SADPDiscoverer) Discover(ctx context.Context, found func(Sighting)) error {
-	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []evidence.Evidence) {
 		r := mcastRound{Iface: ifi, Group: sadpGroup, BindPort: sadpPort, Msgs: [][]byte{newSADPInquiry()}, Wait: d.opts.Wait, TTL: d.opts.TTL}
 		return r, quietParse(parseSADP)
 	})
@@ -116,7 +117,7 @@ func (d *SADPDiscoverer) Discover(ctx context.Context, found func(Sighting)) err
 // unicastDatagramProbe is the shared body of the vendor UDP probers: send,
 // parse every answer from the target, emit.
 func unicastDatagramProbe(ctx context.Context, t Target, port uint16, probe string, msgs [][]byte, wait time.Duration,
-	emit Emit, parse func([]byte) ([]Evidence, error), log zerolog.Logger) error {
+	emit Emit, parse func([]byte) ([]evidence.Evidence, error), log zerolog.Logger) error {
 	sink := newEvidenceSink(probe, emit)
 	return udpExchange(ctx, t.Dialer, netip.AddrPortFrom(t.Addr, port), msgs, wait, func(b []byte) bool {
 		ev, err := parse(b)
@@ -133,8 +134,8 @@ func unicastDatagramProbe(ctx context.Context, t Target, port uint16, probe stri
 
 // quietParse adapts a parser for a multicast round, where foreign traffic on
 // the group (other tools' inquiries) is normal and simply ignored.
-func quietParse(parse func([]byte) ([]Evidence, error)) func(netip.Addr, []byte) []Evidence {
-	return func(_ netip.Addr, b []byte) []Evidence {
+func quietParse(parse func([]byte) ([]evidence.Evidence, error)) func(netip.Addr, []byte) []evidence.Evidence {
+	return func(_ netip.Addr, b []byte) []evidence.Evidence {
 		ev, err := parse(b)
 		if err != nil {
 			return nil
@@ -146,11 +147,11 @@ func quietParse(parse func([]byte) ([]Evidence, error)) func(netip.Addr, []byte)
 // evList collects cleaned evidence values of one probe.
 type evList struct {
 	probe string
-	out   []Evidence
+	out   []evidence.Evidence
 }
 
 func (l *evList) add(field, value string) {
 	if v := cleanValue(value, maxValueLen); v != "" {
-		l.out = append(l.out, Evidence{Probe: l.probe, Field: field, Value: v})
+		l.out = append(l.out, evidence.Evidence{Probe: l.probe, Field: field, Value: v})
 	}
 }

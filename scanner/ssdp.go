@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/rs/zerolog"
 )
 
@@ -62,7 +63,7 @@ func parseSSDP(b []byte) (ssdpAnswer, error) {
 	return ssdpAnswer{Server: resp.Header.Get("Server"), Location: resp.Header.Get("Location")}, nil
 }
 
-func (a ssdpAnswer) evidence() []Evidence {
+func (a ssdpAnswer) evidence() []evidence.Evidence {
 	l := evList{probe: "ssdp"}
 	l.add("ssdp.server", a.Server)
 	l.add("ssdp.location", a.Location)
@@ -83,7 +84,7 @@ type upnpDescription struct {
 }
 
 // parseUPnPDescription reads a device description document.
-func parseUPnPDescription(b []byte) ([]Evidence, error) {
+func parseUPnPDescription(b []byte) ([]evidence.Evidence, error) {
 	var d upnpDescription
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.Strict = false
@@ -123,7 +124,7 @@ func ownLocation(location string, t Target) (string, bool) {
 }
 
 // fetchUPnPDescription GETs a description through d, bounded in time and size.
-func fetchUPnPDescription(ctx context.Context, d Dialer, location string, timeout time.Duration) ([]Evidence, error) {
+func fetchUPnPDescription(ctx context.Context, d Dialer, location string, timeout time.Duration) ([]evidence.Evidence, error) {
 	ctx, cancel := withTimeout(ctx, timeout)
 	defer cancel()
 	hc := &http.Client{
@@ -247,9 +248,9 @@ func NewSSDPDiscoverer(ifaces []net.Interface, opts SSDPOptions, log zerolog.Log
 func (d *SSDPDiscoverer) Name() string { return "ssdp" }
 
 func (d *SSDPDiscoverer) Discover(ctx context.Context, found func(Sighting)) error {
-	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []evidence.Evidence) {
 		r := mcastRound{Iface: ifi, Group: ssdpGroup, Msgs: [][]byte{newMSearch(ssdpGroup, true)}, Wait: d.opts.Wait, TTL: d.opts.TTL}
-		return r, func(_ netip.Addr, b []byte) []Evidence {
+		return r, func(_ netip.Addr, b []byte) []evidence.Evidence {
 			a, err := parseSSDP(b)
 			if err != nil {
 				return nil

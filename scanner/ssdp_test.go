@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/rs/zerolog"
 )
@@ -61,9 +62,9 @@ func TestSSDPProberReadsDescription(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			loc := tc.location(ln.Addr().String())
-			var evidence []scanner.Evidence
+			var heard []evidence.Evidence
 			if tc.passive {
-				evidence = append(evidence, scanner.Evidence{Probe: "passive", Field: "ssdp.location", Value: loc})
+				heard = append(heard, evidence.Evidence{Probe: "passive", Field: "ssdp.location", Value: loc})
 			} else {
 				pc := listenUDP(t, tc.addr+":1900")
 				go scantest.ServeSSDP(ctx, pc, up, loc)
@@ -77,7 +78,7 @@ func TestSSDPProberReadsDescription(t *testing.T) {
 			a := netip.MustParseAddr(tc.addr)
 			p := scanner.NewSSDPProber(scanner.SSDPOptions{Wait: 500 * time.Millisecond}, zerolog.Nop())
 			d := &onlyDialer{addr: a}
-			got := collect(t, p, scanner.Target{Addr: a, Dialer: d, Ports: ports, Evidence: evidence})
+			got := collect(t, p, scanner.Target{Addr: a, Dialer: d, Ports: ports, Evidence: heard})
 			if d.refused != 0 {
 				t.Errorf("prober tried to dial %d other address(es)", d.refused)
 			}

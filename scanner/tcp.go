@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // portState is what one connect attempt learnt.
@@ -64,10 +66,10 @@ func probePort(ctx context.Context, d *hostDialer, port uint16, timeout time.Dur
 
 // tcpEvidence records open ports as evidence, so rules can use port habits
 // (37777 is Dahua's SDK port, 8000 Hikvision's).
-func tcpEvidence(open []Port) []Evidence {
-	out := make([]Evidence, 0, len(open))
+func tcpEvidence(open []Port) []evidence.Evidence {
+	out := make([]evidence.Evidence, 0, len(open))
 	for _, p := range open {
-		out = append(out, Evidence{Probe: "tcp", Field: "tcp.open", Value: strconv.Itoa(int(p.Number))})
+		out = append(out, evidence.Evidence{Probe: "tcp", Field: "tcp.open", Value: strconv.Itoa(int(p.Number))})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"golang.org/x/net/ipv4"
 )
 
@@ -276,15 +277,15 @@ func hasIPv4(ifi net.Interface) bool {
 type sightings struct {
 	order []netip.Addr
 	hosts map[netip.Addr]*Sighting
-	seen  map[netip.Addr]map[Evidence]struct{}
+	seen  map[netip.Addr]map[evidence.Evidence]struct{}
 }
 
 func newSightings() *sightings {
-	return &sightings{hosts: map[netip.Addr]*Sighting{}, seen: map[netip.Addr]map[Evidence]struct{}{}}
+	return &sightings{hosts: map[netip.Addr]*Sighting{}, seen: map[netip.Addr]map[evidence.Evidence]struct{}{}}
 }
 
 // add records evidence from src, dropping exact repeats.
-func (s *sightings) add(src netip.Addr, ev []Evidence) {
+func (s *sightings) add(src netip.Addr, ev []evidence.Evidence) {
 	if len(ev) == 0 {
 		return
 	}
@@ -292,7 +293,7 @@ func (s *sightings) add(src netip.Addr, ev []Evidence) {
 	if !ok {
 		h = &Sighting{Addr: src}
 		s.hosts[src] = h
-		s.seen[src] = map[Evidence]struct{}{}
+		s.seen[src] = map[evidence.Evidence]struct{}{}
 		s.order = append(s.order, src)
 	}
 	for _, e := range ev {

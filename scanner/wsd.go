@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/rs/zerolog"
 )
 
@@ -80,7 +81,7 @@ type WSDOptions struct {
 
 // wsdEvidence turns one datagram into evidence, or nothing when it is not a
 // ProbeMatches for one of ids about an ONVIF device.
-func wsdEvidence(b []byte, ids map[string]bool, log zerolog.Logger) []Evidence {
+func wsdEvidence(b []byte, ids map[string]bool, log zerolog.Logger) []evidence.Evidence {
 	pm, err := parseProbeMatches(b)
 	if err != nil {
 		log.Debug().Err(err).Msg("wsd: unparsable answer")
@@ -90,7 +91,7 @@ func wsdEvidence(b []byte, ids map[string]bool, log zerolog.Logger) []Evidence {
 		log.Debug().Msg("wsd: answer to a probe that is not ours")
 		return nil
 	}
-	var out []Evidence
+	var out []evidence.Evidence
 	for _, m := range pm.Matches {
 		if !m.IsONVIF() {
 			// A DPWS/SDC device (or anything else) that answered a typed
@@ -148,10 +149,10 @@ func NewWSDDiscoverer(ifaces []net.Interface, opts WSDOptions, log zerolog.Logge
 func (d *WSDDiscoverer) Name() string { return "wsd" }
 
 func (d *WSDDiscoverer) Discover(ctx context.Context, found func(Sighting)) error {
-	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence) {
+	return multicastDiscover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (mcastRound, func(netip.Addr, []byte) []evidence.Evidence) {
 		msgs, ids := wsdProbes()
 		round := mcastRound{Iface: ifi, Group: wsdGroup, Msgs: msgs, Wait: d.opts.Wait, TTL: d.opts.TTL}
-		return round, func(_ netip.Addr, b []byte) []Evidence { return wsdEvidence(b, ids, d.log) }
+		return round, func(_ netip.Addr, b []byte) []evidence.Evidence { return wsdEvidence(b, ids, d.log) }
 	})
 }
 
@@ -160,7 +161,7 @@ func (d *WSDDiscoverer) Discover(ctx context.Context, found func(Sighting)) erro
 // interface that fails is logged and skipped; the error is returned only
 // when every interface failed.
 func multicastDiscover(ctx context.Context, given []net.Interface, log zerolog.Logger, found func(Sighting),
-	setup func(net.Interface) (mcastRound, func(netip.Addr, []byte) []Evidence)) error {
+	setup func(net.Interface) (mcastRound, func(netip.Addr, []byte) []evidence.Evidence)) error {
 	ifaces, err := multicastInterfaces(given)
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // probeMatches is a parsed WS-Discovery ProbeMatches message.
@@ -54,11 +56,11 @@ func (m probeMatch) IsONVIF() bool {
 }
 
 // evidence is the match as wsd.* evidence (docs/evidence.md).
-func (m probeMatch) evidence() []Evidence {
-	var out []Evidence
+func (m probeMatch) evidence() []evidence.Evidence {
+	var out []evidence.Evidence
 	add := func(field, value string) {
 		if v := cleanValue(value, maxValueLen); v != "" {
-			out = append(out, Evidence{Probe: "wsd", Field: field, Value: v})
+			out = append(out, evidence.Evidence{Probe: "wsd", Field: field, Value: v})
 		}
 	}
 	add("wsd.endpoint", m.Endpoint)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/rs/zerolog"
 )
@@ -54,7 +55,7 @@ func collect(t *testing.T, p scanner.Prober, tg scanner.Target) map[string][]str
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	got := map[string][]string{}
-	err := p.Probe(ctx, tg, func(e scanner.Evidence) {
+	err := p.Probe(ctx, tg, func(e evidence.Evidence) {
 		if e.Probe != p.Name() {
 			t.Errorf("evidence %v carries probe %q, want %q", e, e.Probe, p.Name())
 		}

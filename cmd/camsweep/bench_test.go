@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 )
 
@@ -93,7 +94,7 @@ func scoreCameras(n *scantest.Network, rep inventory.Report) (found, right, came
 	}
 	for _, h := range n.Hosts {
 		c := h.Persona.Truth.Class
-		if c != inventory.ClassCamera && c != inventory.ClassRecorder {
+		if c != evidence.Camera && c != evidence.Recorder {
 			continue
 		}
 		cameras++

@@ -12,6 +12,7 @@ import (
 
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 )
 
@@ -56,8 +57,8 @@ func TestCredentialsNeverLeak(t *testing.T) {
 				t.Fatalf("report: %v, %d devices", err, len(rep.Devices))
 			}
 			ev := rep.Devices[0].Evidence
-			if !slices.Contains(ev, scanner.Evidence{Probe: "onvif", Field: "onvif.auth", Value: "ws-usernametoken"}) ||
-				!slices.ContainsFunc(ev, func(e scanner.Evidence) bool { return e.Field == "onvif.manufacturer" }) {
+			if !slices.Contains(ev, evidence.Evidence{Probe: "onvif", Field: "onvif.auth", Value: "ws-usernametoken"}) ||
+				!slices.ContainsFunc(ev, func(e evidence.Evidence) bool { return e.Field == "onvif.manufacturer" }) {
 				t.Fatalf("the credentialed ONVIF path did not run; evidence: %v", ev)
 			}
 		}

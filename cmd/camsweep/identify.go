@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/camsweep/camsweep/fingerprint"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // maxIdentifyLine bounds one JSON line of evidence; a banner longer than
@@ -26,16 +26,16 @@ type evidenceLine struct {
 }
 
 type hostVerdict struct {
-	Host         string   `json:"host"`
-	Class        string   `json:"class"`
-	Brand        string   `json:"brand"`
-	Manufacturer string   `json:"manufacturer"`
-	Model        string   `json:"model"`
-	Firmware     string   `json:"firmware"`
-	Serial       string   `json:"serial"`
-	Confidence   float64  `json:"confidence"`
-	Why          []string `json:"why"`
-	Conflicts    []string `json:"conflicts"`
+	Host         string         `json:"host"`
+	Class        evidence.Class `json:"class"`
+	Brand        string         `json:"brand"`
+	Manufacturer string         `json:"manufacturer"`
+	Model        string         `json:"model"`
+	Firmware     string         `json:"firmware"`
+	Serial       string         `json:"serial"`
+	Confidence   float64        `json:"confidence"`
+	Why          []string       `json:"why"`
+	Conflicts    []string       `json:"conflicts"`
 }
 
 func newIdentifyCommand(g *globalFlags) *cobra.Command {
@@ -76,11 +76,11 @@ and prints one verdict per host. Field names are listed in docs/evidence.md
 }
 
 // readEvidence groups evidence by host, hosts in order of first appearance.
-func readEvidence(r io.Reader) ([]string, map[string][]scanner.Evidence, error) {
+func readEvidence(r io.Reader) ([]string, map[string][]evidence.Evidence, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), maxIdentifyLine)
 	var hosts []string
-	evidence := map[string][]scanner.Evidence{}
+	byHost := map[string][]evidence.Evidence{}
 	line := 0
 	for sc.Scan() {
 		line++
@@ -97,15 +97,15 @@ func readEvidence(r io.Reader) ([]string, map[string][]scanner.Evidence, error) 
 		if el.Host == "" || el.Field == "" {
 			return nil, nil, fmt.Errorf("stdin line %d: \"host\" and \"field\" are required", line)
 		}
-		if _, ok := evidence[el.Host]; !ok {
+		if _, ok := byHost[el.Host]; !ok {
 			hosts = append(hosts, el.Host)
 		}
-		evidence[el.Host] = append(evidence[el.Host], scanner.Evidence{Probe: el.Probe, Field: el.Field, Value: el.Value})
+		byHost[el.Host] = append(byHost[el.Host], evidence.Evidence{Probe: el.Probe, Field: el.Field, Value: el.Value})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, fmt.Errorf("stdin line %d: %w", line+1, err)
 	}
-	return hosts, evidence, nil
+	return hosts, byHost, nil
 }
 
 func verdictFor(host string, v fingerprint.Verdict) hostVerdict {

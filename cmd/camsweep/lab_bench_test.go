@@ -16,6 +16,7 @@ import (
 
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
@@ -120,7 +121,7 @@ func envOr(k, def string) string {
 }
 
 func isCamera(p scantest.Persona) bool {
-	return p.Truth.Class == inventory.ClassCamera || p.Truth.Class == inventory.ClassRecorder
+	return p.Truth.Class == evidence.Camera || p.Truth.Class == evidence.Recorder
 }
 
 // benchHosts lays n hosts over prefix, evenly spaced: of every 50, 30

@@ -17,6 +17,7 @@ import (
 
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
@@ -125,14 +126,14 @@ func TestLabScanEndToEnd(t *testing.T) {
 			if d.MAC != h.MAC.String() {
 				t.Errorf("host %s: mac %q, want %s", h.Addr, d.MAC, h.MAC)
 			}
-			if !slices.ContainsFunc(d.Evidence, func(e scanner.Evidence) bool { return e.Probe == "arp" }) {
+			if !slices.ContainsFunc(d.Evidence, func(e evidence.Evidence) bool { return e.Probe == "arp" }) {
 				t.Errorf("host %s: no arp evidence: %v", h.Addr, d.Evidence)
 			}
 		}
 		// Cameras identified end to end; the rest not called cameras.
 		for a, p := range truth {
 			d := devices[a]
-			isCam := p.Truth.Class == inventory.ClassCamera || p.Truth.Class == inventory.ClassRecorder
+			isCam := p.Truth.Class == evidence.Camera || p.Truth.Class == evidence.Recorder
 			switch {
 			case isCam && !d.IsCameraLike():
 				t.Errorf("%s (%s): class %q, want %s; why %v", a, p.Name, d.Class, p.Truth.Class, d.Why)
@@ -150,7 +151,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 		}
 		// The factory-default Dahua on a foreign subnet.
 		if d, ok := devices[foreign.Addr]; ok {
-			if !slices.Contains(d.Evidence, scanner.Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"}) {
+			if !slices.Contains(d.Evidence, evidence.Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"}) {
 				t.Errorf("foreign-subnet camera %s: evidence %v", foreign.Addr, d.Evidence)
 			}
 			if !strings.EqualFold(d.Manufacturer, "Dahua") {
@@ -173,7 +174,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 		// port set and counted apart.
 		maxConn, maxSYN := 0, 0
 		for a, p := range truth {
-			isCam := p.Truth.Class == inventory.ClassCamera || p.Truth.Class == inventory.ClassRecorder
+			isCam := p.Truth.Class == evidence.Camera || p.Truth.Class == evidence.Recorder
 			if isCam {
 				continue
 			}

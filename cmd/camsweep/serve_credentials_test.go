@@ -22,6 +22,7 @@ import (
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/inventory/store"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 )
 
@@ -233,13 +234,13 @@ sites:
 
 	// The credentialed path ran: the camera answers GetDeviceInformation
 	// only to a token signed on its clock, and the evidence says so.
-	wsToken := scanner.Evidence{Probe: "onvif", Field: "onvif.auth", Value: "ws-usernametoken"}
+	wsToken := evidence.Evidence{Probe: "onvif", Field: "onvif.auth", Value: "ws-usernametoken"}
 	var rep inventory.Report
 	if err := json.Unmarshal(fetched["/api/v1/sites/NOH/report"], &rep); err != nil || len(rep.Devices) != 1 {
 		t.Fatalf("report: %v, %d devices", err, len(rep.Devices))
 	}
 	ev := rep.Devices[0].Evidence
-	if !slices.Contains(ev, wsToken) || !slices.ContainsFunc(ev, func(e scanner.Evidence) bool { return e.Field == "onvif.manufacturer" }) {
+	if !slices.Contains(ev, wsToken) || !slices.ContainsFunc(ev, func(e evidence.Evidence) bool { return e.Field == "onvif.manufacturer" }) {
 		t.Fatalf("the credentialed ONVIF path did not run; evidence: %v", ev)
 	}
 	var devs struct {

@@ -130,7 +130,7 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 	devs := map[devKey]int{}
 	byIP := map[string]inventory.Device{}
 	for _, d := range r.Devices {
-		devs[devKey{d.Class, d.Manufacturer}]++
+		devs[devKey{string(d.Class), d.Manufacturer}]++
 		byIP[d.IP.String()] = d
 	}
 	for _, k := range sortedMapKeys(devs, func(a, b devKey) bool {

@@ -15,19 +15,19 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 func nohReport() *inventory.Report {
-	dahua := inventory.Device{IP: netip.MustParseAddr("10.20.8.11"), MAC: "e0:50:8b:3d:72:19", Class: inventory.ClassCamera,
+	dahua := inventory.Device{IP: netip.MustParseAddr("10.20.8.11"), MAC: "e0:50:8b:3d:72:19", Class: evidence.Camera,
 		Brand: "Dahua", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2",
-		Evidence: []scanner.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "Dahua"}}}
+		Evidence: []evidence.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "Dahua"}}}
 	// A white-label Hikvision: the brand on the box is not the maker.
-	lts := inventory.Device{IP: netip.MustParseAddr("10.20.8.12"), MAC: "44:19:b6:00:00:12", Class: inventory.ClassCamera,
+	lts := inventory.Device{IP: netip.MustParseAddr("10.20.8.12"), MAC: "44:19:b6:00:00:12", Class: evidence.Camera,
 		Brand: "LTS", Manufacturer: "Hikvision", Model: "CMIP3042"}
-	axis := inventory.Device{IP: netip.MustParseAddr("10.20.8.13"), MAC: "ac:cc:8e:00:00:13", Class: inventory.ClassCamera,
+	axis := inventory.Device{IP: netip.MustParseAddr("10.20.8.13"), MAC: "ac:cc:8e:00:00:13", Class: evidence.Camera,
 		Brand: "Axis", Manufacturer: "Axis", Model: "P3245", RegistryID: "NOH-CAM-7"}
-	pc := inventory.Device{IP: netip.MustParseAddr("10.20.20.5"), Class: inventory.ClassOther, Manufacturer: "Dell"}
+	pc := inventory.Device{IP: netip.MustParseAddr("10.20.20.5"), Class: evidence.Other, Manufacturer: "Dell"}
 	return &inventory.Report{
 		Schema: inventory.ReportSchema, Site: "NOH",
 		Devices: []inventory.Device{dahua, lts, axis, pc},

@@ -35,7 +35,7 @@ func writeCSV(w io.Writer, r *inventory.Report) error {
 			for i, p := range d.OpenPorts {
 				ports[i] = strconv.Itoa(int(p))
 			}
-			rec = append(rec, d.Class, d.Serial, d.Firmware, strconv.FormatFloat(d.Confidence, 'f', 2, 64),
+			rec = append(rec, string(d.Class), d.Serial, d.Firmware, strconv.FormatFloat(d.Confidence, 'f', 2, 64),
 				strings.Join(d.Hostnames, " "), strings.Join(ports, " "))
 		} else {
 			rec = append(rec, "", "", "", "", "", "")

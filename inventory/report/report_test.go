@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 func sample() *inventory.Report {
@@ -24,13 +24,13 @@ func sample() *inventory.Report {
 		Devices: []inventory.Device{
 			{IP: netip.MustParseAddr("127.77.10.22"), MAC: "9c:8e:cd:2b:7a:41", Hostnames: []string{"=cmd|' /C calc'!A0"}, OpenPorts: []uint16{80, 554}, Class: "camera",
 				Brand: "Amcrest", Manufacturer: "Dahua", Model: "IP5M-T1179EW", Serial: "AMC0482F7D61C5A93E", Confidence: 0.93,
-				Evidence: []scanner.Evidence{{Probe: "http", Field: "http.server", Value: "<script>alert(1)</script>"}}},
-			{IP: netip.MustParseAddr("127.77.10.5"), Class: "camera", Brand: "Axis", Manufacturer: "Axis", RegistryID: "NOH-CAM-0110", Hostnames: []string{}, OpenPorts: []uint16{}, Evidence: []scanner.Evidence{}},
+				Evidence: []evidence.Evidence{{Probe: "http", Field: "http.server", Value: "<script>alert(1)</script>"}}},
+			{IP: netip.MustParseAddr("127.77.10.5"), Class: "camera", Brand: "Axis", Manufacturer: "Axis", RegistryID: "NOH-CAM-0110", Hostnames: []string{}, OpenPorts: []uint16{}, Evidence: []evidence.Evidence{}},
 		},
 		Findings: []inventory.Finding{
 			{Key: "unregistered_camera/NOH/mac=9c:8e:cd:2b:7a:41", Kind: "unregistered_camera", Severity: inventory.SeverityCritical, Site: "NOH", IP: "127.77.10.22", MAC: "9c:8e:cd:2b:7a:41",
 				Manufacturer: "Dahua", Brand: "Amcrest", Model: "IP5M-T1179EW", Detail: "Amcrest camera matches no registry row",
-				Evidence: []scanner.Evidence{{Probe: "http", Field: "http.server", Value: "<script>alert(1)</script>"}}},
+				Evidence: []evidence.Evidence{{Probe: "http", Field: "http.server", Value: "<script>alert(1)</script>"}}},
 			{Key: "banned_manufacturer/NOH/mac=9c:8e:cd:2b:7a:41", Kind: "banned_manufacturer", Severity: inventory.SeverityHigh, Site: "NOH", IP: "127.77.10.22", MAC: "9c:8e:cd:2b:7a:41",
 				Manufacturer: "Dahua", Brand: "Amcrest", Detail: "made by Dahua"},
 			{Key: "registry_conflict/NOH/mac=ac:cc:8e:00:00:01", Kind: "registry_conflict", Severity: inventory.SeverityWarning, Site: "NOH",

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // crashEnv guards the helper: only a child started by TestKillNineMidScan
@@ -29,7 +30,7 @@ func bigReport(n int, at time.Time) *inventory.Report {
 	r := report(at, false, nil, nil)
 	for i := range 300 {
 		ip := netip.AddrFrom4([4]byte{10, 20, byte(8 + i/250), byte(1 + i%250)})
-		d := dev(ip.String(), fmt.Sprintf("bc:32:5f:%02x:%02x:%02x", n%256, i/256, i%256), inventory.ClassCamera)
+		d := dev(ip.String(), fmt.Sprintf("bc:32:5f:%02x:%02x:%02x", n%256, i/256, i%256), evidence.Camera)
 		r.Devices = append(r.Devices, d)
 		r.Findings = append(r.Findings, finding(fmt.Sprintf("unreg/%d/%d", n, i), inventory.KindUnregisteredCamera, inventory.SeverityCritical))
 	}

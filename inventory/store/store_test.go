@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -26,7 +27,7 @@ func openTest(t *testing.T, path string) *Store {
 	return s
 }
 
-func dev(ip, mac, class string) inventory.Device {
+func dev(ip, mac string, class evidence.Class) inventory.Device {
 	return inventory.Device{IP: netip.MustParseAddr(ip), MAC: mac, Class: class, Manufacturer: "Dahua"}
 }
 
@@ -180,9 +181,9 @@ func TestFindingFilter(t *testing.T) {
 func TestDevicesAndChanges(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, filepath.Join(t.TempDir(), "h.db"))
-	cam := dev("10.20.8.11", "BC:32:5F:00:00:01", inventory.ClassCamera)
-	cam2 := dev("10.20.8.12", "bc:32:5f:00:00:02", inventory.ClassCamera)
-	noMAC := dev("10.20.8.13", "", inventory.ClassOther)
+	cam := dev("10.20.8.11", "BC:32:5F:00:00:01", evidence.Camera)
+	cam2 := dev("10.20.8.12", "bc:32:5f:00:00:02", evidence.Camera)
+	noMAC := dev("10.20.8.13", "", evidence.Other)
 	moved := cam
 	moved.IP = netip.MustParseAddr("10.20.8.99")
 
@@ -294,7 +295,7 @@ func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, filepath.Join(t.TempDir(), "h.db"))
 	a := finding("a", inventory.KindUnregisteredCamera, inventory.SeverityCritical)
-	cam := dev("10.20.8.11", "bc:32:5f:00:00:01", inventory.ClassCamera)
+	cam := dev("10.20.8.11", "bc:32:5f:00:00:01", evidence.Camera)
 	// Day 0: camera and finding; day 1: failed; day 2: empty ok scan.
 	steps := []struct {
 		status Status

@@ -1,6 +1,10 @@
 package scantest
 
-import "time"
+import (
+	"time"
+
+	"github.com/camsweep/camsweep/scanner/evidence"
+)
 
 // Persona is a fake device: what it answers on each protocol. Personas are
 // data (personas/*.yaml) so the same strings can serve as fingerprint rule
@@ -42,10 +46,10 @@ type Persona struct {
 
 // Truth is what the persona is, for scoring only.
 type Truth struct {
-	Class        string `yaml:"class"` // camera, recorder, other
-	Brand        string `yaml:"brand"`
-	Manufacturer string `yaml:"manufacturer"`
-	Model        string `yaml:"model"`
+	Class        evidence.Class `yaml:"class"` // camera, recorder, other
+	Brand        string         `yaml:"brand"`
+	Manufacturer string         `yaml:"manufacturer"`
+	Model        string         `yaml:"model"`
 }
 
 // HTTPService answers HTTP requests from a table of routes; a request that

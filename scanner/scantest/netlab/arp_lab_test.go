@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
 
@@ -97,7 +98,7 @@ func TestLabARP(t *testing.T) {
 
 	for _, h := range lab.Hosts {
 		s, ok := res.sightings[h.Addr]
-		foreign := slices.Contains(s.Evidence, scanner.Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
+		foreign := slices.Contains(s.Evidence, evidence.Evidence{Probe: "arp", Field: "arp.foreign_subnet", Value: "true"})
 		switch {
 		case h.Addr == excludedAddr || h.Vendor == "Samsung":
 			if ok {

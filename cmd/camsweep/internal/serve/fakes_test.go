@@ -9,7 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // fakeClock is a Clock that moves only when told to.
@@ -171,15 +171,15 @@ func (f *fakeSweep) sweep(ctx context.Context, site Site, _ zerolog.Logger) (*in
 // Test devices: an unregistered Dahua at NOH (the seven-cameras case), a
 // registered Axis at NOH, an unregistered white-label Hikvision at RH.
 var (
-	nohDahua = inventory.Device{IP: netip.MustParseAddr("10.20.8.11"), MAC: "e0:50:8b:3d:72:19", Class: inventory.ClassCamera,
+	nohDahua = inventory.Device{IP: netip.MustParseAddr("10.20.8.11"), MAC: "e0:50:8b:3d:72:19", Class: evidence.Camera,
 		Brand: "Dahua", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2", Serial: "6G0B2D7PAJ4E1C9", Confidence: 0.95,
-		Evidence: []scanner.Evidence{
+		Evidence: []evidence.Evidence{
 			{Probe: "http", Field: "http.server", Value: "Webs"},
 			{Probe: "dhip", Field: "dhip.model", Value: "IPC-HDW2431T-AS-S2"},
 		}}
-	nohAxis = inventory.Device{IP: netip.MustParseAddr("10.20.8.20"), MAC: "ac:cc:8e:00:00:20", Class: inventory.ClassCamera,
+	nohAxis = inventory.Device{IP: netip.MustParseAddr("10.20.8.20"), MAC: "ac:cc:8e:00:00:20", Class: evidence.Camera,
 		Brand: "Axis", Manufacturer: "Axis", Model: "P3245-V", Serial: "ACCC8E000020", Confidence: 0.9}
-	rhLTS = inventory.Device{IP: netip.MustParseAddr("10.30.8.40"), MAC: "44:19:b6:00:00:40", Class: inventory.ClassCamera,
+	rhLTS = inventory.Device{IP: netip.MustParseAddr("10.30.8.40"), MAC: "44:19:b6:00:00:40", Class: evidence.Camera,
 		Brand: "LTS", Manufacturer: "Hikvision", Model: "CMIP3042", Confidence: 0.9}
 )
 

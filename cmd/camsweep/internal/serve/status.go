@@ -13,7 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // statusHTML is the status page: one self-contained document (inline CSS,
@@ -51,7 +51,7 @@ type severityCount struct {
 
 type unregisteredCamera struct {
 	IP, MAC, Brand, Manufacturer, Model string
-	Evidence                            []scanner.Evidence
+	Evidence                            []evidence.Evidence
 }
 
 type statusHandler struct {
@@ -162,7 +162,7 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func firstEvidence(a, b []scanner.Evidence) []scanner.Evidence {
+func firstEvidence(a, b []evidence.Evidence) []evidence.Evidence {
 	if len(a) > 0 {
 		return a
 	}

@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 func statusHarness(t *testing.T) *harness {
 	sw := newFakeSweep()
 	hostile := nohDahua
 	// A device that names itself with markup must not inject any.
-	hostile.Evidence = append(append([]scanner.Evidence(nil), nohDahua.Evidence...),
-		scanner.Evidence{Probe: "http", Field: "http.title", Value: `<script>alert(1)</script>`})
+	hostile.Evidence = append(append([]evidence.Evidence(nil), nohDahua.Evidence...),
+		evidence.Evidence{Probe: "http", Field: "http.title", Value: `<script>alert(1)</script>`})
 	sw.devs["NOH"] = []inventory.Device{hostile, nohAxis}
 	sw.devs["RH"] = []inventory.Device{rhLTS}
 	h := startHarness(t, "", sw)

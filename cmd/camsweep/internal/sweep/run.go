@@ -15,6 +15,7 @@ import (
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // cameraServices are port hints that only cameras and recorders serve, so
@@ -133,19 +134,19 @@ func nonNil(s []string) []string {
 // triage tells the engine whether a host deserves the camera probes: the
 // fingerprint already says camera or recorder, or it says nothing yet but a
 // camera-only service port is open.
-func triage(fp *fingerprint.Engine, ports []scanner.Port) func([]scanner.Evidence) bool {
+func triage(fp *fingerprint.Engine, ports []scanner.Port) func([]evidence.Evidence) bool {
 	cameraPort := map[string]bool{}
 	for _, p := range ports {
 		if slices.Contains(cameraServices, p.Service) {
 			cameraPort[strconv.Itoa(int(p.Number))] = true
 		}
 	}
-	return func(ev []scanner.Evidence) bool {
+	return func(ev []evidence.Evidence) bool {
 		v := fp.Identify(ev)
 		switch v.Class {
-		case inventory.ClassCamera, inventory.ClassRecorder:
+		case evidence.Camera, evidence.Recorder:
 			return true
-		case inventory.ClassOther:
+		case evidence.Other:
 			return false
 		}
 		for _, e := range ev {
@@ -236,7 +237,7 @@ func DeviceFrom(h scanner.HostResult, fp *fingerprint.Engine) inventory.Device {
 	slices.Sort(ports)
 	ev := slices.Clone(h.Evidence)
 	if ev == nil {
-		ev = []scanner.Evidence{}
+		ev = []evidence.Evidence{}
 	}
 	return inventory.Device{
 		IP:           h.Addr,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
 )
 
@@ -77,7 +78,7 @@ func TestPersonasIdentifiedEndToEnd(t *testing.T) {
 					if found && d.IsCameraLike() {
 						t.Errorf("%s (%s): hostile device classed %s", h.Persona.Name, h.Addr, d.Class)
 					}
-				case truth.Class == inventory.ClassCamera || truth.Class == inventory.ClassRecorder:
+				case evidence.Class(truth.Class).IsVideo():
 					if !found {
 						t.Errorf("%s (%s): camera not found", h.Persona.Name, h.Addr)
 						continue
