@@ -16,6 +16,7 @@ var contractMetrics = []string{
 	"camsweep_findings",
 	"camsweep_finding_info",
 	"camsweep_unregistered_camera_info",
+	"camsweep_duplicate_identity_info",
 	"camsweep_devices",
 	"camsweep_dispensation_expiry_timestamp_seconds",
 	"camsweep_dispensation_cameras",

@@ -17,6 +17,7 @@ var wantAlerts = map[string]string{
 	"CamsweepDispensationExpired":      "high",
 	"CamsweepDispensationExpiringSoon": "warning",
 	"CamsweepCameraOutsideSegment":     "high",
+	"CamsweepDuplicateIdentity":        "high",
 	"CamsweepScanStale":                "warning",
 	"CamsweepScanFailing":              "warning",
 	"CamsweepSensorDown":               "warning",

@@ -96,6 +96,7 @@ const (
 	KindMissingCamera           = "missing_camera"
 	KindRegistryConflict        = "registry_conflict"
 	KindDispensationOverclaimed = "dispensation_overclaimed"
+	KindDuplicateIdentity       = "duplicate_identity"
 )
 
 // Finding is one way the network disagrees with the registry or the policy.
@@ -112,7 +113,11 @@ type Finding struct {
 	// RegistryIDs lists every registry row involved when there are several
 	// (registry_conflict, dispensation_overclaimed); RegistryID is then the
 	// first of them, or for an overclaim the first row over the cap.
-	RegistryIDs  []string            `json:"registry_ids,omitempty"`
+	RegistryIDs []string `json:"registry_ids,omitempty"`
+	// IPs lists every device involved when there are several
+	// (duplicate_identity: every device claiming the MAC or serial); IP is
+	// then the one the finding is about.
+	IPs          []string            `json:"ips,omitempty"`
 	Manufacturer string              `json:"manufacturer,omitempty"`
 	Brand        string              `json:"brand,omitempty"`
 	Model        string              `json:"model,omitempty"`

@@ -61,8 +61,26 @@ func matchDevices(devices []Device, rows []Row, site string) matching {
 		}
 		return false
 	}
+	// When two devices claim one MAC or one serial, one of them is lying
+	// (a clone copies both from the genuine camera's own answers), and the
+	// one at the row's registered address keeps the row: walking devices
+	// by address alone would hand it to whichever sorts first.
+	claims := identityClaims(devices)
+	atRegistered := func(i int) func(j int) bool {
+		return func(j int) bool { return rows[j].IP.IsValid() && rows[j].IP == devices[i].IP.Unmap() }
+	}
 	for _, i := range devOrder {
-		if mac := deviceMAC(devices[i]); mac != "" {
+		if mac := deviceMAC(devices[i]); mac != "" && claims.mac[mac] > 1 {
+			take(i, byMAC[mac], MatchMAC, atRegistered(i))
+		}
+	}
+	for _, i := range devOrder {
+		if k := serialKey(devices[i].Serial); m.rowOf[i] < 0 && k != "" && claims.serial[k] > 1 {
+			take(i, bySerial[k], MatchSerial, atRegistered(i))
+		}
+	}
+	for _, i := range devOrder {
+		if mac := deviceMAC(devices[i]); m.rowOf[i] < 0 && mac != "" {
 			take(i, byMAC[mac], MatchMAC, nil)
 		}
 	}

@@ -53,6 +53,7 @@ func Reconcile(devices []Device, reg *Registry, pol *Policy, scope Scope, now ti
 			out = deviceFindings(out, nc, d, row, m.by[i], pol, scope, today)
 		}
 	}
+	out = append(out, duplicateFindings(devices, m, rows, scope.Site)...)
 	out = append(out, registryFindings(rows, pol, scope.Site)...)
 	out = append(out, missingFindings(rows, m.claimed, scope)...)
 

@@ -66,6 +66,8 @@ func cam(ip, mac, manufacturer, brand, model string, mods ...func(*Device)) Devi
 	return d
 }
 
+func serial(s string) func(*Device) { return func(d *Device) { d.Serial = s } }
+
 // summary renders findings as "severity kind key registry_id" lines.
 func summary(fs []Finding) []string {
 	out := make([]string, len(fs))
@@ -253,6 +255,47 @@ func TestReconcileFindingKinds(t *testing.T) {
 			ids: []string{""},
 		},
 		{
+			// The clone answers ISAPI with NOH-CAM-0101's MAC and serial
+			// from another address; it sorts first by address, so only a
+			// preference for the registered address keeps the row with the
+			// genuine camera.
+			name: "duplicate_identity: a clone claiming a registered camera's MAC and serial does not take its row",
+			devices: []Device{
+				cam("10.20.8.30", "44:19:b6:00:01:01", "Hikvision", "Hikvision", "DS-2CD2143G2-I", serial("DS-2CD2143G2-I20230101AAWRJ00101")),
+				cam("10.20.8.31", "44:19:b6:00:01:01", "Hikvision", "Hikvision", "DS-2CD2143G2-I", serial("DS-2CD2143G2-I20230101AAWRJ00101")),
+			},
+			rows: []Row{row("NOH-CAM-0101", "10.20.8.31", "44:19:b6:00:01:01", "Hikvision", "DS-2CD2143G2-I", disp("DISP-HIK-NEW"),
+				func(r *Row) { r.Serial = "DS-2CD2143G2-I20230101AAWRJ00101" })},
+			want: []string{"critical unregistered_camera/NOH/mac=44:19:b6:00:01:01 ",
+				"high banned_manufacturer/NOH/mac=44:19:b6:00:01:01 ",
+				"high duplicate_identity/NOH/mac=44:19:b6:00:01:01 NOH-CAM-0101"},
+			ids:    []string{"", "NOH-CAM-0101"},
+			detail: "at 10.20.8.30 matches no registry row",
+		},
+		{
+			name: "duplicate_identity: the genuine camera gave no MAC, the clone copied MAC and serial",
+			devices: []Device{
+				cam("10.20.8.30", "ac:cc:8e:00:01:02", "Axis", "Axis", "P3245-LVE", serial("ACCC8E000102")),
+				cam("10.20.8.32", "", "Axis", "Axis", "P3245-LVE", serial("ACCC8E000102")),
+			},
+			rows: []Row{row("NOH-CAM-0102", "10.20.8.32", "ac:cc:8e:00:01:02", "Axis", "P3245-LVE", func(r *Row) { r.Serial = "ACCC8E000102" })},
+			want: []string{"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:02 ",
+				"high duplicate_identity/NOH/serial=ACCC8E000102 NOH-CAM-0102"},
+			ids: []string{"", "NOH-CAM-0102"},
+		},
+		{
+			name: "duplicate_identity: two unregistered cameras with one MAC",
+			devices: []Device{
+				cam("10.20.8.33", "ac:cc:8e:00:01:03", "Axis", "Axis", "P3245-LVE"),
+				cam("10.20.8.34", "ac:cc:8e:00:01:03", "Axis", "Axis", "P3245-LVE"),
+			},
+			want: []string{"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:03 ",
+				"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:03 ",
+				"high duplicate_identity/NOH/mac=ac:cc:8e:00:01:03 "},
+			ids:    []string{"", ""},
+			detail: "matches no registry row",
+		},
+		{
 			name: "a valid suppression hides, an expired one does not",
 			devices: []Device{cam("10.20.8.67", "ac:cc:8e:00:00:77", "Axis", "Axis", ""),
 				cam("10.20.8.68", "ac:cc:8e:00:00:78", "Axis", "Axis", "")},
@@ -354,5 +397,39 @@ func TestScopeContains(t *testing.T) {
 	}
 	if s.Contains(netip.Addr{}) {
 		t.Error("the zero address is in scope")
+	}
+}
+
+// TestDuplicateIdentityNamesBoth pins what the security team reads: both
+// addresses, the row, and which of the two is at the registered address.
+func TestDuplicateIdentityNamesBoth(t *testing.T) {
+	devices := []Device{
+		cam("10.20.8.30", "44:19:b6:00:01:01", "Hikvision", "Hikvision", "DS-2CD2143G2-I"),
+		cam("10.20.8.31", "44:19:b6:00:01:01", "Hikvision", "Hikvision", "DS-2CD2143G2-I"),
+	}
+	rows := []Row{row("NOH-CAM-0101", "10.20.8.31", "44:19:b6:00:01:01", "Hikvision", "DS-2CD2143G2-I")}
+	res := Reconcile(devices, &Registry{Rows: rows}, nil, nohScope, today)
+	var dup *Finding
+	for i := range res.Findings {
+		if res.Findings[i].Kind == KindDuplicateIdentity {
+			dup = &res.Findings[i]
+		}
+	}
+	if dup == nil {
+		t.Fatalf("no duplicate_identity finding: %q", summary(res.Findings))
+	}
+	wantDetail := "2 devices claim MAC 44:19:b6:00:01:01: 10.20.8.30 (Hikvision DS-2CD2143G2-I camera), " +
+		"10.20.8.31 (Hikvision DS-2CD2143G2-I camera, registry row NOH-CAM-0101, at its registered address); " +
+		"a camera has one, so one of them copies the other's identity (a cloned or spoofed device)"
+	if dup.Detail != wantDetail {
+		t.Errorf("detail\n  got  %s\n  want %s", dup.Detail, wantDetail)
+	}
+	if dup.IP != "10.20.8.30" || !slices.Equal(dup.IPs, []string{"10.20.8.30", "10.20.8.31"}) || dup.Severity != SeverityHigh {
+		t.Errorf("ip %s ips %v severity %s, want the clone 10.20.8.30, both addresses, high", dup.IP, dup.IPs, dup.Severity)
+	}
+	for _, f := range res.Findings {
+		if f.Kind == KindAddressChanged {
+			t.Errorf("the genuine camera at its registered address got %s: %s", f.Key, f.Detail)
+		}
 	}
 }

@@ -22,7 +22,7 @@ type Collector struct {
 var scanStatuses = []string{"ok", "failed", "cancelled"}
 
 type descs struct {
-	findings, findingInfo, unregistered, devices                        *prometheus.Desc
+	findings, findingInfo, unregistered, duplicate, devices             *prometheus.Desc
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
@@ -36,6 +36,7 @@ func newDescs() descs {
 		findings:       d("findings", "Open findings in the latest complete scan.", "site", "kind", "severity"),
 		findingInfo:    d("finding_info", "One series per open finding, carrying the device that has it.", "site", "kind", "severity", "key", "ip", "mac", "manufacturer", "model", "registry_id"),
 		unregistered:   d("unregistered_camera_info", "One series per camera found on the network that no registry row matches.", "site", "ip", "mac", "brand", "manufacturer", "model"),
+		duplicate:      d("duplicate_identity_info", "One series per MAC or serial that two or more devices claim (a cloned or spoofed camera); ips names them all.", "site", "identity", "ip", "ips", "mac", "manufacturer", "model", "registry_id"),
 		devices:        d("devices", "Devices in the latest complete scan.", "site", "class", "manufacturer"),
 		dispExpiry:     d("dispensation_expiry_timestamp_seconds", "When a policy dispensation expires, in seconds since the Unix epoch.", "dispensation", "manufacturer", "owner"),
 		dispCameras:    d("dispensation_cameras", "Registry rows that claim a dispensation.", "dispensation"),
@@ -65,7 +66,7 @@ func NewCollector(snapshot func() Snapshot, version string) *Collector {
 // check for clashes at registration.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.d.findings, c.d.findingInfo, c.d.unregistered, c.d.devices,
+		c.d.findings, c.d.findingInfo, c.d.unregistered, c.d.duplicate, c.d.devices,
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
 		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
@@ -130,7 +131,7 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 	devs := map[devKey]int{}
 	byIP := map[string]inventory.Device{}
 	for _, d := range r.Devices {
-		devs[devKey{string(d.Class), d.Manufacturer}]++
+		devs[devKey{string(d.Class), labelValue(d.Manufacturer)}]++
 		byIP[d.IP.String()] = d
 	}
 	for _, k := range sortedMapKeys(devs, func(a, b devKey) bool {
@@ -144,20 +145,33 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 	seen := map[string]bool{}
 	unreg := map[[2]string]bool{}
 	for _, f := range r.Findings {
-		// A duplicated key would be a duplicate series and fail the whole
-		// scrape; count it once.
-		if seen[f.Key] {
+		// Device-supplied text is cleaned before it becomes a label, and
+		// the key compared after cleaning: two keys that clean to one
+		// value would be a duplicate series and fail the whole scrape.
+		key := labelValue(f.Key)
+		if seen[key] {
 			continue
 		}
-		seen[f.Key] = true
+		seen[key] = true
 		sev := f.Severity.String()
 		counts[findKey{f.Kind, sev}]++
 		d := byIP[f.IP]
-		manufacturer, model, brand, mac := first(f.Manufacturer, d.Manufacturer), first(f.Model, d.Model), first(f.Brand, d.Brand), strings.ToLower(first(f.MAC, d.MAC))
-		gauge(c.d.findingInfo, 1, site, f.Kind, sev, f.Key, f.IP, mac, manufacturer, model, f.RegistryID)
-		if f.Kind == inventory.KindUnregisteredCamera && !unreg[[2]string{f.IP, mac}] {
-			unreg[[2]string{f.IP, mac}] = true
-			gauge(c.d.unregistered, 1, site, f.IP, mac, brand, manufacturer, model)
+		ip := labelValue(f.IP)
+		manufacturer, model, brand := labelValue(first(f.Manufacturer, d.Manufacturer)), labelValue(first(f.Model, d.Model)), labelValue(first(f.Brand, d.Brand))
+		mac := labelValue(strings.ToLower(first(f.MAC, d.MAC)))
+		gauge(c.d.findingInfo, 1, site, f.Kind, sev, key, ip, mac, manufacturer, model, labelValue(f.RegistryID))
+		switch {
+		case f.Kind == inventory.KindUnregisteredCamera && !unreg[[2]string{ip, mac}]:
+			unreg[[2]string{ip, mac}] = true
+			gauge(c.d.unregistered, 1, site, ip, mac, brand, manufacturer, model)
+		case f.Kind == inventory.KindDuplicateIdentity:
+			// The key is kind/site/identity; site names hold no slash, a
+			// serial may.
+			identity := key
+			if parts := strings.SplitN(key, "/", 3); len(parts) == 3 {
+				identity = parts[2]
+			}
+			gauge(c.d.duplicate, 1, site, identity, ip, labelValue(strings.Join(f.IPs, ",")), mac, manufacturer, model, labelValue(f.RegistryID))
 		}
 	}
 	for _, k := range sortedMapKeys(counts, func(a, b findKey) bool {

@@ -39,6 +39,10 @@ func nohReport() *inventory.Report {
 				Site: "NOH", IP: "10.20.8.12", MAC: "44:19:B6:00:00:12"},
 			{Key: "banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindBannedManufacturer, Severity: inventory.SeverityHigh,
 				Site: "NOH", IP: "10.20.8.11", MAC: "e0:50:8b:3d:72:19", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2"},
+			// A clone at .14 answers with the registered camera's MAC.
+			{Key: "duplicate_identity/NOH/mac=ac:cc:8e:00:00:13", Kind: inventory.KindDuplicateIdentity, Severity: inventory.SeverityHigh,
+				Site: "NOH", IP: "10.20.8.14", MAC: "ac:cc:8e:00:00:13", IPs: []string{"10.20.8.13", "10.20.8.14"}, RegistryID: "NOH-CAM-7",
+				Manufacturer: "Axis", Model: "P3245"},
 			// The same key twice must not break the scrape.
 			{Key: "banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindBannedManufacturer, Severity: inventory.SeverityHigh,
 				Site: "NOH", IP: "10.20.8.11"},
@@ -94,14 +98,19 @@ camsweep_dispensation_expiry_timestamp_seconds{dispensation="DISP-HIK-70",manufa
 # HELP camsweep_dispensation_max_cameras Cameras a dispensation allows.
 # TYPE camsweep_dispensation_max_cameras gauge
 camsweep_dispensation_max_cameras{dispensation="DISP-HIK-70"} 70
+# HELP camsweep_duplicate_identity_info One series per MAC or serial that two or more devices claim (a cloned or spoofed camera); ips names them all.
+# TYPE camsweep_duplicate_identity_info gauge
+camsweep_duplicate_identity_info{identity="mac=ac:cc:8e:00:00:13",ip="10.20.8.14",ips="10.20.8.13,10.20.8.14",mac="ac:cc:8e:00:00:13",manufacturer="Axis",model="P3245",registry_id="NOH-CAM-7",site="NOH"} 1
 # HELP camsweep_finding_info One series per open finding, carrying the device that has it.
 # TYPE camsweep_finding_info gauge
 camsweep_finding_info{ip="10.20.8.11",key="banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19",kind="banned_manufacturer",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",registry_id="",severity="high",site="NOH"} 1
+camsweep_finding_info{ip="10.20.8.14",key="duplicate_identity/NOH/mac=ac:cc:8e:00:00:13",kind="duplicate_identity",mac="ac:cc:8e:00:00:13",manufacturer="Axis",model="P3245",registry_id="NOH-CAM-7",severity="high",site="NOH"} 1
 camsweep_finding_info{ip="10.20.8.11",key="unregistered_camera/NOH/mac=e0:50:8b:3d:72:19",kind="unregistered_camera",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",registry_id="",severity="critical",site="NOH"} 1
 camsweep_finding_info{ip="10.20.8.12",key="unregistered_camera/NOH/mac=44:19:b6:00:00:12",kind="unregistered_camera",mac="44:19:b6:00:00:12",manufacturer="Hikvision",model="CMIP3042",registry_id="",severity="critical",site="NOH"} 1
 # HELP camsweep_findings Open findings in the latest complete scan.
 # TYPE camsweep_findings gauge
 camsweep_findings{kind="banned_manufacturer",severity="high",site="NOH"} 1
+camsweep_findings{kind="duplicate_identity",severity="high",site="NOH"} 1
 camsweep_findings{kind="unregistered_camera",severity="critical",site="NOH"} 2
 # HELP camsweep_last_scan_duration_seconds How long the latest finished scan ran.
 # TYPE camsweep_last_scan_duration_seconds gauge
