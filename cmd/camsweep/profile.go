@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
+
+	"github.com/camsweep/camsweep/internal/safefile"
 )
 
 // startProfiles writes CPU and heap profiles when asked (--cpuprofile,
@@ -13,7 +16,7 @@ import (
 func startProfiles(cpuPath, memPath string) (func(), error) {
 	stop := func() {}
 	if cpuPath != "" {
-		f, err := os.Create(cpuPath)
+		f, err := safefile.Create(cpuPath, safefile.DefaultMode)
 		if err != nil {
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
@@ -21,7 +24,12 @@ func startProfiles(cpuPath, memPath string) (func(), error) {
 			f.Close()
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
-		stop = func() { pprof.StopCPUProfile(); f.Close() }
+		stop = func() {
+			pprof.StopCPUProfile()
+			if err := f.Commit(); err != nil {
+				fmt.Fprintln(os.Stderr, "camsweep: --cpuprofile:", err)
+			}
+		}
 	}
 	if memPath == "" {
 		return stop, nil
@@ -29,13 +37,10 @@ func startProfiles(cpuPath, memPath string) (func(), error) {
 	stopCPU := stop
 	return func() {
 		stopCPU()
-		f, err := os.Create(memPath)
+		runtime.GC()
+		err := safefile.Write(memPath, safefile.DefaultMode, func(w io.Writer) error { return pprof.Lookup("allocs").WriteTo(w, 0) })
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "camsweep: --memprofile:", err)
-			return
 		}
-		defer f.Close()
-		runtime.GC()
-		_ = pprof.Lookup("allocs").WriteTo(f, 0)
 	}, nil
 }

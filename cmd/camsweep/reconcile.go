@@ -1,15 +1,19 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/internal/safefile"
 	"github.com/camsweep/camsweep/inventory/report"
 	"github.com/camsweep/camsweep/scanner"
 )
@@ -135,25 +139,66 @@ func (f *outputFlags) validate() error {
 	if f.format != "" && !slices.Contains(outputFormats, f.format) {
 		return withCode(exitError, fmt.Errorf("unknown output format %q (want %s)", f.format, strings.Join(outputFormats, ", ")))
 	}
+	if _, err := f.fileMode(); err != nil {
+		return withCode(exitError, err)
+	}
+	if _, err := f.options(); err != nil {
+		return withCode(exitError, err)
+	}
 	return nil
 }
 
+// fileMode parses --output-mode: octal permission bits only, so a typo
+// cannot make a report setuid or world-writable by accident.
+func (f *outputFlags) fileMode() (fs.FileMode, error) {
+	m, err := strconv.ParseUint(cmp.Or(f.mode, "0600"), 8, 32)
+	if err != nil || m > 0o777 {
+		return 0, fmt.Errorf("--output-mode %q: want octal permissions such as 0600 or 0640", f.mode)
+	}
+	if m&0o002 != 0 {
+		return 0, fmt.Errorf("--output-mode %q: a report must not be writable by everyone", f.mode)
+	}
+	return fs.FileMode(m), nil
+}
+
+func (f *outputFlags) options() (report.Options, error) {
+	var o report.Options
+	switch f.csvSeparator {
+	case "", ",":
+		o.CSVSeparator = ','
+	case ";":
+		o.CSVSeparator = ';'
+	case "tab", `\t`, "\t":
+		o.CSVSeparator = '\t'
+	default:
+		return o, fmt.Errorf("--csv-separator %q: want \",\", \";\" or \"tab\"", f.csvSeparator)
+	}
+	return o, nil
+}
+
+// write renders the report to stdout or, with --output, to a file that is
+// replaced whole only once the report was written (never left empty or
+// half-written, never written through a link).
 func (f *outputFlags) write(stdout io.Writer, rep *inventory.Report) error {
-	format := f.format
-	w := stdout
-	if f.file != "" {
-		file, err := os.Create(f.file)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		w = file
+	opts, err := f.options()
+	if err != nil {
+		return err
 	}
-	if format == "" {
-		format = "json"
-		if out, ok := w.(*os.File); ok && isTerminal(out) {
-			format = "table"
+	if f.file == "" {
+		format := f.format
+		if format == "" {
+			format = "json"
+			if out, ok := stdout.(*os.File); ok && isTerminal(out) {
+				format = "table"
+			}
 		}
+		return report.WriteWith(stdout, format, rep, opts)
 	}
-	return report.Write(w, format, rep)
+	mode, err := f.fileMode()
+	if err != nil {
+		return err
+	}
+	return safefile.Write(f.file, mode, func(w io.Writer) error {
+		return report.WriteWith(w, cmp.Or(f.format, "json"), rep, opts)
+	})
 }

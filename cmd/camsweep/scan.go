@@ -36,13 +36,17 @@ func (f *reconcileFlags) register(cmd *cobra.Command) {
 
 // outputFlags choose the report format and destination.
 type outputFlags struct {
-	format string
-	file   string
+	format       string
+	file         string
+	mode         string
+	csvSeparator string
 }
 
 func (f *outputFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.format, "output-format", "o", "", "report format: table, json, csv or html (default: table on a terminal, json otherwise)")
-	cmd.Flags().StringVar(&f.file, "output", "", "write the report to this file instead of stdout")
+	cmd.Flags().StringVar(&f.file, "output", "", "write the report to this file instead of stdout (replaced whole once written; never through a symbolic link)")
+	cmd.Flags().StringVar(&f.mode, "output-mode", "0600", "permissions of the --output file, in octal")
+	cmd.Flags().StringVar(&f.csvSeparator, "csv-separator", ",", `CSV cell separator: "," or ";" (Danish Excel; adds the UTF-8 mark Excel needs) or "tab"`)
 }
 
 type scanFlags struct {

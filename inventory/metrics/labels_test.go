@@ -19,8 +19,8 @@ func TestLabelValue(t *testing.T) {
 		{"bidi override and zero-width space", "IPC\u202e\u200bHFW", "IPC HFW"},
 		{"line breaks and tabs folded", "  Axis\r\n\tP3245  ", "Axis P3245"},
 		{"invalid UTF-8 replaced", "Dahua\xff\xfe", "Dahua\uFFFD"},
-		{"long, cut with an ellipsis", strings.Repeat("A", 300), strings.Repeat("A", 125) + "…"},
-		{"cut on a character boundary", strings.Repeat("ø", 100), strings.Repeat("ø", 62) + "…"},
+		{"long, cut", strings.Repeat("A", 300), strings.Repeat("A", 128)},
+		{"cut on a character boundary", strings.Repeat("ø", 100), strings.Repeat("ø", 64)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
@@ -18,11 +17,22 @@ var csvHeader = []string{
 	"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
 }
 
-func writeCSV(w io.Writer, r *inventory.Report) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return err
+// CSVSeparators are the cell separators WriteWith accepts: comma (RFC 4180,
+// the default), semicolon (what Excel expects where the decimal separator is
+// a comma, as in Danish), and tab.
+var CSVSeparators = []rune{',', ';', '\t'}
+
+// utf8BOM makes Excel read the file as UTF-8; without it, Excel takes a CSV
+// for the Windows code page and "Børneafdeling" turns into mojibake.
+const utf8BOM = "\uFEFF"
+
+func writeCSV(w io.Writer, r *inventory.Report, opts Options) error {
+	cw := &csvWriter{w: &errWriter{w: w}, sep: opts.csvSeparator()}
+	if cw.sep == ';' {
+		// Semicolons are for Excel; Excel needs the mark too.
+		_, _ = io.WriteString(cw.w, utf8BOM)
 	}
+	cw.write(csvHeader)
 	devices := deviceIndex(r.Devices)
 	for _, f := range r.Findings {
 		rec := []string{
@@ -48,20 +58,83 @@ func writeCSV(w io.Writer, r *inventory.Report) error {
 		for i := range rec {
 			rec[i] = defuse(rec[i])
 		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		cw.write(rec)
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.w.err
+}
+
+// csvWriter quotes every cell. encoding/csv quotes only cells holding its
+// own separator, so "V5.7.3;=2+3" written with commas reaches a spreadsheet
+// that splits on semicolons (Danish Excel) as two cells, the second a
+// formula. A quoted cell is one cell whatever separator the reader uses.
+type csvWriter struct {
+	w   *errWriter
+	sep rune
+}
+
+func (c *csvWriter) write(rec []string) {
+	var b strings.Builder
+	for i, v := range rec {
+		if i > 0 {
+			b.WriteRune(c.sep)
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(v, `"`, `""`))
+		b.WriteByte('"')
+	}
+	b.WriteByte('\n')
+	_, _ = io.WriteString(c.w, b.String())
 }
 
 // defuse stops a spreadsheet from running a cell as a formula: banners and
 // hostnames come from devices, and a hostile one could send "=HYPERLINK(...)"
-// to whoever opens the CSV. A leading apostrophe makes the cell text.
+// to whoever opens the CSV. A formula may start a cell, or start anywhere a
+// spreadsheet reading with another separator (comma, semicolon, tab, pipe)
+// or ignoring the quotes (a line break) would start one; an apostrophe
+// before it, spaces allowed in between, makes it text.
 func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	if !needsDefuse(s) {
+		return s
 	}
-	return s
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	start := true
+	for _, r := range s {
+		if start && isFormulaStart(r) {
+			b.WriteByte('\'')
+		}
+		start = isCellBreak(r) || start && r == ' '
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func needsDefuse(s string) bool {
+	start := true
+	for _, r := range s {
+		if start && isFormulaStart(r) {
+			return true
+		}
+		start = isCellBreak(r) || start && r == ' '
+	}
+	return false
+}
+
+// isFormulaStart: the characters Excel, LibreOffice and Google Sheets take
+// as the start of a formula (OWASP's CSV injection list), and their
+// full-width forms, which East Asian Excel input accepts too.
+func isFormulaStart(r rune) bool {
+	switch r {
+	case '=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20':
+		return true
+	}
+	return false
+}
+
+func isCellBreak(r rune) bool {
+	switch r {
+	case ',', ';', '\t', '|', '\r', '\n':
+		return true
+	}
+	return false
 }

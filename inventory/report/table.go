@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // writeTable writes plain aligned text for a terminal: a header, then the
 // findings grouped by severity, worst first.
 func writeTable(w io.Writer, r *inventory.Report) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "camsweep report: site %s, %s\n", cmp.Or(r.Site, "-"), span(r.Started, r.Finished))
+	fmt.Fprintf(ew, "camsweep report: site %s, %s\n", dash(r.Site), span(r.Started, r.Finished))
 	fmt.Fprintf(ew, "scope %s; %d addresses, %d live, %d cameras\n",
-		cmp.Or(strings.Join(r.Scope.Targets, " "), "-"), r.Stats.Addresses, r.Stats.Live, r.Stats.Cameras)
+		dash(strings.Join(r.Scope.Targets, " ")), r.Stats.Addresses, r.Stats.Live, r.Stats.Cameras)
 	if r.Incomplete {
 		fmt.Fprintln(ew, "INCOMPLETE: the sweep did not finish; missing_camera findings may be wrong")
 	}
@@ -33,7 +34,7 @@ func writeTable(w io.Writer, r *inventory.Report) error {
 		fmt.Fprintln(tw, "  KIND\tIP\tMAC\tREGISTRY\tMAKER\tDETAIL\tKEY")
 		for _, f := range g.Findings {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				f.Kind, dash(f.IP), dash(f.MAC), dash(f.RegistryID), dash(maker(f, devices)), oneLine(f.Detail), f.Key)
+				text(f.Kind), dash(f.IP), dash(f.MAC), dash(f.RegistryID), dash(maker(f, devices)), text(f.Detail), text(f.Key))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -69,17 +70,16 @@ func span(start, end time.Time) string {
 	return s + " UTC"
 }
 
+// dash shows s cleaned for a terminal, "-" when empty.
 func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return cmp.Or(text(s), "-")
 }
 
-// oneLine keeps a device-supplied string from breaking the table's rows.
-func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == '\t' }), " ")
-}
+// text keeps device-supplied (or, for `camsweep diff`, file-supplied) text
+// from acting on the terminal or breaking the table's rows: control
+// characters (a screen clear, an OSC 8 link), format characters and line
+// breaks become spaces.
+func text(s string) string { return evidence.Clean(s, 0) }
 
 func deviceIndex(ds []inventory.Device) map[string]inventory.Device {
 	m := make(map[string]inventory.Device, len(ds))

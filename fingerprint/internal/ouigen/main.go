@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/camsweep/camsweep/internal/safefile"
 )
 
 // registries names the files read, with the prefix length (hex digits) each
@@ -69,7 +71,8 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
+	// A generated source file is read by everyone who builds: 0644.
+	if err := safefile.Write(out, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return fmt.Errorf("ouigen: write: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "ouigen: %d prefixes, %d bytes -> %s\n", len(table), len(data), out)
