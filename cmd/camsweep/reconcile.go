@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/internal/safefile"
+	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/inventory/report"
 	"github.com/camsweep/camsweep/scanner"
 )
