@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +37,7 @@ type Store struct {
 	wmu         sync.Mutex
 	interrupted int
 	now         func() time.Time
+	mode        fs.FileMode
 }
 
 // Option adjusts Open.
@@ -55,29 +59,53 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 //   - foreign_keys(1): sightings follow their scan on prune.
 //   - _txlock=immediate: write transactions take the write lock at BEGIN, so
 //     two of them cannot deadlock upgrading from a read lock.
-func dsn(path string) string {
+//
+// The path is an absolute file: URI with its path percent-escaped: SQLite
+// reads a file: name as a URI, so a raw "site#1.db" would open "site" (the
+// rest is a fragment), "a?mode=ro.db" would open "a" read-only, and "%41"
+// would be decoded.
+func dsn(abs string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/x on Windows: file:///C:/x
+	}
+	// An empty authority ("file://" then the path) keeps a path that
+	// starts with two slashes from being read as a host name.
+	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
 }
 
 // Open opens (creating if needed) the history database at path, applies
 // migrations and marks scans left 'running' by a crashed process as
 // 'interrupted'.
 func Open(ctx context.Context, path string, log zerolog.Logger, opts ...Option) (*Store, error) {
-	s := &Store{log: log, now: time.Now}
+	s := &Store{log: log, now: time.Now, mode: DefaultFileMode}
 	for _, o := range opts {
 		o(s)
 	}
-	lock, err := lockFile(path + ".lock")
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	db, err := sql.Open("sqlite", dsn(path))
+	// The lock names the very file the connection string opens.
+	lock, err := lockFile(abs + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	// SQLite would create the file as the umask allows (0644: the
+	// findings, addresses and MACs of every camera, readable by all);
+	// created here first, it and its -wal and -shm files, which SQLite
+	// gives the database's mode, are the owner's only.
+	if err := createWithMode(abs, s.mode); err != nil {
+		_ = lock.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs))
 	if err != nil {
 		_ = lock.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
@@ -92,11 +120,57 @@ func Open(ctx context.Context, path string, log zerolog.Logger, opts ...Option) 
 	db.SetMaxOpenConns(poolSize)
 	db.SetMaxIdleConns(poolSize)
 	s.db, s.lock = db, lock
+	if err := s.checkOpened(ctx, abs); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	if err := s.init(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// DefaultFileMode is the history database's mode unless WithFileMode says
+// otherwise.
+const DefaultFileMode fs.FileMode = 0o600
+
+// WithFileMode sets the mode the database file is created with (an
+// existing file keeps its own).
+func WithFileMode(mode fs.FileMode) Option { return func(s *Store) { s.mode = mode } }
+
+func createWithMode(path string, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	// Explicitly: the umask may have taken bits the configuration asked for.
+	err = f.Chmod(mode)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// checkOpened makes sure SQLite opened the file the lock is on.
+func (s *Store) checkOpened(ctx context.Context, abs string) error {
+	var seq int
+	var name, file string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	want, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	got, err := filepath.EvalSymlinks(file)
+	if err != nil || got != want {
+		return fmt.Errorf("store: open: SQLite opened %q, not %q", file, abs)
+	}
+	return nil
 }
 
 func (s *Store) init(ctx context.Context) error {
