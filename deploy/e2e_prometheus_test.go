@@ -28,9 +28,6 @@ func TestPrometheusFiresOnUnregisteredDahua(t *testing.T) {
 	}
 	promBin := needTool(t, "prometheus", "prometheus")
 	bin := camsweepBinary(t)
-	if !serveHasCheckConfig(t, bin) {
-		t.Skip("camsweep serve is not available in this build")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -107,7 +104,12 @@ scrape_configs:
 	began := time.Now()
 	var fired promAlert
 	waitFor(t, 2*time.Minute, "CamsweepUnregisteredCamera to fire for "+cam.Addr.String(), func() bool {
-		for _, a := range alerts(promURL) {
+		active, err := alerts(promURL)
+		if err != nil {
+			t.Logf("alerts: %v", err)
+			return false
+		}
+		for _, a := range active {
 			if a.Labels["alertname"] == "CamsweepUnregisteredCamera" && a.State == "firing" && a.Labels["ip"] == cam.Addr.String() {
 				fired = a
 				return true
@@ -118,7 +120,9 @@ scrape_configs:
 	if fired.Labels["site"] != "E2E" || !strings.EqualFold(fired.Labels["manufacturer"], "Dahua") || fired.Labels["severity"] != "critical" {
 		t.Errorf("alert labels %v: want site E2E, manufacturer Dahua, severity critical", fired.Labels)
 	}
-	if scanEnd := queryScalar(promURL, `camsweep_last_scan_success_timestamp_seconds{site="E2E"}`); scanEnd > 0 {
+	if scanEnd, err := queryScalar(promURL, `camsweep_last_scan_success_timestamp_seconds{site="E2E"}`); err != nil {
+		t.Errorf("query the last scan: %v", err)
+	} else if scanEnd > 0 {
 		t.Logf("scan finished -> alert active: %.1fs (active at %s); daemon start -> firing seen: %s",
 			fired.ActiveAt.Sub(time.Unix(0, int64(scanEnd*1e9))).Seconds(), fired.ActiveAt.Format(time.RFC3339Nano), time.Since(began).Round(100*time.Millisecond))
 	}
@@ -134,7 +138,14 @@ scrape_configs:
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close() // 409 while a scan runs is fine: that scan will do
 		}
-		for _, a := range alerts(promURL) {
+		// Resolved means Prometheus answered and the alert is not among
+		// its alerts; no answer is not an answer.
+		active, err := alerts(promURL)
+		if err != nil {
+			t.Logf("alerts: %v", err)
+			return false
+		}
+		for _, a := range active {
 			if a.Labels["alertname"] == "CamsweepUnregisteredCamera" && a.Labels["ip"] == cam.Addr.String() {
 				return false
 			}
@@ -150,40 +161,64 @@ type promAlert struct {
 	ActiveAt time.Time         `json:"activeAt"`
 }
 
-func alerts(promURL string) []promAlert {
+// alerts returns Prometheus' active alerts. Every way of not getting them
+// (no connection, an HTTP error, a body that is not the API's success
+// envelope) is an error, so that "no alert" is only ever Prometheus' word.
+func alerts(promURL string) ([]promAlert, error) {
 	var body struct {
-		Data struct {
+		Status string `json:"status"`
+		Data   struct {
 			Alerts []promAlert `json:"alerts"`
 		} `json:"data"`
 	}
-	resp, err := http.Get(promURL + "/api/v1/alerts")
-	if err != nil {
-		return nil
+	if err := promGet(promURL+"/api/v1/alerts", &body); err != nil {
+		return nil, err
 	}
-	defer resp.Body.Close()
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	return body.Data.Alerts
+	if body.Status != "success" {
+		return nil, fmt.Errorf("alerts: status %q", body.Status)
+	}
+	return body.Data.Alerts, nil
 }
 
-func queryScalar(promURL, q string) float64 {
+// queryScalar evaluates an instant query; 0 when it has no result.
+func queryScalar(promURL, q string) (float64, error) {
 	var body struct {
-		Data struct {
+		Status string `json:"status"`
+		Data   struct {
 			Result []struct {
 				Value [2]any `json:"value"`
 			} `json:"result"`
 		} `json:"data"`
 	}
-	resp, err := http.Get(promURL + "/api/v1/query?query=" + urlQueryEscape(q))
-	if err != nil {
-		return 0
+	if err := promGet(promURL+"/api/v1/query?query="+urlQueryEscape(q), &body); err != nil {
+		return 0, err
 	}
-	defer resp.Body.Close()
-	if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) == 0 {
-		return 0
+	if body.Status != "success" {
+		return 0, fmt.Errorf("query %s: status %q", q, body.Status)
+	}
+	if len(body.Data.Result) == 0 {
+		return 0, nil
 	}
 	var v float64
-	fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &v)
-	return v
+	if _, err := fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &v); err != nil {
+		return 0, fmt.Errorf("query %s: value %v: %w", q, body.Data.Result[0].Value[1], err)
+	}
+	return v, nil
+}
+
+func promGet(url string, into any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	return nil
 }
 
 // start runs a process for the test and kills it (by its own pid) at cleanup.

@@ -334,9 +334,6 @@ func TestKubernetesSensorConfigs(t *testing.T) {
 		t.Run(filepath.Base(o), func(t *testing.T) {
 			objs, _ := kustomize(t, filepath.Join(deployDir(t), "kubernetes", "overlays", o))
 			cfgPath := materialize(t, objs)
-			if !serveHasCheckConfig(t, bin) {
-				t.Skip("camsweep serve --check-config is not available in this build")
-			}
 			out, err := runTool(t, filepath.Dir(cfgPath), bin, "serve", "--check-config", "--config", cfgPath)
 			if err != nil {
 				t.Fatalf("camsweep serve --check-config: %v\n%s", err, out)

@@ -5,14 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -246,13 +247,31 @@ func TestOUI(t *testing.T) {
 // TestInterruptWritesPartialReport cancels a sweep (as Ctrl-C does) and
 // checks that the report is still written, marked incomplete, with exit 3.
 func TestInterruptWritesPartialReport(t *testing.T) {
-	n := startNOH(t)
+	base := scantest.RandomBase()
+	hosts, err := scantest.NOHAt(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cancel once the sweep is under way: when the first emulated device
+	// accepts a connection. The sweep takes seconds after that (a silent
+	// host holds its probes to the deadline), so the cancel lands mid-sweep
+	// however slow the machine is.
+	underWay := make(chan struct{})
+	var once sync.Once
+	listen := func(ctx context.Context, network, address string) (net.Listener, error) {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		return &acceptSignal{Listener: ln, accepted: func() { once.Do(func() { close(underWay) }) }}, nil
+	}
+	n := scantest.StartTB(t, hosts, scantest.Options{Base: base, Logger: zerolog.Nop(), Listen: listen})
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var out, errb bytes.Buffer
 	go func() {
-		// The sweep takes seconds (a silent host holds its probes to the
-		// deadline); cancel once it is under way.
-		time.Sleep(700 * time.Millisecond)
+		<-underWay
 		cancel()
 	}()
 	args := nohScanArgs(n, "-o", "json", "--rate", "200")
@@ -267,4 +286,18 @@ func TestInterruptWritesPartialReport(t *testing.T) {
 	if !rep.Incomplete {
 		t.Error("report not marked incomplete")
 	}
+}
+
+// acceptSignal calls accepted after each connection it accepts.
+type acceptSignal struct {
+	net.Listener
+	accepted func()
+}
+
+func (l *acceptSignal) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted()
+	}
+	return c, err
 }
