@@ -23,8 +23,11 @@ type Device struct {
 	Why          []string       `json:"why,omitempty"`
 	RegistryID   string         `json:"registry_id"`
 	// Connections is how many TCP connections the sweep opened to it.
-	Connections int                 `json:"connections"`
-	Evidence    []evidence.Evidence `json:"evidence"`
+	Connections int `json:"connections"`
+	// TimedOut says the host timeout ended its probes before all ran: what
+	// it is reported as may be less than it would have been.
+	TimedOut bool                `json:"timed_out,omitempty"`
+	Evidence []evidence.Evidence `json:"evidence"`
 }
 
 // IsCameraLike reports whether the device records or streams video, so that

@@ -44,4 +44,8 @@ type Stats struct {
 	DurationSeconds float64        `json:"duration_seconds"`
 	ProbeErrors     map[string]int `json:"probe_errors"`
 	HostsTimedOut   int            `json:"hosts_timed_out"`
+	// PacketsNotSent counts packets the sweep meant to send and could not
+	// (their wait for the rate limit failed); any makes the report
+	// Incomplete, since a port never asked proves nothing by its silence.
+	PacketsNotSent uint64 `json:"packets_not_sent"`
 }

@@ -32,6 +32,9 @@ var ErrHostBudget = errors.New("scanner: connection budget for this host is spen
 type Counters struct {
 	Connections atomic.Uint64 // TCP connection attempts
 	Datagrams   atomic.Uint64 // UDP datagrams and raw frames sent
+	// Abandoned counts packets the sweep meant to send but could not,
+	// because it was cancelled while they waited for the rate limit.
+	Abandoned atomic.Uint64
 }
 
 // Packets is the number of new packets the sweep started (connection
@@ -71,8 +74,20 @@ func newSendGate(perSecond float64, inScope func(netip.Addr) bool, ports []Port,
 // tcpAllowed reports whether a TCP connection may go to port.
 func (g *sendGate) tcpAllowed(port uint16) bool { return g.tcpPorts[port] }
 
-// Wait blocks until the rate limit lets one more packet go.
-func (g *sendGate) Wait(ctx context.Context) error { return g.limiter.Wait(ctx) }
+// Wait blocks until the rate limit lets one more packet go, or ctx is
+// cancelled. It never gives up because of ctx's deadline: clock (the
+// waiting host's, nil for none) is paused meanwhile, which moves the
+// deadlines of the host's work by the wait (see hostClock). A wait that
+// fails all the same is counted, so the report can say what was not sent.
+func (g *sendGate) Wait(ctx context.Context, clock *hostClock) error {
+	resume := clock.pause()
+	defer resume()
+	err := g.limiter.Wait(withoutDeadline{ctx})
+	if err != nil {
+		g.counters.Abandoned.Add(1)
+	}
+	return err
+}
 
 type sendGateKey struct{}
 
@@ -95,9 +110,12 @@ func sendGateFrom(ctx context.Context) *sendGate {
 // that target, holds at most maxInFlight connections open at once, and spends
 // from the host's connection budget.
 type hostDialer struct {
-	gate   *sendGate
-	addr   netip.Addr
-	slots  chan struct{}
+	gate  *sendGate
+	addr  netip.Addr
+	slots chan struct{}
+	// clock records the host's waits for the rate limit, which its
+	// deadlines do not count (see hostClock).
+	clock  *hostClock
 	mu     sync.Mutex
 	used   int // connections and UDP sockets made, what the budget caps
 	tcp    int // of which TCP connections, for the report
@@ -108,7 +126,7 @@ func newHostDialer(g *sendGate, addr netip.Addr, maxInFlight, budget int) *hostD
 	if maxInFlight < 1 {
 		maxInFlight = 1
 	}
-	return &hostDialer{gate: g, addr: addr, slots: make(chan struct{}, maxInFlight), budget: budget}
+	return &hostDialer{gate: g, addr: addr, slots: make(chan struct{}, maxInFlight), budget: budget, clock: &hostClock{}}
 }
 
 // liftBudget removes the cap once triage says the host may be a camera.
@@ -179,7 +197,7 @@ func (d *hostDialer) dial(ctx context.Context, network, address string, timeout 
 		return nil, ctx.Err()
 	}
 	release := sync.OnceFunc(func() { <-d.slots })
-	if err := d.gate.Wait(ctx); err != nil {
+	if err := d.gate.Wait(ctx, d.clock); err != nil {
 		unreserve()
 		release()
 		return nil, err
@@ -205,7 +223,7 @@ func (d *hostDialer) dial(ctx context.Context, network, address string, timeout 
 		d.mu.Unlock()
 	}
 	if udp {
-		return &countedPacketConn{Conn: conn, gate: d.gate, release: release, ctx: ctx}, nil
+		return &countedPacketConn{Conn: conn, gate: d.gate, release: release, ctx: ctx, clock: d.clock}, nil
 	}
 	return &releasingConn{Conn: conn, release: release}, nil
 }
@@ -229,12 +247,14 @@ type countedPacketConn struct {
 	gate    *sendGate
 	release func()
 	// ctx is the dialling probe's context: a write waiting for the rate
-	// limit must give up when the probe's deadline passes.
-	ctx context.Context
+	// limit gives up when the probe is cancelled; clock, the host's, is
+	// paused while it waits.
+	ctx   context.Context
+	clock *hostClock
 }
 
 func (c *countedPacketConn) Write(b []byte) (int, error) {
-	if err := c.gate.Wait(c.ctx); err != nil {
+	if err := c.gate.Wait(c.ctx, c.clock); err != nil {
 		return 0, err
 	}
 	c.gate.counters.Datagrams.Add(1)

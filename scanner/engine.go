@@ -116,11 +116,14 @@ type SweepStats struct {
 	Datagrams     uint64
 	ProbeErrors   map[string]int
 	HostsTimedOut int
-	Incomplete    bool
-	Discovery     []string // which host discovery ran: "arp", "tcp", discoverer names
-	Notes         []string
-	Started       time.Time
-	Finished      time.Time
+	// Abandoned counts packets not sent because their wait for the rate
+	// limit failed; any makes the sweep Incomplete.
+	Abandoned  uint64
+	Incomplete bool
+	Discovery  []string // which host discovery ran: "arp", "tcp", discoverer names
+	Notes      []string
+	Started    time.Time
+	Finished   time.Time
 }
 
 func (o *Options) applyDefaults() {
@@ -188,11 +191,23 @@ func Sweep(ctx context.Context, scope *Scope, opts Options, found func(HostResul
 	s.stats.Finished = time.Now()
 	s.stats.Connections = s.counters.Connections.Load()
 	s.stats.Datagrams = s.counters.Datagrams.Load()
+	s.stats.Abandoned = s.counters.Abandoned.Load()
 	s.stats.Swept = s.swept.Load()
 	s.stats.ProbeErrors = s.errs
 	if ctx.Err() != nil {
 		s.stats.Incomplete = true
 		return s.stats, ctx.Err()
+	}
+	if s.stats.Abandoned > 0 {
+		// Not expected outside a cancelled sweep; if it happens, a port
+		// was never asked, and its silence proves nothing.
+		s.stats.Incomplete = true
+		s.stats.Notes = append(s.stats.Notes, fmt.Sprintf("%d packets could not be sent (their wait for the rate limit failed); the sweep is incomplete", s.stats.Abandoned))
+		s.opts.Log.Warn().Uint64("abandoned", s.stats.Abandoned).Msg("packets could not be sent; the sweep is incomplete")
+	}
+	if s.stats.HostsTimedOut > 0 {
+		s.opts.Log.Warn().Int("hosts", s.stats.HostsTimedOut).Dur("host_timeout", s.opts.HostTimeout).
+			Msg("hosts ran out of their host timeout before every probe ran; they are reported with what was found (hosts_timed_out)")
 	}
 	return s.stats, err
 }
@@ -240,7 +255,7 @@ func (s *sweep) run(ctx context.Context) error {
 	}
 
 	if s.opts.HostDiscovery != nil {
-		covered, err := s.opts.HostDiscovery(ctx, s.scope, s.gate.Wait, s.addSighting)
+		covered, err := s.opts.HostDiscovery(ctx, s.scope, func(ctx context.Context) error { return s.gate.Wait(ctx, nil) }, s.addSighting)
 		if err != nil {
 			// Falling back to TCP discovery is safe; saying so matters.
 			s.opts.Log.Warn().Err(err).Msg("local host discovery failed; using TCP discovery for every address")
@@ -390,8 +405,6 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 	if seen && s.macExcluded(sg.MAC) {
 		return
 	}
-	hctx, cancel := context.WithTimeout(ctx, s.opts.HostTimeout)
-	defer cancel()
 	// Until triage says camera, every host is held to the non-camera
 	// budget, the port scan and the first banner probes included.
 	budget := 0
@@ -399,6 +412,10 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 		budget = s.opts.NonCameraBudget
 	}
 	d := newHostDialer(s.gate, a, s.opts.MaxInFlightPerHost, budget)
+	// The host timeout counts the host's own time, not its waits for the
+	// rate limit (see hostClock).
+	hctx, cancel := withActiveTimeout(ctx, s.opts.HostTimeout, d.clock)
+	defer cancel()
 	mac := sg.MAC
 	var firstAnswer func() bool
 	if mac == "" && s.opts.MACOf != nil {
@@ -442,7 +459,7 @@ func (s *sweep) macExcluded(mac string) bool {
 func (s *sweep) probeHost(ctx context.Context, d *hostDialer, open []Port, res *HostResult) {
 	probe := func(p Prober) {
 		t := Target{Addr: res.Addr, Ports: open, Dialer: d, Evidence: res.Evidence}
-		pctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
+		pctx, cancel := withActiveTimeout(ctx, s.opts.ProbeTimeout, d.clock)
 		var got []evidence.Evidence
 		err := p.Probe(pctx, t, func(e evidence.Evidence) { got = append(got, e) })
 		cancel()

@@ -169,7 +169,7 @@ func (o *openRound) serve(ctx context.Context, handle func(src netip.Addr, b []b
 	sendStop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	for _, m := range o.r.Msgs {
 		if gate != nil {
-			if err := gate.Wait(ctx); err != nil {
+			if err := gate.Wait(ctx, nil); err != nil {
 				sendStop()
 				if ctx.Err() != nil {
 					return nil

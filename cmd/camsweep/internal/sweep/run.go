@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg Config, fp *fingerprint.Engine, log zerolog.Lo
 		DurationSeconds: rep.Finished.Sub(rep.Started).Seconds(),
 		ProbeErrors:     stats.ProbeErrors,
 		HostsTimedOut:   stats.HostsTimedOut,
+		PacketsNotSent:  stats.Abandoned,
 	}
 	if rep.Stats.ProbeErrors == nil {
 		rep.Stats.ProbeErrors = map[string]int{}
@@ -253,6 +254,7 @@ func DeviceFrom(h scanner.HostResult, fp *fingerprint.Engine) inventory.Device {
 		Confidence:   v.Confidence,
 		Why:          append(slices.Clone(v.Why), prefixed("conflict: ", v.Conflicts)...),
 		Connections:  h.Connections,
+		TimedOut:     h.TimedOut,
 		Evidence:     ev,
 	}
 }
