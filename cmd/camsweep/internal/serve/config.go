@@ -34,6 +34,11 @@ type Config struct {
 	// token) or "token". The status page follows it, since it shows the
 	// same facts.
 	MetricsAuth string `yaml:"metrics_auth"`
+	// AllowedHosts are the host names the sensor is reached by. The pages
+	// served without a token (metrics_auth: open) answer only requests
+	// naming one of them, or an address (DNS rebinding). Default: the
+	// listen address, localhost and the machine's host name.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 	// History is the SQLite history store.
 	History History `yaml:"history"`
 	// ShutdownTimeout bounds a graceful shutdown: running scans are
@@ -43,7 +48,11 @@ type Config struct {
 
 	path   string
 	tokens []tokenHash
+	guard  hostGuard
 }
+
+// hostGuard is the Host check for the pages served without a token.
+func (c *Config) hostGuard() hostGuard { return c.guard }
 
 // TLS names the certificate and key files (PEM).
 type TLS struct {
@@ -337,6 +346,12 @@ func (c *Config) validate(v *validator) {
 	default:
 		v.at(fmt.Sprintf("metrics_auth %q: want open or token", c.MetricsAuth), "metrics_auth")
 	}
+	for i, h := range c.AllowedHosts {
+		if h = normHost(h); h == "" || strings.ContainsAny(h, ":/*[] ") {
+			v.at(fmt.Sprintf("allowed_hosts: %q: want a host name without port or wildcard", c.AllowedHosts[i]), "allowed_hosts", i)
+		}
+	}
+	c.guard = newHostGuard(c.AllowedHosts, c.Listen, osHostname)
 	if c.APITokensFile == "" {
 		v.at("api_tokens_file is required: every /api/ path needs a bearer token", "api_tokens_file")
 	} else if toks, err := readTokens(c.APITokensFile); err != nil {

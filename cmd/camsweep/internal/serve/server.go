@@ -42,15 +42,17 @@ func newHandler(d *daemon, version string, ready *atomic.Bool, log zerolog.Logge
 	turn := newTurns(runtime.GOMAXPROCS(0))
 	auth := func(h http.Handler) http.Handler { return requireToken(tokens, h) }
 	// /metrics and the status page follow metrics_auth, read per request
-	// so that a SIGHUP can change it.
+	// so that a SIGHUP can change it. Served without a token, they are
+	// served only under the sensor's own names (hostGuard: DNS rebinding).
 	maybeAuth := func(h http.Handler) http.Handler {
 		guarded := auth(h)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if d.config().MetricsAuth == "token" {
+			cfg := d.config()
+			if cfg.MetricsAuth == "token" {
 				guarded.ServeHTTP(w, r)
 				return
 			}
-			h.ServeHTTP(w, r)
+			cfg.hostGuard().wrap(h).ServeHTTP(w, r)
 		})
 	}
 
@@ -76,7 +78,7 @@ func newHandler(d *daemon, version string, ready *atomic.Bool, log zerolog.Logge
 	mux.Handle("GET /metrics", maybeAuth(expo))
 	(&api{d: d, log: log}).routes(mux, func(h http.Handler) http.Handler { return auth(turn.wrap(h)) })
 	mux.Handle("GET /{$}", maybeAuth(turn.wrap(&statusHandler{d: d, version: version, log: log})))
-	return bounded(mux)
+	return securityHeaders(bounded(mux))
 }
 
 // bounded caps every request body; handlers that read one bound it again
