@@ -32,6 +32,7 @@ var contractMetrics = []string{
 	"camsweep_registry_load_errors",
 	"camsweep_config_last_reload_success_timestamp_seconds",
 	"camsweep_build_info",
+	"camsweep_api_tokens",
 }
 
 // prometheusSynthetic are series Prometheus itself adds to every target.

@@ -39,6 +39,9 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return withCode(exitError, err)
 				}
+				for _, w := range cfg.Warnings() {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s\n", configPath, w)
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: configuration ok (%d site(s))\n", configPath, len(cfg.Sites))
 				return nil
 			}

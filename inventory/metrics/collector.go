@@ -26,6 +26,7 @@ type descs struct {
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
+	apiTokens                                                           *prometheus.Desc
 }
 
 func newDescs() descs {
@@ -52,6 +53,7 @@ func newDescs() descs {
 		registryErrors: d("registry_load_errors", "Errors in the latest load of the site's registry and policy; 0 when clean.", "site"),
 		configReloaded: d("config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully, in seconds since the Unix epoch."),
 		buildInfo:      d("build_info", "Always 1; the labels name the build.", "version", "goversion"),
+		apiTokens:      d("api_tokens", "Bearer tokens the API accepts; 0 when the token file could not be read at the last reload and the API refuses every request."),
 	}
 }
 
@@ -69,7 +71,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.findings, c.d.findingInfo, c.d.unregistered, c.d.duplicate, c.d.devices,
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
 		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
-		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
+		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo, c.d.apiTokens,
 	} {
 		ch <- d
 	}
@@ -82,6 +84,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(c.d.buildInfo, 1, c.version, runtime.Version())
+	gauge(c.d.apiTokens, float64(s.APITokens))
 	if !s.ConfigReloaded.IsZero() {
 		gauge(c.d.configReloaded, unix(s.ConfigReloaded))
 	}

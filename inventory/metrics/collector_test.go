@@ -58,6 +58,7 @@ var (
 func testSnapshot() Snapshot {
 	return Snapshot{
 		ConfigReloaded: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC),
+		APITokens:      2,
 		Sites: []Site{
 			{
 				Name: "NOH", Interval: 6 * time.Hour, Report: nohReport(),
@@ -77,6 +78,9 @@ func testSnapshot() Snapshot {
 // golden is the exposition the alert rules and dashboard are written
 // against. Edit it only together with docs/metrics.md and deploy/.
 const golden = `
+# HELP camsweep_api_tokens Bearer tokens the API accepts; 0 when the token file could not be read at the last reload and the API refuses every request.
+# TYPE camsweep_api_tokens gauge
+camsweep_api_tokens 2
 # HELP camsweep_build_info Always 1; the labels name the build.
 # TYPE camsweep_build_info gauge
 camsweep_build_info{goversion="GOVERSION",version="v1.2.3"} 1

@@ -13,6 +13,10 @@ type Snapshot struct {
 	// ConfigReloaded is when the configuration was last loaded successfully
 	// (at start or on SIGHUP).
 	ConfigReloaded time.Time
+	// APITokens is how many bearer tokens the API accepts: 0 after a
+	// reload found the token file unreadable or invalid, when the API
+	// refuses every request (fails closed) until a good one is loaded.
+	APITokens int
 }
 
 // Site is one site's state.

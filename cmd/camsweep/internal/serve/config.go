@@ -34,6 +34,9 @@ type Config struct {
 	// token) or "token". The status page follows it, since it shows the
 	// same facts.
 	MetricsAuth string `yaml:"metrics_auth"`
+	// SecretFiles is what a token file or TLS key readable by users other
+	// than its owner gets: "warn" (the default) or "refuse".
+	SecretFiles string `yaml:"secret_files"`
 	// AllowedHosts are the host names the sensor is reached by. The pages
 	// served without a token (metrics_auth: open) answer only requests
 	// naming one of them, or an address (DNS rebinding). Default: the
@@ -46,10 +49,16 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Sites           []Site        `yaml:"sites"`
 
-	path   string
-	tokens []tokenHash
-	guard  hostGuard
+	path     string
+	tokens   []tokenHash
+	guard    hostGuard
+	warnings []string
 }
+
+// Warnings are what the configuration allows but should not: secrets open
+// to other users, clear text on the network. The daemon logs them at start
+// and on reload; --check-config prints them.
+func (c *Config) Warnings() []string { return c.warnings }
 
 // hostGuard is the Host check for the pages served without a token.
 func (c *Config) hostGuard() hostGuard { return c.guard }
@@ -231,6 +240,9 @@ func (c *Config) applyDefaults() {
 	if c.MetricsAuth == "" {
 		c.MetricsAuth = "open"
 	}
+	if c.SecretFiles == "" {
+		c.SecretFiles = SecretFilesWarn
+	}
 	if c.History.Path == "" {
 		c.History.Path = DefaultHistoryPath
 	}
@@ -340,6 +352,19 @@ func (c *Config) validate(v *validator) {
 				v.at("tls."+f.key+": "+err.Error(), "tls", f.key)
 			}
 		}
+		if warn, err := checkSecretFile(c.TLS.KeyFile, "tls.key_file", c.SecretFiles); err != nil {
+			v.at(err.Error(), "tls", "key_file")
+		} else if warn != "" {
+			c.warnings = append(c.warnings, warn)
+		}
+	}
+	switch c.SecretFiles {
+	case SecretFilesWarn, SecretFilesRefuse:
+	default:
+		v.at(fmt.Sprintf("secret_files %q: want warn or refuse", c.SecretFiles), "secret_files")
+	}
+	if w := cleartextWarning(c.Listen, c.TLS != nil); w != "" {
+		c.warnings = append(c.warnings, w)
 	}
 	switch c.MetricsAuth {
 	case "open", "token":
@@ -354,10 +379,13 @@ func (c *Config) validate(v *validator) {
 	c.guard = newHostGuard(c.AllowedHosts, c.Listen, osHostname)
 	if c.APITokensFile == "" {
 		v.at("api_tokens_file is required: every /api/ path needs a bearer token", "api_tokens_file")
-	} else if toks, err := readTokens(c.APITokensFile); err != nil {
+	} else if toks, warn, err := readTokenFile(c.APITokensFile, c.SecretFiles); err != nil {
 		v.at(err.Error(), "api_tokens_file")
 	} else {
 		c.tokens = toks
+		if warn != "" {
+			c.warnings = append(c.warnings, warn)
+		}
 	}
 	if c.History.Retention < 0 {
 		v.at("history.retention must not be negative", "history", "retention")

@@ -50,6 +50,11 @@ type daemon struct {
 
 	mu             sync.Mutex
 	cfg            *Config
+	// tokens are the API's bearer tokens: the configuration's, or none
+	// (every request refused) after a reload found the token file
+	// unreadable. tokenErr says why there are none.
+	tokens         []tokenHash
+	tokenErr       error
 	sites          map[string]*siteState
 	configReloaded time.Time
 	closing        bool
@@ -115,6 +120,7 @@ func newDaemon(ctx context.Context, cfg *Config, st *store.Store, sweep SweepFun
 	d := &daemon{
 		log: log, clock: clock, sweep: sweep, store: st, refs: newRefCache(),
 		rnd: rand.Int64N, cfg: cfg, sites: map[string]*siteState{}, configReloaded: clock.Now(),
+		tokens: cfg.tokens,
 	}
 	// Scans outlive a cancelled Run context only as long as shutdown lets
 	// them; WithoutCancel keeps the values (none today) and drops the
@@ -431,6 +437,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
 	}
 	old := d.cfg
 	d.cfg = cfg
+	d.tokens, d.tokenErr = cfg.tokens, nil
 	d.configReloaded = d.clock.Now()
 	keep := map[string]bool{}
 	for _, s := range cfg.Sites {
@@ -492,4 +499,34 @@ func (d *daemon) config() *Config {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.cfg
+}
+
+// apiTokens are the bearer tokens the API accepts now.
+func (d *daemon) apiTokens() []tokenHash {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.tokens
+}
+
+// reloadTokens re-reads the token file when the rest of a reloaded
+// configuration was refused. The token file is what an operator edits to
+// revoke a token, so it takes effect on its own; and when it cannot be read
+// the API fails closed (no token is valid) rather than keep accepting the
+// old ones, a revoked one among them. Scheduled scans go on.
+func (d *daemon) reloadTokens() {
+	cfg := d.config()
+	toks, warn, err := readTokenFile(cfg.APITokensFile, cfg.SecretFiles)
+	if warn != "" {
+		d.log.Warn().Str("file", cfg.APITokensFile).Msg(warn)
+	}
+	defer d.notify()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tokens, d.tokenErr = toks, err
+	d.changedLocked()
+	if err != nil {
+		d.log.Error().Err(err).Msg("API tokens could not be read: the API refuses every request until a good token file is loaded (SIGHUP); scheduled scans go on")
+		return
+	}
+	d.log.Info().Int("tokens", len(toks)).Msg("API tokens reloaded")
 }

@@ -65,6 +65,9 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn().Msg(w)
+	}
 	reload := o.reload
 	if o.signals {
 		var stop context.CancelFunc
@@ -143,7 +146,11 @@ loop:
 			next, err := LoadConfig(configPath)
 			if err != nil {
 				log.Error().Err(err).Msg("configuration not reloaded; the running one is kept")
+				d.reloadTokens()
 				continue
+			}
+			for _, w := range next.Warnings() {
+				log.Warn().Msg(w)
 			}
 			d.applyConfig(ctx, next)
 			log.Info().Int("sites", len(next.Sites)).Msg("configuration reloaded")

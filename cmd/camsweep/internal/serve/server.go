@@ -34,7 +34,7 @@ func newHandler(d *daemon, version string, ready *atomic.Bool, log zerolog.Logge
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	tokens := func() []tokenHash { return d.config().tokens }
+	tokens := d.apiTokens
 	// The API and the status page take turns: no more of them are worked
 	// on at once than there are cores, and a crowd of them waits parked
 	// instead of time-sharing the CPU with scrapes (200 clients did, and

@@ -92,6 +92,7 @@ func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 	}
 	s.Dispensations = d.dispensations()
 	s.ConfigReloaded = d.configReloaded
+	s.APITokens = len(d.tokens)
 	return s
 }
 
