@@ -60,7 +60,7 @@ func TestActiveTimeoutFollowsParent(t *testing.T) {
 func TestGateWaitOutlastsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := &sendGate{limiter: rate.NewLimiter(rate.Limit(0.1), 1), counters: &Counters{}} // one packet per 10 s
-		if err := g.Wait(context.Background(), nil); err != nil { // spend the burst
+		if err := g.Wait(context.Background(), nil); err != nil {                           // spend the burst
 			t.Fatal(err)
 		}
 		clock := &hostClock{}

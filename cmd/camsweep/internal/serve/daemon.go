@@ -48,8 +48,8 @@ type daemon struct {
 	scans      sync.WaitGroup
 	loops      sync.WaitGroup
 
-	mu             sync.Mutex
-	cfg            *Config
+	mu  sync.Mutex
+	cfg *Config
 	// tokens are the API's bearer tokens: the configuration's, or none
 	// (every request refused) after a reload found the token file
 	// unreadable. tokenErr says why there are none.
