@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -168,6 +169,11 @@ func (o *Options) applyDefaults() {
 // Cancelling ctx stops the sweep promptly; the stats then say Incomplete and
 // the error is ctx's.
 func Sweep(ctx context.Context, scope *Scope, opts Options, found func(HostResult)) (SweepStats, error) {
+	// A NaN or infinite rate would send without any limit; the callers
+	// check, and so does the one place that enforces the limit.
+	if math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0) {
+		return SweepStats{}, fmt.Errorf("scanner: rate %v: want a positive, finite number", opts.Rate)
+	}
 	opts.applyDefaults()
 	if len(opts.Ports) == 0 {
 		ports, err := ParsePorts(DefaultPorts)

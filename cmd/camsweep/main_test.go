@@ -184,6 +184,18 @@ func TestUsageErrors(t *testing.T) {
 		{"bad fail-on", []string{"diff", "--policy", examplesDir + "policy.yaml", "--fail-on", "severe", "x.json"}, "--fail-on"},
 		{"no targets", []string{"scan"}, "requires at least 1 arg"},
 		{"bad log level", []string{"--log-level", "loud", "version"}, "--log-level"},
+		// Issue 15: inf and NaN swept unthrottled and then failed to write
+		// the report; every number read must be positive and finite.
+		{"rate inf", []string{"scan", "--rate", "inf", "127.0.0.1"}, "--rate +Inf: want a positive, finite number"},
+		{"rate +Inf", []string{"scan", "--rate", "+Inf", "127.0.0.1"}, "--rate +Inf: want a positive, finite number"},
+		{"rate NaN", []string{"scan", "--rate", "NaN", "127.0.0.1"}, "--rate NaN: want a positive, finite number"},
+		{"rate 0", []string{"scan", "--rate", "0", "127.0.0.1"}, "--rate 0: want a positive, finite number"},
+		{"rate negative", []string{"scan", "--rate", "-1", "127.0.0.1"}, "--rate -1: want a positive"},
+		{"rate NaN in a dry run", []string{"scan", "--dry-run", "--rate", "nan", "127.0.0.1"}, "--rate NaN"},
+		{"negative connect timeout", []string{"scan", "--connect-timeout", "-1s", "127.0.0.1"}, "--connect-timeout -1s: want a positive duration"},
+		{"zero probe timeout", []string{"scan", "--probe-timeout", "0s", "127.0.0.1"}, "--probe-timeout 0s: want a positive duration"},
+		{"negative host timeout", []string{"scan", "--host-timeout", "-5m", "127.0.0.1"}, "--host-timeout -5m0s"},
+		{"negative listen", []string{"scan", "--profile", "passive", "--listen", "-1m", "127.0.0.1"}, "--listen -1m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

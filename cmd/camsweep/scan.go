@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -163,8 +164,21 @@ func (sf *scanFlags) config(targets []string) (sweep.Config, error) {
 		}
 		cfg.UDPPorts[name] = uint16(n)
 	}
-	if sf.rate <= 0 {
-		return cfg, fmt.Errorf("--rate must be positive")
+	// NaN compares false with everything and +Inf passes "> 0": both
+	// would sweep unthrottled.
+	if !(sf.rate > 0) || math.IsInf(sf.rate, 1) {
+		return cfg, fmt.Errorf("--rate %v: want a positive, finite number of packets per second", sf.rate)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--connect-timeout", sf.connectTO}, {"--probe-timeout", sf.probeTO}, {"--host-timeout", sf.hostTO}} {
+		if d.v <= 0 {
+			return cfg, fmt.Errorf("%s %s: want a positive duration", d.flag, d.v)
+		}
+	}
+	if sf.listen < 0 {
+		return cfg, fmt.Errorf("--listen %s: want a positive duration", sf.listen)
 	}
 	creds, err := scanner.LoadCredentials(sf.credentials, os.Getenv)
 	if err != nil {

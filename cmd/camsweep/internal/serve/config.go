@@ -2,9 +2,11 @@ package serve
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -311,6 +313,28 @@ func (v *validator) at(msg string, path ...any) {
 	v.problems = append(v.problems, pos+": "+msg)
 }
 
+// value is the text the file gives at path, "" when absent.
+func (v *validator) value(path ...any) string {
+	if n := v.node(path...); n != nil {
+		return n.Value
+	}
+	return ""
+}
+
+func (v *validator) node(path ...any) *yaml.Node {
+	n := v.root
+	for _, p := range path {
+		if n = child(n, p); n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// positiveFinite accepts what a rate may be: more than zero, not NaN, not
+// infinite.
+func positiveFinite(f float64) bool { return f > 0 && !math.IsInf(f, 1) }
+
 func child(n *yaml.Node, p any) *yaml.Node {
 	if n == nil {
 		return nil
@@ -461,8 +485,14 @@ func (s *Site) validate(v *validator, i int, seen map[string]bool) {
 	if !contains(Profiles, s.Profile) {
 		at(fmt.Sprintf("profile %q: want one of %s", s.Profile, strings.Join(Profiles, ", ")), "profile")
 	}
-	if s.Rate < 0 {
-		at("rate must be positive", "rate")
+	// 0 is the default only when rate is left out: "rate: 0" is a typo
+	// for something, and .inf or .nan would sweep unthrottled.
+	rate := s.Rate
+	if n := v.node("sites", i, "rate"); n != nil {
+		_ = n.Decode(&rate) // as written, before the default
+	}
+	if !positiveFinite(rate) {
+		at(fmt.Sprintf("rate %s: want a positive, finite number of packets per second", cmp.Or(v.value("sites", i, "rate"), fmt.Sprint(rate))), "rate")
 	}
 	if s.CredentialsFile != "" {
 		if _, err := os.Stat(s.CredentialsFile); err != nil {

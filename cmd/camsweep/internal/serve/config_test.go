@@ -109,6 +109,12 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"duplicate site", validBase + "  - name: noh\n    scope: {targets: [10.20.9.0/24]}\n    registry: registry.csv\n    policy: policy.yaml\n", []string{"camsweep.yaml:11:11: site \"noh\": site named twice"}},
 		{"overlapping sites", validBase + "  - name: NOH-B\n    scope: {targets: [10.20.9.0/24, 10.30.0.0/24]}\n    registry: registry.csv\n    policy: policy.yaml\n",
 			[]string{`camsweep.yaml:12:12: site "NOH-B": scope overlaps site "NOH" at 10.20.9.0-10.20.9.255`}},
+		// Issue 15: .inf swept unthrottled, then failed to store the report.
+		{"rate .inf", site("    rate: .inf\n"), []string{`camsweep.yaml:11:11: site "NOH": rate .inf: want a positive, finite number`}},
+		{"rate -.inf", site("    rate: -.inf\n"), []string{`site "NOH": rate -.inf: want a positive, finite number`}},
+		{"rate .nan", site("    rate: .nan\n"), []string{`site "NOH": rate .nan: want a positive, finite number`}},
+		{"rate 0", site("    rate: 0\n"), []string{`site "NOH": rate 0: want a positive, finite number`}},
+		{"rate negative", site("    rate: -5\n"), []string{`site "NOH": rate -5: want a positive, finite number`}},
 		{"bad site name", strings.Replace(validBase, "name: NOH", "name: \"N O H\"", 1), []string{"camsweep.yaml:6:11: site \"N O H\": name must be"}},
 	}
 	for _, tc := range tests {

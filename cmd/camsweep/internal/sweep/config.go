@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -74,8 +75,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("sweep: UDP port override for %q: only ssdp and mdns can be moved", name)
 		}
 	}
-	if c.Rate < 0 {
-		return fmt.Errorf("sweep: rate must be positive")
+	// 0 means the default; NaN and ±Inf would sweep unthrottled.
+	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) {
+		return fmt.Errorf("sweep: rate %v: want a positive, finite number of packets per second", c.Rate)
 	}
 	return nil
 }
