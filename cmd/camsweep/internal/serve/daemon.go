@@ -355,10 +355,17 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 	// shutdown's own deadline bounds how long it may take.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
 	err := d.store.FinishScan(ctx, run.id, res)
-	cancel()
-	if err != nil {
-		log.Error().Err(err).Msg("scan result not recorded")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		// A result that cannot be stored (a report that does not encode)
+		// must not leave the scan 'running' in the API and the history
+		// until a restart: it is recorded as failed, without the report.
+		log.Error().Err(err).Msg("scan result not recorded; recording the scan as failed")
+		res = store.Result{Status: store.StatusFailed, Finished: finished, Error: "the scan's result could not be recorded: " + err.Error()}
+		if ferr := d.store.FinishScan(ctx, run.id, res); ferr != nil {
+			log.Error().Err(ferr).Msg("scan not recorded as failed either")
+		}
 	}
+	cancel()
 
 	d.mu.Lock()
 	ss.running = nil

@@ -106,6 +106,8 @@ type fakeSweep struct {
 	// stubborn sweeps ignore cancellation while gated, like a probe stuck
 	// past its deadline.
 	stubborn bool
+	// mangle, when set, changes every report before it is returned.
+	mangle func(*inventory.Report)
 }
 
 func newFakeSweep() *fakeSweep {
@@ -165,6 +167,11 @@ func (f *fakeSweep) sweep(ctx context.Context, site Site, _ zerolog.Logger) (*in
 	}
 	rep.Devices = devs
 	rep.Finished = time.Now().UTC()
+	f.mu.Lock()
+	if f.mangle != nil {
+		f.mangle(rep)
+	}
+	f.mu.Unlock()
 	return rep, err
 }
 

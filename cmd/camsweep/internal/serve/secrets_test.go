@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/inventory/store"
 )
 
 // TestUnreadableTokenFileFailsClosed: an operator revokes a token by
@@ -140,5 +144,24 @@ func TestCleartextListenWarns(t *testing.T) {
 		if got != warn {
 			t.Errorf("listen %s: clear-text warning %v, want %v (%q)", listen, got, warn, cfg.Warnings())
 		}
+	}
+}
+
+// TestUnstorableResultIsFailedNotRunning: issue 15 saw a scan recorded as
+// ok in the log but left 'running' in the API and history until restart,
+// because its report (rate_per_sec +Inf) could not be encoded. A result
+// that cannot be stored is recorded as a failed scan.
+func TestUnstorableResultIsFailedNotRunning(t *testing.T) {
+	sw := newFakeSweep()
+	h := startHarness(t, "", sw)
+	h.idle()
+	sw.mu.Lock()
+	sw.mangle = func(r *inventory.Report) { r.Scope.RatePerSec = math.Inf(1) }
+	sw.mu.Unlock()
+	id := h.startScan(t, "NOH")
+	h.waitFor("the scan to end", func() bool { return h.scan(id).Status != store.StatusRunning })
+	sc := h.scan(id)
+	if sc.Status != store.StatusFailed || !strings.Contains(sc.Error, "could not be recorded") {
+		t.Errorf("scan %+v: want failed, saying its result could not be recorded", sc)
 	}
 }
