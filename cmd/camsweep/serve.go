@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -32,7 +33,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			if checkConfig {
 				// CheckConfig also parses each site's registry and policy,
 				// as a scan would; LoadConfig again only to count the sites.
-				if err := serve.CheckConfig(configPath); err != nil {
+				if err := serve.CheckConfig(configPath, sweepEstimate); err != nil {
 					return withCode(exitError, err)
 				}
 				cfg, err := serve.LoadConfig(configPath)
@@ -73,17 +74,31 @@ func siteSweeper(fp *fingerprint.Engine) serve.SweepFunc {
 		if err != nil {
 			return nil, err
 		}
-		cfg := sweep.Config{
-			Site:        site.Name,
-			Targets:     site.Scope.Targets,
-			Exclude:     site.Scope.Exclude,
-			ExcludeOUIs: site.Scope.ExcludeOUIs,
-			AllowPublic: site.Scope.AllowPublic,
-			Ports:       site.Ports,
-			Profile:     site.Profile,
-			Rate:        site.Rate,
-			Credentials: creds,
-		}
+		cfg := siteSweepConfig(site)
+		cfg.Credentials = creds
 		return sweep.Run(ctx, cfg, fp, log, nil)
 	}
+}
+
+func siteSweepConfig(site serve.Site) sweep.Config {
+	return sweep.Config{
+		Site:        site.Name,
+		Targets:     site.Scope.Targets,
+		Exclude:     site.Scope.Exclude,
+		ExcludeOUIs: site.Scope.ExcludeOUIs,
+		AllowPublic: site.Scope.AllowPublic,
+		Ports:       site.Ports,
+		Profile:     site.Profile,
+		Rate:        site.Rate,
+	}
+}
+
+// sweepEstimate prices a site's sweep as --dry-run does: the fewest packets
+// it can send, at its rate.
+func sweepEstimate(site serve.Site) (time.Duration, error) {
+	p, err := sweep.MakePlan(siteSweepConfig(site))
+	if err != nil {
+		return 0, err
+	}
+	return p.DurationMin, nil
 }

@@ -174,7 +174,7 @@ func TestExampleConfig(t *testing.T) {
 	if cfg.Sites[0].Schedule.Interval != 6*time.Hour || len(cfg.Sites[0].RegistryColumns.Columns) == 0 {
 		t.Errorf("NOH schedule %+v columns %+v", cfg.Sites[0].Schedule, cfg.Sites[0].RegistryColumns)
 	}
-	if err := CheckConfig(p); err != nil {
+	if err := CheckConfig(p, nil); err != nil {
 		t.Errorf("CheckConfig(example): %v", err)
 	}
 }

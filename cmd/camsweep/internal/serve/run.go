@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -173,9 +174,16 @@ loop:
 	return runErr
 }
 
+// SweepEstimate gives the least time a sweep of the site can take at its
+// rate (what it must send, divided by the rate), for CheckConfig.
+type SweepEstimate func(Site) (time.Duration, error)
+
 // CheckConfig is `camsweep serve --check-config`: it validates the file,
-// and also parses each site's registry and policy as a scan would.
-func CheckConfig(path string) error {
+// and also parses each site's registry and policy as a scan would. With
+// estimate, a site whose sweep cannot finish within its schedule interval
+// at its rate is refused, saying how long it would take: its scans would
+// run back to back and its findings always be an interval late.
+func CheckConfig(path string, estimate SweepEstimate) error {
 	cfg, err := LoadConfig(path)
 	if err != nil {
 		return err
@@ -183,6 +191,16 @@ func CheckConfig(path string) error {
 	var errs []error
 	refs := newRefCache()
 	for _, s := range cfg.Sites {
+		if estimate != nil {
+			d, err := estimate(s)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("site %s: %w", s.Name, err))
+			case d > s.Schedule.Interval:
+				errs = append(errs, fmt.Errorf("site %s: at rate %g per second a sweep takes at least %s, longer than schedule.interval %s: raise rate, narrow the scope or lengthen the interval",
+					s.Name, s.Rate, d.Round(time.Second), s.Schedule.Interval))
+			}
+		}
 		r, err := refs.load(s, zerolog.Nop())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("site %s: %w", s.Name, err))
