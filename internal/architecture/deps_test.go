@@ -7,7 +7,6 @@ import (
 	"io"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -55,22 +54,6 @@ func goList(t *testing.T, patterns ...string) map[string]listedPackage {
 		pkgs[p.ImportPath] = p
 	}
 	return pkgs
-}
-
-var (
-	modulePackagesOnce sync.Once
-	modulePackages     map[string]listedPackage
-)
-
-// allPackages lists every package of the module with its dependencies,
-// once per test binary.
-func allPackages(t *testing.T) map[string]listedPackage {
-	t.Helper()
-	modulePackagesOnce.Do(func() { modulePackages = goList(t, "./...") })
-	if modulePackages == nil {
-		t.Fatal("go list failed in an earlier test")
-	}
-	return modulePackages
 }
 
 // networkPackages are what the pure stages must never link, directly or
