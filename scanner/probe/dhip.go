@@ -14,12 +14,12 @@ import (
 
 // DHIPProber sends the search to one host's UDP 37810.
 type DHIPProber struct {
-	opts SADPOptions
+	opts DatagramOptions
 	log  zerolog.Logger
 }
 
 // NewDHIPProber returns the "dhip" prober.
-func NewDHIPProber(opts SADPOptions, log zerolog.Logger) *DHIPProber {
+func NewDHIPProber(opts DatagramOptions, log zerolog.Logger) *DHIPProber {
 	return &DHIPProber{opts: opts, log: log.With().Str("probe", "dhip").Logger()}
 }
 
@@ -34,12 +34,12 @@ func (p *DHIPProber) Probe(ctx context.Context, t scanner.Target, emit scanner.E
 // to the sender or to the group.
 type DHIPDiscoverer struct {
 	ifaces []net.Interface
-	opts   SADPOptions
+	opts   DatagramOptions
 	log    zerolog.Logger
 }
 
 // NewDHIPDiscoverer returns the "dhip" discoverer.
-func NewDHIPDiscoverer(ifaces []net.Interface, opts SADPOptions, log zerolog.Logger) *DHIPDiscoverer {
+func NewDHIPDiscoverer(ifaces []net.Interface, opts DatagramOptions, log zerolog.Logger) *DHIPDiscoverer {
 	return &DHIPDiscoverer{ifaces: ifaces, opts: opts, log: log.With().Str("probe", "dhip").Logger()}
 }
 

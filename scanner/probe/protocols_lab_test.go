@@ -218,7 +218,7 @@ func TestLabMulticastDiscovery(t *testing.T) {
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: netlab.Hosts(prefix, len(personas), "Hikvision", "Dahua", "Axis")})
 	n := startLabPersonas(t, lab, personas)
 	ifaces := labIface(t, lab)
-	opts := probe.WSDOptions{Wait: 2 * time.Second}
+	opts := probe.DatagramOptions{Wait: 2 * time.Second}
 	log := zerolog.Nop()
 
 	cases := []struct {

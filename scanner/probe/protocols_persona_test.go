@@ -32,7 +32,7 @@ func TestPersonasOverLoopback(t *testing.T) {
 	}
 	n := scantest.StartTB(t, specs, scantest.Options{Base: scantest.RandomBase(), Logger: zerolog.Nop()})
 	log := zerolog.Nop()
-	wait := probe.WSDOptions{Wait: time.Second}
+	wait := probe.DatagramOptions{Wait: time.Second}
 	var onvifSeen, sadpSeen, dhipSeen, upnpSeen int
 	for _, h := range n.Hosts {
 		p := h.Persona

@@ -12,19 +12,15 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// SADPOptions tunes SADP and DHIP: how long answers are collected and the
-// multicast TTL.
-type SADPOptions = WSDOptions
-
 // SADPProber sends the inquiry to one host: answers from routed VLANs that
 // multicast cannot reach.
 type SADPProber struct {
-	opts SADPOptions
+	opts DatagramOptions
 	log  zerolog.Logger
 }
 
 // NewSADPProber returns the "sadp" prober.
-func NewSADPProber(opts SADPOptions, log zerolog.Logger) *SADPProber {
+func NewSADPProber(opts DatagramOptions, log zerolog.Logger) *SADPProber {
 	return &SADPProber{opts: opts, log: log.With().Str("probe", "sadp").Logger()}
 }
 
@@ -39,13 +35,13 @@ func (p *SADPProber) Probe(ctx context.Context, t scanner.Target, emit scanner.E
 // binds that port and joins the group.
 type SADPDiscoverer struct {
 	ifaces []net.Interface
-	opts   SADPOptions
+	opts   DatagramOptions
 	log    zerolog.Logger
 }
 
 // NewSADPDiscoverer returns the "sadp" discoverer (interfaces as for
 // NewWSDDiscoverer).
-func NewSADPDiscoverer(ifaces []net.Interface, opts SADPOptions, log zerolog.Logger) *SADPDiscoverer {
+func NewSADPDiscoverer(ifaces []net.Interface, opts DatagramOptions, log zerolog.Logger) *SADPDiscoverer {
 	return &SADPDiscoverer{ifaces: ifaces, opts: opts, log: log.With().Str("probe", "sadp").Logger()}
 }
 

@@ -30,13 +30,13 @@ func TestVendorUDPProbers(t *testing.T) {
 	}{
 		{"sadp", "127.77.206.10", 37020, func(ctx context.Context, pc net.PacketConn, ip string) {
 			scantest.ServeSADP(ctx, pc, sadp, "44:19:b6:0a:0b:0c", ip)
-		}, probe.NewSADPProber(probe.SADPOptions{Wait: time.Second}, zerolog.Nop()), map[string]string{
+		}, probe.NewSADPProber(probe.DatagramOptions{Wait: time.Second}, zerolog.Nop()), map[string]string{
 			"sadp.model": sadp.Description, "sadp.serial": sadp.Serial, "sadp.firmware": sadp.Firmware,
 			"sadp.device_type": "138", "sadp.mac": "44:19:b6:0a:0b:0c", "mac": "44:19:b6:0a:0b:0c",
 		}},
 		{"dhip", "127.77.206.11", 37810, func(ctx context.Context, pc net.PacketConn, ip string) {
 			scantest.ServeDHIP(ctx, pc, dhip, "e0:50:8b:01:02:03", ip)
-		}, probe.NewDHIPProber(probe.SADPOptions{Wait: time.Second}, zerolog.Nop()), map[string]string{
+		}, probe.NewDHIPProber(probe.DatagramOptions{Wait: time.Second}, zerolog.Nop()), map[string]string{
 			"dhip.model": dhip.DeviceType, "dhip.serial": dhip.Serial, "dhip.vendor": "General",
 			"dhip.firmware": dhip.Version, "dhip.device_type": "IPC", "dhip.mac": "e0:50:8b:01:02:03", "mac": "e0:50:8b:01:02:03",
 		}},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"time"
 
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
@@ -14,24 +13,15 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// WSDOptions tunes WS-Discovery.
-type WSDOptions struct {
-	// Wait is how long answers are collected after the probes (default 2s;
-	// ONVIF devices answer within the 0-500 ms APP_MAX_DELAY).
-	Wait time.Duration
-	// TTL of multicast probes (default 1: the link only).
-	TTL int
-}
-
 // WSDProber sends the typed probes to port 3702 of one host: multicast does
 // not cross the routers between VLANs, unicast does.
 type WSDProber struct {
-	opts WSDOptions
+	opts DatagramOptions
 	log  zerolog.Logger
 }
 
 // NewWSDProber returns the "wsd" prober.
-func NewWSDProber(opts WSDOptions, log zerolog.Logger) *WSDProber {
+func NewWSDProber(opts DatagramOptions, log zerolog.Logger) *WSDProber {
 	return &WSDProber{opts: opts, log: log.With().Str("probe", "wsd").Logger()}
 }
 
@@ -55,13 +45,13 @@ func (p *WSDProber) Probe(ctx context.Context, t scanner.Target, emit scanner.Em
 // every ONVIF device that answers, by the address it answered from.
 type WSDDiscoverer struct {
 	ifaces []net.Interface
-	opts   WSDOptions
+	opts   DatagramOptions
 	log    zerolog.Logger
 }
 
 // NewWSDDiscoverer returns the "wsd" discoverer. With no interfaces it uses
 // every up, multicast-capable, non-loopback interface with an IPv4 address.
-func NewWSDDiscoverer(ifaces []net.Interface, opts WSDOptions, log zerolog.Logger) *WSDDiscoverer {
+func NewWSDDiscoverer(ifaces []net.Interface, opts DatagramOptions, log zerolog.Logger) *WSDDiscoverer {
 	return &WSDDiscoverer{ifaces: ifaces, opts: opts, log: log.With().Str("probe", "wsd").Logger()}
 }
 

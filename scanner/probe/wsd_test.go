@@ -110,7 +110,7 @@ func TestWSDUnicastFindsEachResponder(t *testing.T) {
 		t.Cleanup(cancel)
 		go scantest.ServeWSD(ctx, pc, h.persona, "44:19:b6:0a:0b:0c", "http://"+h.addr+":10080/onvif/device_service")
 	}
-	p := probe.NewWSDProber(probe.WSDOptions{Wait: 700 * time.Millisecond}, zerolog.Nop())
+	p := probe.NewWSDProber(probe.DatagramOptions{Wait: 700 * time.Millisecond}, zerolog.Nop())
 	for _, h := range hosts {
 		t.Run(h.addr, func(t *testing.T) {
 			a := netip.MustParseAddr(h.addr)
@@ -139,7 +139,7 @@ func TestWSDUnicastFindsEachResponder(t *testing.T) {
 // TestWSDSilentHost: no responder, the probe ends within its wait without error.
 func TestWSDSilentHost(t *testing.T) {
 	a := netip.MustParseAddr("127.77.204.30")
-	p := probe.NewWSDProber(probe.WSDOptions{Wait: 300 * time.Millisecond}, zerolog.Nop())
+	p := probe.NewWSDProber(probe.DatagramOptions{Wait: 300 * time.Millisecond}, zerolog.Nop())
 	start := time.Now()
 	got := collect(t, p, scanner.Target{Addr: a, Dialer: &onlyDialer{addr: a}})
 	if len(got) != 0 {

@@ -90,9 +90,9 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 	}
 	ifaces := []net.Interface{*nif}
 	opts.Discoverers = append(opts.Discoverers,
-		probe.NewWSDDiscoverer(ifaces, probe.WSDOptions{}, log),
-		probe.NewSADPDiscoverer(ifaces, probe.SADPOptions{}, log),
-		probe.NewDHIPDiscoverer(ifaces, probe.SADPOptions{}, log),
+		probe.NewWSDDiscoverer(ifaces, probe.DatagramOptions{}, log),
+		probe.NewSADPDiscoverer(ifaces, probe.DatagramOptions{}, log),
+		probe.NewDHIPDiscoverer(ifaces, probe.DatagramOptions{}, log),
 		probe.NewSSDPDiscoverer(ifaces, probe.SSDPOptions{}, log),
 		probe.NewMDNSDiscoverer(ifaces, probe.MDNSOptions{}, log),
 	)

@@ -23,13 +23,13 @@ var proberCatalogue = map[string]proberSpec{
 	"rtsp": {order: 10, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return probe.NewRTSPProber(log) }},
 	"http": {order: 20, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return probe.NewHTTPProber(log) }},
 	"wsd": {order: 30, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return probe.NewWSDProber(probe.WSDOptions{}, log)
+		return probe.NewWSDProber(probe.DatagramOptions{}, log)
 	}},
 	"sadp": {order: 31, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return probe.NewSADPProber(probe.SADPOptions{}, log)
+		return probe.NewSADPProber(probe.DatagramOptions{}, log)
 	}},
 	"dhip": {order: 32, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return probe.NewDHIPProber(probe.SADPOptions{}, log)
+		return probe.NewDHIPProber(probe.DatagramOptions{}, log)
 	}},
 	"ssdp": {order: 33, cameraOnly: true, build: func(cfg *Config, log zerolog.Logger) scanner.Prober {
 		return probe.NewSSDPProber(probe.SSDPOptions{Port: cfg.UDPPorts["ssdp"]}, log)
