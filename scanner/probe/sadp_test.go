@@ -38,7 +38,7 @@ func TestVendorUDPProbers(t *testing.T) {
 			scantest.ServeDHIP(ctx, pc, dhip, "e0:50:8b:01:02:03", ip)
 		}, probe.NewDHIPProber(probe.DatagramOptions{Wait: time.Second}, zerolog.Nop()), map[string]string{
 			"dhip.model": dhip.DeviceType, "dhip.serial": dhip.Serial, "dhip.vendor": "General",
-			"dhip.firmware": dhip.Version, "dhip.device_type": "IPC", "dhip.mac": "e0:50:8b:01:02:03", "mac": "e0:50:8b:01:02:03",
+			"dhip.firmware": dhip.Version, "dhip.device_class": "IPC", "dhip.mac": "e0:50:8b:01:02:03", "mac": "e0:50:8b:01:02:03",
 		}},
 	}
 	for _, tc := range cases {

@@ -99,11 +99,13 @@ func ParseDHIP(b []byte) ([]evidence.Evidence, error) {
 		return nil, errors.New("scanner: parse dhip: no deviceInfo")
 	}
 	l := value.List{Probe: "dhip"}
+	// DeviceType names the model (IPC-HDW2431T-AS-S2, NVR4108HS-4KS2) and
+	// DeviceClass the kind of device (IPC, SD, NVR, XVR, VTO...).
 	l.Add("dhip.model", di.DeviceType)
 	l.Add("dhip.serial", di.SerialNo)
 	l.Add("dhip.vendor", di.Vendor)
 	l.Add("dhip.firmware", di.Version)
-	l.Add("dhip.device_type", di.DeviceClass)
+	l.Add("dhip.device_class", di.DeviceClass)
 	mac := value.MAC(di.MAC)
 	if mac == "" {
 		mac = value.MAC(m.MAC)
