@@ -16,6 +16,7 @@ import (
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/probe"
 )
 
 // reconcileFlags are shared by scan and diff.
@@ -180,7 +181,7 @@ func (sf *scanFlags) config(targets []string) (sweep.Config, error) {
 	if sf.listen < 0 {
 		return cfg, fmt.Errorf("--listen %s: want a positive duration", sf.listen)
 	}
-	creds, err := scanner.LoadCredentials(sf.credentials, os.Getenv)
+	creds, err := probe.LoadCredentials(sf.credentials, os.Getenv)
 	if err != nil {
 		return cfg, err
 	}
