@@ -26,12 +26,24 @@ type ptrOnlyMDNS struct {
 	repeat    int      // answers per PTR question
 	mu        sync.Mutex
 	followUps []string // names asked for SRV, in order
+	// ended is closed when the test's own end marker arrives: every
+	// question the prober sent before it has been read by then.
+	ended chan struct{}
 }
+
+// endMarker is the SRV question the test sends once the prober has
+// returned. Datagrams on loopback are queued to the socket as they are
+// sent, so the marker comes after every question of the prober's.
+const endMarker = "end-of-test._http._tcp.local."
 
 func (f *ptrOnlyMDNS) serve(ctx context.Context, pc net.PacketConn) {
 	serveMDNSQueries(ctx, pc, func(q *dns.Msg) (out []*dns.Msg) {
 		switch q.Question[0].Qtype {
 		case dns.TypeSRV:
+			if q.Question[0].Name == endMarker {
+				close(f.ended)
+				return nil
+			}
 			f.mu.Lock()
 			f.followUps = append(f.followUps, q.Question[0].Name)
 			f.mu.Unlock()
@@ -85,12 +97,17 @@ func TestMDNSProberFollowUpsBounded(t *testing.T) {
 			pc := listenUDP(t, tc.addr+":5353")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			f := &ptrOnlyMDNS{instances: tc.instances, repeat: tc.repeat}
+			f := &ptrOnlyMDNS{instances: tc.instances, repeat: tc.repeat, ended: make(chan struct{})}
 			go f.serve(ctx, pc)
 			a := netip.MustParseAddr(tc.addr)
 			p := probe.NewMDNSProber(probe.MDNSOptions{Services: []string{"_http._tcp"}, Wait: 300 * time.Millisecond}, zerolog.Nop())
 			collect(t, p, scanner.Target{Addr: a, Dialer: &onlyDialer{addr: a}})
-			time.Sleep(50 * time.Millisecond)
+			sendEndMarker(t, pc.LocalAddr())
+			select {
+			case <-f.ended:
+			case <-time.After(10 * time.Second): // only so a broken fake fails instead of hanging
+				t.Fatal("the fake responder never read the end marker")
+			}
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			var got []string
@@ -101,5 +118,24 @@ func TestMDNSProberFollowUpsBounded(t *testing.T) {
 				t.Errorf("follow-ups asked for %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// sendEndMarker sends the SRV question for endMarker to the fake.
+func sendEndMarker(t *testing.T, to net.Addr) {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(endMarker, dns.TypeSRV)
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("udp4", to.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(b); err != nil {
+		t.Fatal(err)
 	}
 }

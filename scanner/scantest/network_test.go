@@ -236,7 +236,18 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	for _, p := range ps {
 		specs = append(specs, HostSpec{Persona: p})
 	}
-	n, err := Start(context.Background(), specs, Options{Base: RandomBase()})
+	// Every accepted connection is announced, so the test can wait until
+	// the fakes hold all of them before it closes the network.
+	accepted := make(chan struct{}, 1024)
+	listen := func(ctx context.Context, network, address string) (net.Listener, error) {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		return &announcingListener{Listener: ln, accepted: accepted}, nil
+	}
+	n, err := Start(context.Background(), specs, Options{Base: RandomBase(), Listen: listen})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +262,13 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			conns = append(conns, c)
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // let the fakes pick the connections up
+	for range conns {
+		select {
+		case <-accepted:
+		case <-time.After(10 * time.Second): // only so a broken fake fails instead of hanging
+			t.Fatal("the fakes did not accept every connection")
+		}
+	}
 	done := make(chan struct{})
 	go func() { _ = n.Close(); close(done) }()
 	select {
@@ -292,4 +309,18 @@ func TestListenHooks(t *testing.T) {
 	if !slices.Equal(seen, want) {
 		t.Errorf("listened on %q, want %q", seen, want)
 	}
+}
+
+// announcingListener sends on accepted after each connection it accepts.
+type announcingListener struct {
+	net.Listener
+	accepted chan<- struct{}
+}
+
+func (l *announcingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted <- struct{}{}
+	}
+	return c, err
 }

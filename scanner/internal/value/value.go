@@ -6,9 +6,6 @@ package value
 
 import (
 	"io"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/camsweep/camsweep/scanner/evidence"
 )
@@ -18,33 +15,10 @@ import (
 const MaxLen = 256
 
 // Clean makes device text safe to carry as evidence: valid UTF-8,
-// control characters and runs of white space folded to one space, trimmed,
-// and at most max bytes (cut on a rune boundary).
-func Clean(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	b.Grow(min(len(s), max))
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = b.Len() > 0
-			continue
-		}
-		need := utf8.RuneLen(r)
-		if space {
-			need++
-		}
-		if b.Len()+need > max {
-			break
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// control and format characters and runs of white space folded to one
+// space, trimmed, and at most max bytes (cut on a rune boundary). It is
+// evidence.Clean, the one cleaning every output uses too.
+func Clean(s string, max int) string { return evidence.Clean(s, max) }
 
 // Sink emits one probe's evidence, dropping empty values and exact
 // repeats (the same Server header on port 80 and 443 is one fact).

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	_ "time/tzdata" // the tests never depend on the machine's zone files
 )
 
 func quiet(t *testing.T, start, end, tz string) *QuietHours {
@@ -20,7 +21,7 @@ func quiet(t *testing.T, start, end, tz string) *QuietHours {
 func TestNextRun(t *testing.T) {
 	cph, err := time.LoadLocation("Europe/Copenhagen")
 	if err != nil {
-		t.Skipf("no tz database: %v", err)
+		t.Fatalf("no tz database (time/tzdata is linked in): %v", err)
 	}
 	at := func(s string) time.Time {
 		v, err := time.ParseInLocation("2006-01-02 15:04", s, cph)
@@ -43,7 +44,8 @@ func TestNextRun(t *testing.T) {
 		{"missed runs give one run now, not a burst", Schedule{Interval: time.Hour}, "2026-03-01 02:00", "2026-03-02 12:00", none, at("2026-03-02 12:00")},
 		{"jitter delays within its bound", Schedule{Interval: time.Hour, Jitter: 10 * time.Minute}, "2026-03-02 11:30", "2026-03-02 12:00", most, at("2026-03-02 12:40").Add(-time.Nanosecond)},
 		{"inside quiet hours moves to their end", Schedule{Interval: time.Hour, QuietHours: quiet(t, "07:00", "09:30", "Europe/Copenhagen")}, "2026-03-02 06:30", "2026-03-02 07:00", none, at("2026-03-02 09:30")},
-		{"quiet end gets a fresh jitter", Schedule{Interval: time.Hour, Jitter: time.Minute, QuietHours: quiet(t, "07:00", "09:30", "Europe/Copenhagen")}, "2026-03-02 06:15", "2026-03-02 07:00", none, at("2026-03-02 09:30")},
+		{"quiet end, jitter drawn as zero", Schedule{Interval: time.Hour, Jitter: time.Minute, QuietHours: quiet(t, "07:00", "09:30", "Europe/Copenhagen")}, "2026-03-02 06:15", "2026-03-02 07:00", none, at("2026-03-02 09:30")},
+		{"quiet end, jitter drawn as its most", Schedule{Interval: time.Hour, Jitter: time.Minute, QuietHours: quiet(t, "07:00", "09:30", "Europe/Copenhagen")}, "2026-03-02 06:15", "2026-03-02 07:00", most, at("2026-03-02 09:31").Add(-time.Nanosecond)},
 		{"outside quiet hours untouched", Schedule{Interval: time.Hour, QuietHours: quiet(t, "07:00", "09:30", "Europe/Copenhagen")}, "2026-03-02 09:00", "2026-03-02 09:45", none, at("2026-03-02 10:00")},
 		{"window across midnight, evening", Schedule{Interval: time.Hour, QuietHours: quiet(t, "22:00", "06:00", "Europe/Copenhagen")}, "2026-03-02 22:00", "2026-03-02 22:30", none, at("2026-03-03 06:00")},
 		{"window across midnight, early morning", Schedule{Interval: time.Hour, QuietHours: quiet(t, "22:00", "06:00", "Europe/Copenhagen")}, "2026-03-03 01:00", "2026-03-03 01:30", none, at("2026-03-03 06:00")},
@@ -65,6 +67,31 @@ func TestNextRun(t *testing.T) {
 				t.Errorf("next run %v is inside quiet hours (until %v)", got, end)
 			}
 		})
+	}
+}
+
+// TestQuietEndGetsFreshJitter: sites whose runs all fall in the same quiet
+// window must not all start at its end; each gets its own jitter after it.
+// A real random source, so that a schedule that dropped the second jitter
+// (every run exactly at 09:30) fails.
+func TestQuietEndGetsFreshJitter(t *testing.T) {
+	cph, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := Schedule{Interval: time.Hour, Jitter: 10 * time.Minute, QuietHours: quiet(t, "07:00", "09:30", "Europe/Copenhagen")}
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, cph)
+	end := time.Date(2026, 3, 2, 9, 30, 0, 0, cph)
+	seen := map[time.Time]bool{}
+	for range 50 {
+		got := nextRun(sch, time.Time{}, now, rand.Int64N)
+		if got.Before(end) || !got.Before(end.Add(sch.Jitter)) {
+			t.Fatalf("run %v outside [end of quiet hours, +jitter)", got.In(cph))
+		}
+		seen[got] = true
+	}
+	if len(seen) < 10 {
+		t.Errorf("50 runs after the quiet window gave only %d distinct times", len(seen))
 	}
 }
 
