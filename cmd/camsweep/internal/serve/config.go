@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"os"
@@ -77,7 +78,16 @@ type History struct {
 	// Retention is how long finished scans, their sightings and resolved
 	// findings are kept; each site's newest complete scan is always kept.
 	Retention time.Duration `yaml:"retention"`
+	// FileMode is the database file's permissions when camsweep creates it,
+	// in octal ("0600", the default: it names every camera, its address
+	// and its findings). An existing file keeps its own.
+	FileMode string `yaml:"file_mode"`
+
+	mode fs.FileMode
 }
+
+// Mode is FileMode parsed.
+func (h History) Mode() fs.FileMode { return h.mode }
 
 // Site is one scanned site: what to sweep, how, when, and what to hold the
 // result against.
@@ -413,6 +423,11 @@ func (c *Config) validate(v *validator) {
 	}
 	if c.History.Retention < 0 {
 		v.at("history.retention must not be negative", "history", "retention")
+	}
+	if m, err := strconv.ParseUint(cmp.Or(c.History.FileMode, "0600"), 8, 32); err != nil || m > 0o777 || m&0o002 != 0 || m&0o600 != 0o600 {
+		v.at(fmt.Sprintf("history.file_mode %q: want octal permissions the owner can read and write and others cannot write, such as 0600 or 0640", c.History.FileMode), "history", "file_mode")
+	} else {
+		c.History.mode = fs.FileMode(m)
 	}
 	if c.ShutdownTimeout < 0 {
 		v.at("shutdown_timeout must not be negative", "shutdown_timeout")

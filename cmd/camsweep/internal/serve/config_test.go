@@ -115,6 +115,8 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"rate .nan", site("    rate: .nan\n"), []string{`site "NOH": rate .nan: want a positive, finite number`}},
 		{"rate 0", site("    rate: 0\n"), []string{`site "NOH": rate 0: want a positive, finite number`}},
 		{"rate negative", site("    rate: -5\n"), []string{`site "NOH": rate -5: want a positive, finite number`}},
+		{"history file mode world-writable", "history: {path: h.db, file_mode: \"0666\"}\n" + strings.Replace(validBase, "history:\n  path: h.db\n", "", 1), []string{`history.file_mode "0666": want octal permissions`}},
+		{"history file mode not octal", "history: {path: h.db, file_mode: rw-r}\n" + strings.Replace(validBase, "history:\n  path: h.db\n", "", 1), []string{`history.file_mode "rw-r"`}},
 		{"bad site name", strings.Replace(validBase, "name: NOH", "name: \"N O H\"", 1), []string{"camsweep.yaml:6:11: site \"N O H\": name must be"}},
 	}
 	for _, tc := range tests {

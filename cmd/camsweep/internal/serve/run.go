@@ -95,7 +95,7 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 		reload = ch
 	}
 
-	st, err := store.Open(ctx, cfg.History.Path, log.With().Str("component", "store").Logger())
+	st, err := store.Open(ctx, cfg.History.Path, log.With().Str("component", "store").Logger(), store.WithFileMode(cfg.History.Mode()))
 	if err != nil {
 		return fmt.Errorf("serve: run: %w", err)
 	}

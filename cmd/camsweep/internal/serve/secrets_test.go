@@ -165,3 +165,26 @@ func TestUnstorableResultIsFailedNotRunning(t *testing.T) {
 		t.Errorf("scan %+v: want failed, saying its result could not be recorded", sc)
 	}
 }
+
+// TestHistoryFileMode: the history names every camera, its address and its
+// findings; the daemon creates it for its owner only unless configured.
+func TestHistoryFileMode(t *testing.T) {
+	h := startHarness(t, "", newFakeSweep())
+	fi, err := os.Stat(filepath.Join(h.dir, "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("history.db mode %v, want 0600", fi.Mode().Perm())
+	}
+	dir := t.TempDir()
+	writeEnv(t, dir)
+	cfg := strings.Replace(testConfig(""), "  retention: 720h\n", "  retention: 720h\n  file_mode: \"0640\"\n", 1)
+	st, err := LoadConfig(writeConfig(t, dir, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.History.Mode() != 0o640 {
+		t.Errorf("file_mode 0640 parsed as %v", st.History.Mode())
+	}
+}
