@@ -12,6 +12,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/camsweep/camsweep/internal/safefile"
 )
 
 // maxReplayFrames bounds a replay held in memory; a test capture or a
@@ -116,8 +118,8 @@ type Tee struct {
 	conn FrameConn
 	mu   sync.Mutex
 	w    *pcapgo.Writer
-	c    io.Closer // closed with the tee when it owns the file
-	err  error     // first capture write error, reported by Close
+	f    *safefile.File // committed when the tee closes, when it owns the file
+	err  error          // first capture write error, reported by Close
 }
 
 // teeSnapLen is the snapshot length written in the header: whole frames.
@@ -132,9 +134,12 @@ func NewTee(conn FrameConn, w io.Writer) (*Tee, error) {
 	return &Tee{conn: conn, w: pw}, nil
 }
 
-// CreateTee wraps conn and writes the capture to a new file at path.
+// CreateTee wraps conn and writes the capture to path (0600, never through
+// a link): into a temporary file beside it, which replaces path when the
+// tee closes. A capture cut short by a write error (a full disk) is kept
+// as far as it got, for the audit trail, and the error reported.
 func CreateTee(conn FrameConn, path string) (*Tee, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := safefile.Create(path, safefile.DefaultMode)
 	if err != nil {
 		return nil, fmt.Errorf("scanner: pcap tee: %w", err)
 	}
@@ -143,7 +148,7 @@ func CreateTee(conn FrameConn, path string) (*Tee, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	t.c = f
+	t.f = f
 	return t, nil
 }
 
@@ -183,8 +188,8 @@ func (t *Tee) Close() error {
 	err := t.conn.Close()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.c != nil {
-		if cerr := t.c.Close(); err == nil && cerr != nil {
+	if t.f != nil {
+		if cerr := t.f.Commit(); err == nil && cerr != nil {
 			err = fmt.Errorf("scanner: pcap tee: %w", cerr)
 		}
 	}
