@@ -2,24 +2,44 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"unicode/utf8"
 )
 
-// parseRegistryJSON reads a JSON registry: an array of objects, or an object
-// whose "rows" member is that array. Values are strings; numbers are taken as
-// written and null as empty, as CMDB exports write them.
+// parseRegistryJSON reads a whole JSON registry held in memory; see
+// jsonRows.
 func parseRegistryJSON(pe *posErrors, data []byte, res resolver) []rawRow {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	p := &jsonWalker{pe: pe, data: data, lines: lineStarts(data)}
-	p.dec = json.NewDecoder(bytes.NewReader(data))
+	var rows []rawRow
+	_ = jsonRows(context.Background(), pe, bytes.NewReader(data), res, Limits{MaxBytes: -1, MaxRecordBytes: -1}, func(r rawRow) bool {
+		r.cells = maps.Clone(r.cells) // jsonRows reuses the map
+		rows = append(rows, r)
+		return true
+	})
+	return rows
+}
+
+// jsonRows reads a JSON registry, an array of objects or an object whose
+// "rows" member is that array, and hands each row to yield as soon as it is
+// read; yield returning false stops the read. Values are strings; numbers
+// are taken as written and null as empty, as CMDB exports write them.
+// Problems go to pe with their line and character column, computed as the
+// decoder moves forward (a minified file is one line: positions counted
+// from its start for every value made that quadratic). The returned error
+// is what stopped the read early: a limit, cancellation, or the input
+// failing.
+func jsonRows(ctx context.Context, pe *posErrors, r io.Reader, res resolver, lim Limits, yield func(rawRow) bool) error {
+	t := &posTracker{r: r, ctx: ctx, file: pe.file, maxBytes: lim.maxBytes(), maxRecord: lim.maxRecordBytes(), line: 1, col: 1}
+	p := &jsonWalker{pe: pe, t: t, dec: json.NewDecoder(t)}
 	p.dec.UseNumber()
 
-	tok, off, ok := p.next()
+	tok, at, ok := p.next()
 	if !ok {
-		return nil
+		return t.err
 	}
 	wrapped := false
 	switch tok {
@@ -27,58 +47,59 @@ func parseRegistryJSON(pe *posErrors, data []byte, res resolver) []rawRow {
 	case json.Delim('{'):
 		wrapped = true
 		// {"rows": [...]}: the only member allowed.
-		key, koff, ok := p.next()
+		key, kat, ok := p.next()
 		if !ok {
-			return nil
+			return t.err
 		}
 		if key != "rows" {
-			p.errAt(koff, "", "want {\"rows\": [...]} or a top-level array")
+			p.errAt(kat, "", "want {\"rows\": [...]} or a top-level array")
 			return nil
 		}
-		open, ooff, ok := p.next()
+		open, oat, ok := p.next()
 		if !ok {
-			return nil
+			return t.err
 		}
 		if open != json.Delim('[') {
-			p.errAt(ooff, "", "\"rows\": want an array of objects")
+			p.errAt(oat, "", "\"rows\": want an array of objects")
 			return nil
 		}
 	default:
-		p.errAt(off, "", "want an array of row objects")
+		p.errAt(at, "", "want an array of row objects")
 		return nil
 	}
-	var rows []rawRow
+	raw := rawRow{cells: map[string]cell{}}
 	for {
-		tok, off, ok := p.next()
+		tok, at, ok := p.next()
 		if !ok {
-			return rows
+			return t.err
 		}
 		if tok == json.Delim(']') {
 			break
 		}
 		if tok != json.Delim('{') {
-			p.errAt(off, "", "want a row object")
+			p.errAt(at, "", "want a row object")
 			if !p.skipValue(tok) {
-				return rows
+				return t.err
 			}
 			continue
 		}
-		line, col := p.pos(off)
-		raw := rawRow{line: line, col: col, cells: map[string]cell{}}
+		t.rowStart()
+		// The map is reused: yield validates the row before the next.
+		clear(raw.cells)
+		raw.line, raw.col, raw.bad = at.line, at.col, false
 		for {
-			k, koff, ok := p.next()
+			k, kat, ok := p.next()
 			if !ok {
-				return rows
+				return t.err
 			}
 			if k == json.Delim('}') {
 				break
 			}
 			key, _ := k.(string)
-			v, voff, ok := p.next()
+			v, vat, ok := p.next()
 			if !ok {
-				return rows
+				return t.err
 			}
-			vl, vc := p.pos(voff)
 			canon, ignored := res.column(key)
 			var text string
 			switch x := v.(type) {
@@ -88,91 +109,82 @@ func parseRegistryJSON(pe *posErrors, data []byte, res resolver) []rawRow {
 				text = x.String()
 			case nil:
 			default:
-				p.errAt(voff, canon, "%s: want a string", key)
+				p.errAt(vat, canon, "%s: want a string", key)
 				raw.bad = true
 				if !p.skipValue(v) {
-					return rows
+					return t.err
 				}
 				continue
 			}
 			switch {
 			case canon != "":
 				if _, dup := raw.cells[canon]; dup {
-					p.errAt(koff, canon, "%s given twice", canon)
+					p.errAt(kat, canon, "%s given twice", canon)
 					raw.bad = true
 				}
-				raw.cells[canon] = cell{value: trimSpace(text), line: vl, col: vc}
+				raw.cells[canon] = cell{value: trimSpace(text), line: vat.line, col: vat.col}
 			case ignored:
 			default:
-				p.errAt(koff, "", "unknown key %q: map it to a camsweep column or list it under ignore in the column map", key)
+				p.errAt(kat, "", "unknown key %q: map it to a camsweep column or list it under ignore in the column map", key)
 				raw.bad = true
 			}
 		}
-		rows = append(rows, raw)
+		if !yield(raw) {
+			return nil
+		}
 	}
 	if wrapped {
-		tok, off, ok := p.next()
+		tok, at, ok := p.next()
 		if !ok {
-			return rows
+			return t.err
 		}
 		if tok != json.Delim('}') {
-			p.errAt(off, "", "only \"rows\" is allowed in the top-level object")
-			return rows
+			p.errAt(at, "", "only \"rows\" is allowed in the top-level object")
+			return nil
 		}
 	}
-	if _, off, ok := p.next(); ok {
-		p.errAt(off, "", "unexpected data after the rows")
+	if _, at, ok := p.next(); ok {
+		p.errAt(at, "", "unexpected data after the rows")
 	}
-	return rows
+	return t.err
 }
+
+// pos is a place in the file.
+type pos struct{ line, col int }
 
 type jsonWalker struct {
-	pe    *posErrors
-	data  []byte
-	lines []int
-	dec   *json.Decoder
-	done  bool
+	pe   *posErrors
+	t    *posTracker
+	dec  *json.Decoder
+	done bool
 }
 
-// next returns the next token and the byte offset where it starts. On a
-// syntax error it records one error and reports !ok: JSON cannot resync.
-func (p *jsonWalker) next() (json.Token, int, bool) {
+// next returns the next token and where it starts. On a syntax error it
+// records one error and reports !ok: JSON cannot resync. A read stopped by
+// a limit or cancellation reports !ok and leaves the error in t.err.
+func (p *jsonWalker) next() (json.Token, pos, bool) {
 	if p.done {
-		return nil, -1, false
+		return nil, pos{}, false
 	}
-	start := p.skipSpace(int(p.dec.InputOffset()))
+	from := int(p.dec.InputOffset())
 	tok, err := p.dec.Token()
 	if err != nil {
 		p.done = true
-		if errors.Is(err, io.EOF) {
-			return nil, -1, false
+		if errors.Is(err, io.EOF) || p.t.err != nil {
+			return nil, pos{}, false
 		}
-		off := start
+		off := p.t.skipSpace(from)
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			off = int(se.Offset)
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			off = len(p.data)
+			off = p.t.read
 		}
-		p.errAt(max(off, 0), "", "JSON: %v (rows after this point were not read)", err)
-		return nil, -1, false
+		p.errAt(p.t.pos(off), "", "JSON: %v (rows after this point were not read)", err)
+		return nil, pos{}, false
 	}
-	return tok, start, true
-}
-
-// skipSpace moves past whitespace and the separators the decoder consumes
-// lazily, so an offset points at the token itself.
-func (p *jsonWalker) skipSpace(off int) int {
-	for off < len(p.data) {
-		switch p.data[off] {
-		case ' ', '\t', '\r', '\n', ',', ':':
-			off++
-		default:
-			return off
-		}
-	}
-	return off
+	return tok, p.t.pos(p.t.skipSpace(from)), true
 }
 
 // skipValue consumes the rest of a value whose first token was tok.
@@ -197,25 +209,91 @@ func (p *jsonWalker) skipValue(tok json.Token) bool {
 	return true
 }
 
-func (p *jsonWalker) pos(off int) (line, col int) {
-	// Binary search over line starts: the last start at or before off.
-	line = 1
-	lo, hi := 0, len(p.lines)-1
-	for lo <= hi {
-		mid := (lo + hi) / 2
-		if p.lines[mid] <= off {
-			line = mid + 1
-			lo = mid + 1
-		} else {
-			hi = mid - 1
-		}
-	}
-	start := p.lines[line-1]
-	end := min(off, len(p.data))
-	return line, utf8.RuneCount(p.data[start:end]) + 1
+func (p *jsonWalker) errAt(at pos, field, format string, args ...any) {
+	p.pe.add(at.line, at.col, field, format, args...)
 }
 
-func (p *jsonWalker) errAt(off int, field, format string, args ...any) {
-	line, col := p.pos(off)
-	p.pe.add(line, col, field, format, args...)
+// posTracker is the decoder's input. It keeps the bytes the decoder has
+// read but the position cursor has not passed, and turns byte offsets
+// (asked for in increasing order) into line and character column in one
+// pass over the input. It also enforces the file and row size limits and
+// stops on cancellation.
+type posTracker struct {
+	r         io.Reader
+	ctx       context.Context
+	file      string
+	maxBytes  int64
+	maxRecord int
+	buf       []byte // input from offset base on
+	base      int
+	line, col int // position of offset base
+	read      int // bytes read
+	row       int // offset where the current row began
+	err       error
+}
+
+func (t *posTracker) Read(b []byte) (int, error) {
+	if t.err != nil {
+		return 0, t.err
+	}
+	if err := t.ctx.Err(); err != nil {
+		t.err = fmt.Errorf("inventory: read registry %s: %w", t.file, err)
+		return 0, t.err
+	}
+	if int64(t.read) > t.maxBytes {
+		t.err = &LimitError{File: t.file, Limit: "max_bytes", Value: t.maxBytes, What: fmt.Sprintf("larger than %d bytes", t.maxBytes)}
+		return 0, t.err
+	}
+	if t.row > 0 && t.read-t.row > t.maxRecord {
+		t.err = &LimitError{File: t.file, Limit: "max_record_bytes", Value: int64(t.maxRecord), What: fmt.Sprintf("a row object longer than %d bytes", t.maxRecord)}
+		return 0, t.err
+	}
+	n, err := t.r.Read(b)
+	t.buf = append(t.buf, b[:n]...)
+	t.read += n
+	return n, err
+}
+
+// rowStart marks where a row begins, for the row size limit.
+func (t *posTracker) rowStart() { t.row = max(t.base, 1) }
+
+// skipSpace moves past whitespace and the separators the decoder consumes
+// lazily, so an offset points at the token itself.
+func (t *posTracker) skipSpace(off int) int {
+	for off < t.read {
+		i := off - t.base
+		if i < 0 || i >= len(t.buf) {
+			return off
+		}
+		switch t.buf[i] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			off++
+		default:
+			return off
+		}
+	}
+	return off
+}
+
+// pos moves the cursor to off and returns its line and column, then forgets
+// the input before it. An offset behind the cursor gets the cursor's
+// position (the walker never asks for one).
+func (t *posTracker) pos(off int) pos {
+	i := 0
+	for t.base+i < off && i < len(t.buf) {
+		r, size := utf8.DecodeRune(t.buf[i:])
+		if r == '\n' {
+			t.line, t.col = t.line+1, 1
+		} else {
+			t.col++
+		}
+		i += size
+	}
+	t.base += i
+	if i > 0 && len(t.buf)-i <= i {
+		t.buf = append(t.buf[:0], t.buf[i:]...)
+	} else {
+		t.buf = t.buf[i:]
+	}
+	return pos{t.line, t.col}
 }

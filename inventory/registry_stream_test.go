@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -140,4 +141,87 @@ func TestCSVRecordsCancel(t *testing.T) {
 	if _, err := c.next(); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
+}
+
+// streamJSON reads data through jsonRows in small chunks and renders rows
+// and errors for comparison.
+func streamJSON(data []byte, chunk func(io.Reader) io.Reader) string {
+	pe := &posErrors{file: "f.json"}
+	var out []string
+	err := jsonRows(context.Background(), pe, chunk(bytes.NewReader(data)), ColumnMap{}.resolver(), Limits{MaxBytes: -1, MaxRecordBytes: -1}, func(r rawRow) bool {
+		out = append(out, renderRaw(r))
+		return true
+	})
+	for _, e := range pe.errs {
+		out = append(out, e.Error())
+	}
+	if err != nil {
+		out = append(out, "stopped: "+err.Error())
+	}
+	return strings.Join(out, "\n")
+}
+
+func legacyJSON(data []byte) string {
+	pe := &posErrors{file: "f.json"}
+	var out []string
+	for _, r := range legacyParseRegistryJSON(pe, data, ColumnMap{}.resolver()) {
+		out = append(out, renderRaw(r))
+	}
+	for _, e := range pe.errs {
+		out = append(out, e.Error())
+	}
+	return strings.Join(out, "\n")
+}
+
+// syntaxPos drops the position of a JSON syntax error: the decoder's
+// SyntaxError offset can point behind the token it failed on, which the
+// whole-file reader could look back to and the streaming one, having moved
+// on, places at the last token instead. Every other position must agree.
+var syntaxPos = regexp.MustCompile(`(?m)^f\.json:\d+:\d+: JSON: `)
+
+func sameJSON(a, b string) bool {
+	return syntaxPos.ReplaceAllString(a, "JSON: ") == syntaxPos.ReplaceAllString(b, "JSON: ")
+}
+
+func renderRaw(r rawRow) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "row %d:%d bad=%v", r.line, r.col, r.bad)
+	for _, c := range Columns {
+		if v, ok := r.cells[c]; ok {
+			fmt.Fprintf(&b, " %s=%q@%d:%d", c, v.value, v.line, v.col)
+		}
+	}
+	return b.String()
+}
+
+// TestJSONRowsMatchTheWholeFileReader: streaming changed where positions
+// are computed, not what they are.
+func TestJSONRowsMatchTheWholeFileReader(t *testing.T) {
+	inputs := []string{
+		`[{"id": "NOH-1", "site": "NOH", "ip": "10.0.0.1", "vendor": "Børn"}]`,
+		"{\"rows\": [\n  {\"id\": \"A\",\n   \"site\": \"ø\", \"colour\": 1},\n  {\"id\": 7, \"site\": null, \"vms\": [1, 2]}\n]}",
+		`[{"id": "A"}, 3, {"id": "B"}`,
+		`[{"id": "A",, "site": "x"}]`,
+		`{"nope": []}`,
+		"[" + strings.Repeat(`{"id": "ø", "site": "ø"},`, 500) + `{"id": "end"}]`,
+	}
+	for i, in := range inputs {
+		want := legacyJSON([]byte(in))
+		for name, chunk := range map[string]func(io.Reader) io.Reader{"whole": func(r io.Reader) io.Reader { return r }, "one byte": iotest.OneByteReader, "half": iotest.HalfReader} {
+			if got := streamJSON([]byte(in), chunk); !sameJSON(got, want) {
+				t.Errorf("input %d, %s:\n got  %s\n want %s", i, name, got, want)
+			}
+		}
+	}
+}
+
+func FuzzJSONRowsPositions(f *testing.F) {
+	f.Add([]byte(`[{"id": "NOH-1", "site": "NOH"}]`))
+	f.Add([]byte("{\"rows\": [\n {\"id\": \"ø\", \"x\": [1,{}]}, 2]}"))
+	f.Add([]byte(`[{"id": "A",, "site": "x"}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if want, got := legacyJSON(data), streamJSON(data, iotest.HalfReader); !sameJSON(got, want) {
+			t.Fatalf("\n got  %s\n want %s", got, want)
+		}
+	})
 }
