@@ -33,6 +33,8 @@ var contractMetrics = []string{
 	"camsweep_config_last_reload_success_timestamp_seconds",
 	"camsweep_build_info",
 	"camsweep_api_tokens",
+	"camsweep_packets_not_sent_total",
+	"camsweep_hosts_timed_out_total",
 }
 
 // prometheusSynthetic are series Prometheus itself adds to every target.

@@ -26,7 +26,7 @@ type descs struct {
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
-	apiTokens                                                           *prometheus.Desc
+	apiTokens, packetsNotSent, hostsTimedOut                            *prometheus.Desc
 }
 
 func newDescs() descs {
@@ -53,6 +53,8 @@ func newDescs() descs {
 		registryErrors: d("registry_load_errors", "Errors in the latest load of the site's registry and policy; 0 when clean.", "site"),
 		configReloaded: d("config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully, in seconds since the Unix epoch."),
 		buildInfo:      d("build_info", "Always 1; the labels name the build.", "version", "goversion"),
+		packetsNotSent: d("packets_not_sent_total", "Packets sweeps meant to send and could not (their wait for the rate limit failed), since the process started; each made its scan incomplete.", "site"),
+		hostsTimedOut:  d("hosts_timed_out_total", "Hosts whose probes the host timeout cut short, since the process started: they are reported with what was found.", "site"),
 		apiTokens:      d("api_tokens", "Bearer tokens the API accepts; 0 when the token file could not be read at the last reload and the API refuses every request."),
 	}
 }
@@ -72,6 +74,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
 		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo, c.d.apiTokens,
+		c.d.packetsNotSent, c.d.hostsTimedOut,
 	} {
 		ch <- d
 	}
@@ -120,6 +123,8 @@ func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometh
 	for _, st := range scanStatuses {
 		ch <- prometheus.MustNewConstMetric(c.d.scansTotal, prometheus.CounterValue, float64(s.ScansTotal[st]), name, st)
 	}
+	ch <- prometheus.MustNewConstMetric(c.d.packetsNotSent, prometheus.CounterValue, float64(s.PacketsNotSentTotal), name)
+	ch <- prometheus.MustNewConstMetric(c.d.hostsTimedOut, prometheus.CounterValue, float64(s.HostsTimedOutTotal), name)
 	for _, probe := range sortedKeys(s.ProbeErrorsTotal) {
 		ch <- prometheus.MustNewConstMetric(c.d.probeErrors, prometheus.CounterValue, float64(s.ProbeErrorsTotal[probe]), name, probe)
 	}

@@ -64,6 +64,7 @@ func testSnapshot() Snapshot {
 				Name: "NOH", Interval: 6 * time.Hour, Report: nohReport(),
 				LastScan: finished, LastScanDuration: 90 * time.Second, LastScanOK: true, LastSuccess: finished,
 				ScansTotal: map[string]uint64{"ok": 3, "failed": 1}, ProbeErrorsTotal: map[string]uint64{"onvif": 2},
+				PacketsNotSentTotal: 5, HostsTimedOutTotal: 1,
 			},
 			// Never scanned, a scan running, registry broken.
 			{Name: "RH", Interval: 24 * time.Hour, Running: true, RegistryLoadErrors: 2},
@@ -116,6 +117,10 @@ camsweep_finding_info{ip="10.20.8.12",key="unregistered_camera/NOH/mac=44:19:b6:
 camsweep_findings{kind="banned_manufacturer",severity="high",site="NOH"} 1
 camsweep_findings{kind="duplicate_identity",severity="high",site="NOH"} 1
 camsweep_findings{kind="unregistered_camera",severity="critical",site="NOH"} 2
+# HELP camsweep_hosts_timed_out_total Hosts whose probes the host timeout cut short, since the process started: they are reported with what was found.
+# TYPE camsweep_hosts_timed_out_total counter
+camsweep_hosts_timed_out_total{site="NOH"} 1
+camsweep_hosts_timed_out_total{site="RH"} 0
 # HELP camsweep_last_scan_duration_seconds How long the latest finished scan ran.
 # TYPE camsweep_last_scan_duration_seconds gauge
 camsweep_last_scan_duration_seconds{site="NOH"} 90
@@ -131,6 +136,10 @@ camsweep_last_scan_success_timestamp_seconds{site="RH"} 0
 # TYPE camsweep_last_scan_timestamp_seconds gauge
 camsweep_last_scan_timestamp_seconds{site="NOH"} 1.7724528e+09
 camsweep_last_scan_timestamp_seconds{site="RH"} 0
+# HELP camsweep_packets_not_sent_total Packets sweeps meant to send and could not (their wait for the rate limit failed), since the process started; each made its scan incomplete.
+# TYPE camsweep_packets_not_sent_total counter
+camsweep_packets_not_sent_total{site="NOH"} 5
+camsweep_packets_not_sent_total{site="RH"} 0
 # HELP camsweep_probe_errors_total Probes that could not run (not 'port closed', which is evidence), since the process started.
 # TYPE camsweep_probe_errors_total counter
 camsweep_probe_errors_total{probe="onvif",site="NOH"} 2

@@ -44,6 +44,10 @@ type Site struct {
 	// RegistryLoadErrors is how many errors the latest registry or policy
 	// load gave (bad rows, or 1 for an unreadable file).
 	RegistryLoadErrors int
+	// PacketsNotSentTotal and HostsTimedOutTotal count, since the process
+	// started, what sweeps could not do: packets they meant to send and
+	// could not, and hosts whose probes the host timeout cut short.
+	PacketsNotSentTotal, HostsTimedOutTotal uint64
 }
 
 // Dispensation is a policy exception and how many registry rows claim it.

@@ -100,7 +100,10 @@ type siteState struct {
 	lastOK                bool
 	scansTotal            map[string]uint64
 	probeErrors           map[string]uint64
-	registryErrors        int
+	// unfinished counts, since start, what sweeps could not do: packets
+	// they could not send and hosts their timeout cut short.
+	packetsNotSent, hostsTimedOut uint64
+	registryErrors                int
 
 	wake chan struct{} // the site's configuration changed
 	stop chan struct{} // the site was removed or the daemon stops
@@ -381,6 +384,8 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 		for probe, n := range rep.Stats.ProbeErrors {
 			ss.probeErrors[probe] += uint64(n)
 		}
+		ss.packetsNotSent += rep.Stats.PacketsNotSent
+		ss.hostsTimedOut += uint64(max(rep.Stats.HostsTimedOut, 0))
 	}
 	if res.Status == store.StatusOK && rep != nil && !rep.Incomplete && err == nil {
 		ss.report = rep

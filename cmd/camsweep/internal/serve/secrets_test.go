@@ -188,3 +188,22 @@ func TestHistoryFileMode(t *testing.T) {
 		t.Errorf("file_mode 0640 parsed as %v", st.History.Mode())
 	}
 }
+
+// TestUnfinishedWorkCounted: what a sweep could not do reaches the metrics
+// as counters, never as silence.
+func TestUnfinishedWorkCounted(t *testing.T) {
+	sw := newFakeSweep()
+	h := startHarness(t, "", sw)
+	h.idle()
+	sw.mu.Lock()
+	sw.mangle = func(r *inventory.Report) { r.Stats.PacketsNotSent, r.Stats.HostsTimedOut = 3, 2 }
+	sw.mu.Unlock()
+	id := h.startScan(t, "NOH")
+	h.waitFor("the scan to end", func() bool { return h.scan(id).Status != store.StatusRunning })
+	m := h.metrics()
+	for _, want := range []string{`camsweep_packets_not_sent_total{site="NOH"} 3`, `camsweep_hosts_timed_out_total{site="NOH"} 2`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

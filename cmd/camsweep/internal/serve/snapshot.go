@@ -21,6 +21,8 @@ type siteView struct {
 	Scans    map[string]uint64
 	Probes   map[string]uint64
 	RegErrs  int
+	NotSent  uint64
+	TimedOut uint64
 }
 
 // views copies every site's state, sorted by name. Reports are shared, not
@@ -37,6 +39,7 @@ func (d *daemon) viewsLocked() []siteView {
 		v := siteView{
 			Site: ss.cfg, Next: ss.next, Report: ss.report, LastScan: ss.lastScan, LastOK: ss.lastOK,
 			LastDur: ss.lastDuration, LastGood: ss.lastSuccess, RegErrs: ss.registryErrors,
+			NotSent: ss.packetsNotSent, TimedOut: ss.hostsTimedOut,
 			Scans: make(map[string]uint64, len(ss.scansTotal)), Probes: make(map[string]uint64, len(ss.probeErrors)),
 		}
 		if ss.running != nil {
@@ -87,7 +90,8 @@ func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Running: v.Running != nil,
 			Report: v.Report, LastScan: v.LastScan, LastScanDuration: v.LastDur, LastScanOK: v.LastOK,
 			LastSuccess: v.LastGood, ScansTotal: v.Scans, ProbeErrorsTotal: v.Probes,
-			RegistryLoadErrors: v.RegErrs,
+			RegistryLoadErrors:  v.RegErrs,
+			PacketsNotSentTotal: v.NotSent, HostsTimedOutTotal: v.TimedOut,
 		})
 	}
 	s.Dispensations = d.dispensations()
