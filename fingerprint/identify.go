@@ -174,7 +174,7 @@ func collect(ev []evidence.Evidence) ([]item, []string) {
 	for _, x := range ev {
 		f, val := strings.TrimSpace(x.Field), clip(x.Value)
 		add(item{f, val})
-		if f == "mac" || strings.HasSuffix(f, ".mac") {
+		if isMACField(f) {
 			if org, ok := LookupOUI(val); ok {
 				add(item{ouiField, org})
 				notes = append(notes, fmt.Sprintf("%s=%s -> mac.oui=%s (IEEE registry)", f, strings.ToLower(val), org))
@@ -189,6 +189,13 @@ func collect(ev []evidence.Evidence) ([]item, []string) {
 	})
 	sort.Strings(notes)
 	return items, dedupe(notes)
+}
+
+// isMACField reports whether a field carries a MAC address: mac, any
+// *.mac, and the LLDP chassis ID (most devices send their MAC there,
+// subtype 4; a name there is refused by LookupOUI).
+func isMACField(f string) bool {
+	return f == "mac" || strings.HasSuffix(f, ".mac") || f == "lldp.chassis_id"
 }
 
 func dedupe(s []string) []string {

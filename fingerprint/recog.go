@@ -117,8 +117,10 @@ func parseRecogXML(file string, data []byte) (*rawRecogDB, error) {
 	}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
+	// line and col are where the token being handled starts: the decoder's
+	// position before it read the token.
+	var line, col int
 	at := func(format string, args ...any) error {
-		line, col := dec.InputPos()
 		return &LoadError{File: file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 	}
 	db := &rawRecogDB{}
@@ -131,6 +133,7 @@ func parseRecogXML(file string, data []byte) (*rawRecogDB, error) {
 		gotRoot bool
 	)
 	for {
+		line, col = dec.InputPos()
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			break
@@ -151,7 +154,7 @@ func parseRecogXML(file string, data []byte) (*rawRecogDB, error) {
 					return nil, at("root element <%s>: want <fingerprints>", t.Name.Local)
 				}
 				gotRoot = true
-				db.line, _ = dec.InputPos()
+				db.line = line
 				for _, a := range t.Attr {
 					switch a.Name.Local {
 					case "matches":
@@ -170,7 +173,7 @@ func parseRecogXML(file string, data []byte) (*rawRecogDB, error) {
 				}
 				db.fps = append(db.fps, rawRecogFP{})
 				fp = &db.fps[len(db.fps)-1]
-				fp.line, fp.col = dec.InputPos()
+				fp.line, fp.col = line, col
 				for _, a := range t.Attr {
 					switch a.Name.Local {
 					case "pattern":
@@ -192,7 +195,6 @@ func parseRecogXML(file string, data []byte) (*rawRecogDB, error) {
 				case "description":
 					inDesc = true
 				case "example":
-					line, col := dec.InputPos()
 					fp.examples = append(fp.examples, RecogExample{Want: map[string]string{}, Line: line, Column: col})
 					ex = &fp.examples[len(fp.examples)-1]
 					enc := ""

@@ -109,6 +109,9 @@ var noRuleFields = map[string]string{
 	"upnp.friendly_name":         "set by the user",
 	"arp.foreign_subnet":         "marks a factory address, names no maker",
 	"arp.mac_conflict":           "marks spoofing or an address conflict, names no maker",
+	"lldp.chassis_id":            "a MAC, converted to mac.oui",
+	"lldp.port_id":               "names the host's port, not its maker",
+	"lldp.port_description":      "set by the host's firmware or its admin, per port",
 }
 
 func TestEvidenceFieldsCovered(t *testing.T) {

@@ -109,6 +109,7 @@ func (p *HTTPProber) favicon(ctx context.Context, f *httpFetcher, page *httpAnsw
 		return
 	}
 	sink.add("http.favicon_mmh3", strconv.FormatInt(int64(FaviconHash(a.body)), 10))
+	sink.add("http.favicon_md5", FaviconMD5(a.body))
 }
 
 // emitHTTPAnswer turns one response into http.* evidence.
