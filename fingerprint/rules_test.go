@@ -224,3 +224,44 @@ func TestWSDNameBrands(t *testing.T) {
 		}
 	}
 }
+
+// lexiconLeftOut are OEM map brands the lexicon does not look for in free
+// text, with the reason; lexicon.yaml says the same.
+var lexiconLeftOut = map[string]string{
+	"Axis":          "Apache Axis; matched as AXIS plus a model instead",
+	"LTS":           "Ubuntu LTS and long-term-support everywhere",
+	"2N":            "two characters",
+	"TVT":           "three letters, other meanings",
+	"ADT":           "three letters, other meanings",
+	"Eneo":          "a common word in other languages",
+	"Vicon":         "Vicon motion capture",
+	"ELAN":          "a common word and chip maker",
+	"IDIS":          "other meanings",
+	"Hikrobot":      "robots and machine vision, not video",
+	"Cisco Meraki":  "matched as Meraki",
+	"Digital Watchdog": "",
+}
+
+// TestLexiconCoversOEMMap keeps lexicon.yaml in step with the OEM map: every
+// brand is recognised by name in a banner, unless it is left out for a
+// reason.
+func TestLexiconCoversOEMMap(t *testing.T) {
+	e := engine(t)
+	video, other := e.ids["lexicon-video-maker"], e.ids["lexicon-other-maker"]
+	if video == nil || other == nil {
+		t.Fatal("lexicon rules not loaded")
+	}
+	for _, o := range oemMap().list {
+		if lexiconLeftOut[o.Brand] != "" {
+			continue
+		}
+		value := "Welcome to " + o.Brand + " Web"
+		out, ok := video.Apply(value)
+		if !ok {
+			out, ok = other.Apply(value)
+		}
+		if !ok || out.Brand != o.Brand {
+			t.Errorf("lexicon: %q gives brand %q, want %q", value, out.Brand, o.Brand)
+		}
+	}
+}
