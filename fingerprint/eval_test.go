@@ -150,13 +150,29 @@ func TestEvaluation(t *testing.T) {
 			t.Logf("  %s | %s | %s | %s", f, pct(s.videoHit, s.video), pct(s.makerHit, s.hikDahua), pct(s.falseCam, s.other))
 		}
 	}
+	// The project's bound on false cameras holds on both halves; recall
+	// and maker accuracy must not fall below what docs/fingerprint.md
+	// reports (floors, below the 85% and 95% aims, which this set does not
+	// reach: see the doc).
+	for _, h := range []string{"A", "B"} {
+		s := scores[h]["total"]
+		if s.falseCam*50 > s.other {
+			t.Errorf("half %s: %s of non-camera banners called cameras, more than 2%%", h, pct(s.falseCam, s.other))
+		}
+		if s.videoHit*2 < s.video {
+			t.Errorf("half %s: camera recall %s, below the 50%% floor", h, pct(s.videoHit, s.video))
+		}
+	}
+	if s := scores["all"]["total"]; s.makerHit*10 < s.hikDahua*7 {
+		t.Errorf("Hikvision/Dahua maker accuracy %s, below the 70%% floor", pct(s.makerHit, s.hikDahua))
+	}
 	if os.Getenv("CAMSWEEP_EVAL_MISSES") != "" {
-		s := scores["A"]["total"]
+		s := scores[os.Getenv("CAMSWEEP_EVAL_MISSES")]["total"]
 		for _, m := range s.missed {
-			t.Logf("half A missed: %s", m)
+			t.Logf("missed: %s", m)
 		}
 		for _, m := range s.falsePositive {
-			t.Logf("half A false camera: %s", m)
+			t.Logf("false camera: %s", m)
 		}
 	}
 }
