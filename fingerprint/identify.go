@@ -132,7 +132,11 @@ func (e *Engine) itemClaims(it item, v *Verdict) []claim {
 					took = append(took, name+" "+val)
 					claims = append(claims, claim{attr: name, value: val, weight: r.Weight, tier: tierOf(it.field), source: src + " (rule " + r.ID + ")"})
 				}
-				if !recogPass {
+				// Only a rule that names the device (its maker, brand or
+				// model) is more specific than recog's fingerprint; the
+				// generic vocabulary ("Video Web Server") is not, and
+				// leaves recog's class standing beside its own.
+				if !recogPass && (out.Brand != "" || out.Manufacturer != "" || out.Model != "") {
 					for _, name := range outputNames {
 						if out.get(name) != "" {
 							said[name] = true
