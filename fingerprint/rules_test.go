@@ -228,17 +228,17 @@ func TestWSDNameBrands(t *testing.T) {
 // lexiconLeftOut are OEM map brands the lexicon does not look for in free
 // text, with the reason; lexicon.yaml says the same.
 var lexiconLeftOut = map[string]string{
-	"Axis":          "Apache Axis; matched as AXIS plus a model instead",
-	"LTS":           "Ubuntu LTS and long-term-support everywhere",
-	"2N":            "two characters",
-	"TVT":           "three letters, other meanings",
-	"ADT":           "three letters, other meanings",
-	"Eneo":          "a common word in other languages",
-	"Vicon":         "Vicon motion capture",
-	"ELAN":          "a common word and chip maker",
-	"IDIS":          "other meanings",
-	"Hikrobot":      "robots and machine vision, not video",
-	"Cisco Meraki":  "matched as Meraki",
+	"Axis":             "Apache Axis; matched as AXIS plus a model instead",
+	"LTS":              "Ubuntu LTS and long-term-support everywhere",
+	"2N":               "two characters",
+	"TVT":              "three letters, other meanings",
+	"ADT":              "three letters, other meanings",
+	"Eneo":             "a common word in other languages",
+	"Vicon":            "Vicon motion capture",
+	"ELAN":             "a common word and chip maker",
+	"IDIS":             "other meanings",
+	"Hikrobot":         "robots and machine vision, not video",
+	"Cisco Meraki":     "matched as Meraki",
 	"Digital Watchdog": "",
 }
 
