@@ -82,15 +82,7 @@ func run(dir, out string) error {
 		}
 		fmt.Fprintf(os.Stderr, "ouigen: %s: %d blocks\n", r.file, n)
 	}
-	data, err := encode(table)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		return fmt.Errorf("ouigen: write: %w", err)
-	}
-	fmt.Fprintf(os.Stderr, "ouigen: %d prefixes, %d bytes -> %s\n", len(table), len(data), out)
-	return nil
+	return write(table, out)
 }
 
 // runOUIData builds the table from oui-data's index.json and, when given,
@@ -120,15 +112,7 @@ func runOUIData(index, iab, out string) error {
 		}
 		fmt.Fprintf(os.Stderr, "ouigen: %s: %d blocks\n", iab, n)
 	}
-	data, err := encode(table)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		return fmt.Errorf("ouigen: write: %w", err)
-	}
-	fmt.Fprintf(os.Stderr, "ouigen: %d prefixes, %d bytes -> %s\n", len(table), len(data), out)
-	return nil
+	return write(table, out)
 }
 
 // readOUIData adds oui-data's blocks to table: the key is the prefix, the
@@ -184,6 +168,19 @@ func readRegistry(r io.Reader, digits int, table map[string]string) (int, error)
 		table[prefix] = org
 		n++
 	}
+}
+
+// write encodes the table and writes it to out.
+func write(table map[string]string, out string) error {
+	data, err := encode(table)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return fmt.Errorf("ouigen: write: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "ouigen: %d prefixes, %d bytes -> %s\n", len(table), len(data), out)
+	return nil
 }
 
 func isHex(s string) bool {
