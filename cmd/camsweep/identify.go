@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/camsweep/camsweep/fingerprint"
+	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
@@ -19,8 +23,8 @@ import (
 // this is not one a device sent to a well-behaved client.
 const maxIdentifyLine = 1 << 20
 
-// maxHostEvidence bounds the evidence lines of one host. A camera answers
-// every probe with a few dozen facts; thousands for one host is a loop in
+// maxHostEvidence bounds the evidence of one host. A camera answers every
+// probe with a few dozen facts; thousands for one host is a loop in
 // whatever produced the input.
 const maxHostEvidence = 4096
 
@@ -57,24 +61,40 @@ func newIdentifyCommand(g *globalFlags) *cobra.Command {
 	var (
 		format string
 		rules  []string
+		site   string
 		window int
+		rf     reconcileFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "identify",
-		Short: "Identify devices from evidence read as JSON lines on stdin",
-		Long: `identify reads evidence collected by any tool, one JSON object per line:
-  {"host": "10.20.8.31", "probe": "http", "field": "http.server", "value": "App-webs/"}
-and prints one verdict per host, in the order hosts first appear. Field names are
-listed in docs/evidence.md (http.server, http.realm, http.title, rtsp.server,
-tls.subject, mac, onvif.manufacturer, ...).
-
+		Use:   "identify [FILE...]",
+		Short: "Identify devices from evidence JSON lines or nmap XML (files, or stdin)",
+		Long: `identify reads evidence collected by any tool and prints one verdict per host,
+in the order hosts first appear. It reads each FILE (or stdin) in either of two
+forms, told apart by content:
+  - JSON lines, one evidence item per line:
+      {"host": "10.20.8.31", "probe": "http", "field": "http.server", "value": "App-webs/"}
+    Field names are listed in docs/evidence.md.
+  - nmap's XML (-oX), best with -sV and the scripts http-title,
+    http-server-header, http-auth, ssl-cert, rtsp-methods (and http-favicon):
+      nmap -sV --script http-title,http-server-header,http-auth,ssl-cert,rtsp-methods -oX scan.xml ...
 Input of any size streams: at most --window hosts are held at once, and when a
 new host would exceed that, the host seen first is identified and printed. A host
-whose lines come back after its verdict was printed is an error naming the line
-(sort the input by host, or raise --window).`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
+whose evidence comes back after its verdict was printed is an error naming where
+(sort the input by host, or raise --window).
+With --registry and/or --policy it reconciles the identified devices and
+prints a report with findings instead (-o table, json, csv or html), exiting 1
+at --fail-on; that needs every host at once, so more than --window hosts is an
+error. An imported scan is partial: nothing is reported missing.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := rf.load()
+			if err != nil {
+				return err
+			}
+			verdictFormat := format
+			if verdictFormat == "" {
+				verdictFormat = "table"
+			}
+			if !in.enabled && verdictFormat != "table" && verdictFormat != "json" {
 				return withCode(exitError, fmt.Errorf("unknown output format %q (want table or json)", format))
 			}
 			if window < 1 {
@@ -84,10 +104,26 @@ whose lines come back after its verdict was printed is an error naming the line
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			out := newVerdictWriter(cmd.OutOrStdout(), format)
-			err = identifyStream(cmd.InOrStdin(), window, func(host string, ev []evidence.Evidence) error {
-				return out.write(verdictFor(host, fp.Identify(ev)))
+			if in.enabled {
+				// Reconciling judges all hosts together: they are all held,
+				// up to the window.
+				var hosts []string
+				byHost := map[string][]evidence.Evidence{}
+				c := newHostCollector(window, true, func(h string, ev []evidence.Evidence) error {
+					hosts = append(hosts, h)
+					byHost[h] = ev
+					return nil
+				})
+				if err := readIdentifyInputs(cmd.InOrStdin(), args, c); err != nil {
+					return withCode(exitError, err)
+				}
+				return identifyReport(cmd.OutOrStdout(), fp, hosts, byHost, site, in, format)
+			}
+			out := newVerdictWriter(cmd.OutOrStdout(), verdictFormat)
+			c := newHostCollector(window, false, func(h string, ev []evidence.Evidence) error {
+				return out.write(verdictFor(h, fp.Identify(ev)))
 			})
+			err = readIdentifyInputs(cmd.InOrStdin(), args, c)
 			if ferr := out.flush(); err == nil {
 				err = ferr
 			}
@@ -97,45 +133,76 @@ whose lines come back after its verdict was printed is an error naming the line
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output-format", "o", "table", "table or json (JSON lines, one per host)")
-	cmd.Flags().StringArrayVar(&rules, "rules", nil, "directory or file of extra fingerprint rules; repeatable")
-	cmd.Flags().IntVar(&window, "window", defaultIdentifyWindow, "hosts held at once; a host's lines must come within this many hosts of its first")
+	cmd.Flags().StringVarP(&format, "output-format", "o", "", "table or json (JSON lines, one per host); with --registry/--policy: table, json, csv or html")
+	cmd.Flags().StringArrayVar(&rules, "rules", nil, "directory or file of extra fingerprint rules (YAML, or recog XML); repeatable")
+	cmd.Flags().StringVar(&site, "site", "", "site the hosts belong to, for the policy's camera segments (with --registry/--policy)")
+	cmd.Flags().IntVar(&window, "window", defaultIdentifyWindow, "hosts held at once: a host's evidence must come within this many hosts of its first (with --registry/--policy: the most hosts)")
+	rf.register(cmd)
 	return cmd
 }
 
-// pendingHost is a host whose verdict is not written yet.
-type pendingHost struct {
-	host     string
-	line     int // where it first appeared
-	evidence []evidence.Evidence
+// readIdentifyInputs reads every file (stdin when there are none), each as
+// nmap XML or evidence JSON lines, into c, and closes c.
+func readIdentifyInputs(stdin io.Reader, files []string, c *hostCollector) error {
+	read := func(name string, r io.Reader) error {
+		br := bufio.NewReader(r)
+		if !looksLikeXML(br) {
+			return readEvidenceLines(br, name, c)
+		}
+		// nmap's XML is read whole (its parser bounds it); its hosts then
+		// join the stream.
+		hs, ev, err := readNmapEvidence(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, h := range hs {
+			if err := c.add(h, ev[h], name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(files) == 0 {
+		if err := read("stdin", stdin); err != nil {
+			return err
+		}
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		err = read(name, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return c.close()
 }
 
-// identifyStream reads evidence lines and calls done once per host with all
-// of its evidence, in the order hosts first appear. It holds at most window
-// hosts: a new host beyond that makes the oldest one done. What it keeps of
-// finished hosts is a 64-bit hash each, so a host coming back after its
-// verdict is caught (an error, never a second, partial verdict) at a few
-// bytes per host instead of the host's evidence.
-func identifyStream(r io.Reader, window int, done func(string, []evidence.Evidence) error) error {
+// looksLikeXML peeks at the first non-blank byte: nmap's XML starts with
+// "<", evidence JSON lines with "{".
+func looksLikeXML(br *bufio.Reader) bool {
+	for i := 1; i <= 512; i++ {
+		b, err := br.Peek(i)
+		if err != nil {
+			return false
+		}
+		switch c := b[i-1]; c {
+		case ' ', '\t', '\r', '\n', 0xef, 0xbb, 0xbf: // blanks and a UTF-8 BOM
+			continue
+		default:
+			return c == '<'
+		}
+	}
+	return false
+}
+
+// readEvidenceLines reads evidence JSON lines into c.
+func readEvidenceLines(r io.Reader, name string, c *hostCollector) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), maxIdentifyLine)
-	seed := maphash.MakeSeed()
-	finished := map[uint64]struct{}{}
-	pending := map[string]*pendingHost{}
-	var queue []*pendingHost // first-appearance order; queue[head:] pending
-	head := 0
-	finish := func() error {
-		p := queue[head]
-		queue[head] = nil
-		head++
-		if head > len(queue)/2 && head > 1024 {
-			queue = append(queue[:0], queue[head:]...)
-			head = 0
-		}
-		delete(pending, p.host)
-		finished[maphash.String(seed, p.host)] = struct{}{}
-		return done(p.host, p.evidence)
-	}
 	line := 0
 	for sc.Scan() {
 		line++
@@ -147,40 +214,155 @@ func identifyStream(r io.Reader, window int, done func(string, []evidence.Eviden
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&el); err != nil {
-			return fmt.Errorf("stdin line %d: %w", line, err)
+			return fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
 		if el.Host == "" || el.Field == "" {
-			return fmt.Errorf("stdin line %d: \"host\" and \"field\" are required", line)
+			return fmt.Errorf("%s: line %d: \"host\" and \"field\" are required", name, line)
 		}
-		p, ok := pending[el.Host]
-		if !ok {
-			if _, seen := finished[maphash.String(seed, el.Host)]; seen {
-				return fmt.Errorf("stdin line %d: host %q comes back after its verdict was written (more than --window=%d hosts since its first line); sort the input by host or raise --window",
-					line, evidence.Clean(el.Host, 64), window)
-			}
-			if len(pending) == window {
-				if err := finish(); err != nil {
-					return err
-				}
-			}
-			p = &pendingHost{host: el.Host, line: line}
-			pending[el.Host] = p
-			queue = append(queue, p)
+		if err := c.add(el.Host, []evidence.Evidence{{Probe: el.Probe, Field: el.Field, Value: el.Value}}, fmt.Sprintf("%s: line %d", name, line)); err != nil {
+			return err
 		}
-		if len(p.evidence) == maxHostEvidence {
-			return fmt.Errorf("stdin line %d: host %q has more than %d evidence lines (first at line %d)", line, evidence.Clean(el.Host, 64), maxHostEvidence, p.line)
-		}
-		p.evidence = append(p.evidence, evidence.Evidence{Probe: el.Probe, Field: el.Field, Value: el.Value})
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("stdin line %d: %w", line+1, err)
+		return fmt.Errorf("%s: line %d: %w", name, line+1, err)
 	}
-	for head < len(queue) {
-		if err := finish(); err != nil {
+	return nil
+}
+
+// hostCollector gathers each host's evidence and calls done once per host,
+// in the order hosts first appear. It holds at most window hosts: a new
+// host beyond that makes the oldest one done (or, when every host must be
+// held, is an error). What it keeps of finished hosts is a 64-bit hash each,
+// so a host coming back after its verdict is caught (an error, never a
+// second verdict from part of its evidence) at a few bytes per host instead
+// of the host's evidence.
+type hostCollector struct {
+	window   int
+	holdAll  bool
+	done     func(string, []evidence.Evidence) error
+	seed     maphash.Seed
+	finished map[uint64]struct{}
+	pending  map[string]*pendingHost
+	queue    []*pendingHost // first-appearance order; queue[head:] pending
+	head     int
+}
+
+// pendingHost is a host whose verdict is not written yet.
+type pendingHost struct {
+	host     string
+	where    string // where it first appeared
+	evidence []evidence.Evidence
+}
+
+func newHostCollector(window int, holdAll bool, done func(string, []evidence.Evidence) error) *hostCollector {
+	return &hostCollector{window: window, holdAll: holdAll, done: done, seed: maphash.MakeSeed(),
+		finished: map[uint64]struct{}{}, pending: map[string]*pendingHost{}}
+}
+
+// add adds evidence for host, read at where (for errors).
+func (c *hostCollector) add(host string, ev []evidence.Evidence, where string) error {
+	p, ok := c.pending[host]
+	if !ok {
+		if _, seen := c.finished[maphash.String(c.seed, host)]; seen {
+			return fmt.Errorf("%s: host %q comes back after its verdict was written (more than --window=%d hosts since its first evidence); sort the input by host or raise --window",
+				where, evidence.Clean(host, 64), c.window)
+		}
+		if len(c.pending) == c.window {
+			if c.holdAll {
+				return fmt.Errorf("%s: more than --window=%d hosts; reconciling holds every host at once: raise --window", where, c.window)
+			}
+			if err := c.finishOldest(); err != nil {
+				return err
+			}
+		}
+		p = &pendingHost{host: host, where: where}
+		c.pending[host] = p
+		c.queue = append(c.queue, p)
+	}
+	if len(p.evidence)+len(ev) > maxHostEvidence {
+		return fmt.Errorf("%s: host %q has more than %d evidence items (first at %s)", where, evidence.Clean(host, 64), maxHostEvidence, p.where)
+	}
+	if len(ev) == 1 {
+		p.evidence = append(p.evidence, ev[0])
+	} else {
+		p.evidence = evidence.AppendNew(p.evidence, ev...)
+	}
+	return nil
+}
+
+func (c *hostCollector) finishOldest() error {
+	p := c.queue[c.head]
+	c.queue[c.head] = nil
+	c.head++
+	if c.head > len(c.queue)/2 && c.head > 1024 {
+		c.queue = append(c.queue[:0], c.queue[c.head:]...)
+		c.head = 0
+	}
+	delete(c.pending, p.host)
+	c.finished[maphash.String(c.seed, p.host)] = struct{}{}
+	return c.done(p.host, p.evidence)
+}
+
+// close finishes every host still pending.
+func (c *hostCollector) close() error {
+	for c.head < len(c.queue) {
+		if err := c.finishOldest(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// identifyReport reconciles identified hosts like a scan report: devices with
+// their verdicts, then findings against the registry and policy. The import
+// is partial, so no camera is reported missing.
+func identifyReport(w io.Writer, fp *fingerprint.Engine, hosts []string, byHost map[string][]evidence.Evidence, site string, in *reconcileInputs, format string) error {
+	rep := &inventory.Report{Schema: inventory.ReportSchema, Site: site, Incomplete: true,
+		Started: in.now, Finished: in.now, Scope: inventory.ScopeSummary{Notes: []string{"imported evidence (camsweep identify); not a sweep"}},
+		Stats: inventory.Stats{ProbeErrors: map[string]int{}}, Findings: []inventory.Finding{}}
+	for _, h := range hosts {
+		ip, err := netip.ParseAddr(h)
+		if err != nil {
+			return withCode(exitError, fmt.Errorf("host %q: reconciling needs IP addresses as hosts", h))
+		}
+		rep.Scope.Targets = append(rep.Scope.Targets, netip.PrefixFrom(ip, ip.BitLen()).String())
+		ev := byHost[h]
+		v := fp.Identify(ev)
+		d := inventory.Device{IP: ip, Hostnames: []string{}, OpenPorts: []uint16{}, Class: v.Class, Brand: v.Brand,
+			Manufacturer: v.Manufacturer, Model: v.Model, Firmware: v.Firmware, Serial: v.Serial,
+			Confidence: v.Confidence, Why: v.Why, Evidence: ev}
+		for _, e := range ev {
+			switch e.Field {
+			case "mac":
+				if d.MAC == "" {
+					d.MAC = e.Value
+				}
+			case "hostname":
+				d.Hostnames = append(d.Hostnames, e.Value)
+			case "tcp.open":
+				if n, err := strconv.ParseUint(e.Value, 10, 16); err == nil {
+					d.OpenPorts = append(d.OpenPorts, uint16(n))
+				}
+			}
+		}
+		if d.IsCameraLike() {
+			rep.Stats.Cameras++
+		}
+		rep.Devices = append(rep.Devices, d)
+	}
+	rep.Stats.Live = len(rep.Devices)
+	rep.Stats.Addresses = uint64(len(rep.Devices))
+	if err := in.apply(rep); err != nil {
+		return withCode(exitError, err)
+	}
+	of := outputFlags{format: format}
+	if err := of.validate(); err != nil {
+		return err
+	}
+	if err := of.write(w, rep); err != nil {
+		return withCode(exitError, err)
+	}
+	return in.exitFor(rep.Findings)
 }
 
 func verdictFor(host string, v fingerprint.Verdict) hostVerdict {

@@ -56,7 +56,7 @@ func TestIdentifyHostBackAfterItsVerdict(t *testing.T) {
 {"host":"10.0.0.1","field":"rtsp.server","value":"Rtsp Server/3.0"}
 `
 	_, stderr, code := camsweep(t, in, "identify", "-o", "json", "--window", "2")
-	if code != exitError || !strings.Contains(stderr, `stdin line 4: host "10.0.0.1" comes back after its verdict was written (more than --window=2 hosts`) {
+	if code != exitError || !strings.Contains(stderr, `stdin: line 4: host "10.0.0.1" comes back after its verdict was written (more than --window=2 hosts`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	// The same input within the window is fine.
@@ -72,7 +72,7 @@ func TestIdentifyBoundsOneHost(t *testing.T) {
 		fmt.Fprintf(&in, `{"host":"10.0.0.1","field":"http.title","value":"t%d"}`+"\n", i)
 	}
 	_, stderr, code := camsweep(t, in.String(), "identify", "-o", "json")
-	if code != exitError || !strings.Contains(stderr, fmt.Sprintf("stdin line %d: host \"10.0.0.1\" has more than %d evidence lines", maxHostEvidence+1, maxHostEvidence)) {
+	if code != exitError || !strings.Contains(stderr, fmt.Sprintf("stdin: line %d: host \"10.0.0.1\" has more than %d evidence items", maxHostEvidence+1, maxHostEvidence)) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
