@@ -228,7 +228,7 @@ func EncodeSFlow(agent netip.Addr, samples []SFlowSample, o ExportOptions) []byt
 		rec = append(rec, u32(uint32(len(s.Header)))...)
 		rec = append(rec, hdr...)
 		sample := u32(o.Sequence*100 + uint32(i)) // sample sequence
-		sample = append(sample, u32(1)...)         // source id: ifIndex 1
+		sample = append(sample, u32(1)...)        // source id: ifIndex 1
 		sample = append(sample, u32(s.SamplingRate)...)
 		sample = append(sample, u32(s.SamplingRate*uint32(i+1))...) // sample pool
 		sample = append(sample, u32(0)...)                          // drops
