@@ -62,7 +62,10 @@ type CollectorStats struct {
 	Refused uint64
 	// Errors counts datagrams that did not decode (an unknown version, a
 	// data set before its template, a truncated record).
-	Errors    uint64
+	Errors uint64
+	// Panics counts datagrams a decoder panicked on (recovered; counted
+	// in Errors too). The fuzz targets look for them.
+	Panics    uint64
 	Exporters int
 	// LastDatagram is when the last datagram was decoded; zero before.
 	LastDatagram time.Time
@@ -165,6 +168,7 @@ func (c *Collector) Decode(payload []byte, from netip.AddrPort, at time.Time) (n
 		// The decoders read attacker-controlled lengths; a bug there must
 		// cost one datagram, not the daemon.
 		if r := recover(); r != nil {
+			c.stats.Panics++
 			n, err = 0, fmt.Errorf("flow: decoder panic on datagram from %s: %v", from, r)
 		}
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"github.com/miekg/dns"
 
 	"github.com/camsweep/camsweep/scanner/evidence"
 )
@@ -45,7 +46,7 @@ type Mirror struct {
 	tcp     layers.TCP
 	udp     layers.UDP
 	pay     gopacket.Payload
-	dnsMsg  layers.DNS
+	dnsMsg  dns.Msg
 	// expect holds RTP flows an RTSP SETUP negotiated, so their UDP is
 	// known for video however its ports look.
 	expect map[expectKey]time.Time
@@ -60,6 +61,9 @@ type MirrorStats struct {
 	Undecodable uint64
 	Heads       uint64 // RTSP/HTTP heads read
 	DNSQueries  uint64
+	// Panics counts frames a decoder panicked on (none known; the
+	// fuzz targets look for them).
+	Panics uint64
 	// ExpectationsDropped counts SETUPs not remembered because the
 	// expectation table was full.
 	ExpectationsDropped uint64
@@ -110,6 +114,13 @@ func (m *Mirror) Stats() MirrorStats {
 func (m *Mirror) Observe(frame []byte, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer func() {
+		// A decoder bug on one hostile frame must cost that frame, not
+		// the daemon's passive listener.
+		if r := recover(); r != nil {
+			m.stats.Panics++
+		}
+	}()
 	m.stats.Frames++
 	m.decoded = m.decoded[:0]
 	// DecodingLayerParser stops at the first layer it cannot decode and
@@ -225,16 +236,19 @@ func (m *Mirror) observeUDP(src, dst netip.Addr, n uint64, at time.Time) {
 }
 
 // observeDNS records the questions of a DNS query that name a maker's
-// cloud. Answers and other names are not kept.
+// cloud. Answers and other names are not kept. miekg/dns decodes: gopacket
+// 1.1.19's DNS layer panics on some malformed records (found by
+// FuzzMirrorObserve).
 func (m *Mirror) observeDNS(client netip.Addr, payload []byte, at time.Time) {
-	if err := m.dnsMsg.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil || m.dnsMsg.QR {
+	m.dnsMsg = dns.Msg{}
+	if err := m.dnsMsg.Unpack(payload); err != nil || m.dnsMsg.Response {
 		return
 	}
 	m.stats.DNSQueries++
-	for i, q := range m.dnsMsg.Questions {
+	for i, q := range m.dnsMsg.Question {
 		if i == 8 {
 			break
 		}
-		m.dns.Add(client, string(q.Name), at)
+		m.dns.Add(client, q.Name, at)
 	}
 }
