@@ -32,6 +32,8 @@ type Policy struct {
 	// Sites maps a site (as in the registry's site column) to its rules.
 	Sites        map[string]SitePolicy
 	Suppressions []Suppression
+	// Recording is the region-wide recording policy; each site's adds to it.
+	Recording RecordingPolicy
 	// Location is the time zone whose calendar days the expiry dates
 	// mean (key timezone, default DefaultPolicyTimezone). A sensor or
 	// container running in UTC must still let a dispensation lapse at
@@ -79,6 +81,25 @@ type SitePolicy struct {
 	// CameraSegments are the site's approved (closed) camera networks. When
 	// empty, outside_camera_segment is not judged for the site.
 	CameraSegments []netip.Prefix
+	// Recording adds the site's own recorders, viewers and internal
+	// networks to the region's.
+	Recording RecordingPolicy
+}
+
+// RecordingPolicy says who may receive a camera's video and where the
+// region's networks end.
+type RecordingPolicy struct {
+	// ApprovedRecorders are the recording servers allowed to pull video
+	// (the central VMS's recording servers, a closed network's NVR).
+	ApprovedRecorders []netip.Prefix
+	// ApprovedViewers may view video too (a VMS mobile server, a guard
+	// station) without being recorders.
+	ApprovedViewers []netip.Prefix
+	// InternalPrefixes are the region's own networks; traffic to any
+	// other address is egress. When no level names any, the private
+	// ranges are internal (DefaultInternalPrefixes); the site's scanned
+	// scope and camera segments always are.
+	InternalPrefixes []netip.Prefix
 }
 
 // Suppression hides the finding with Key until Expires (inclusive). An
