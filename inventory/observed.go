@@ -86,7 +86,7 @@ type StreamClient struct {
 	Port  uint16     `json:"port"`
 	Proto string     `json:"proto"`
 	// Bytes the device sent the client (estimated when sampled).
-	Bytes uint64 `json:"bytes"`
+	Bytes uint64    `json:"bytes"`
 	First time.Time `json:"first_seen"`
 	Last  time.Time `json:"last_seen"`
 	// How: the video sign (rtsp_play, rtp, ...) or "volume".
