@@ -90,6 +90,9 @@ type Collector struct {
 type exporter struct {
 	templates *templateStore
 	sampling  *samplingStore
+	// psamp holds the 1-in-N rate an IPFIX exporter announced the PSAMP
+	// way, by observation domain (see psampRate).
+	psamp map[uint32]uint64
 }
 
 // NewCollector makes a collector feeding table.
@@ -161,7 +164,7 @@ func (c *Collector) Decode(payload []byte, from netip.AddrPort, at time.Time) (n
 			c.stats.Refused++
 			return 0, fmt.Errorf("flow: %s: already %d exporters", from, c.opts.MaxExporters)
 		}
-		ex = &exporter{templates: newTemplateStore(c.opts.MaxTemplates), sampling: newSamplingStore()}
+		ex = &exporter{templates: newTemplateStore(c.opts.MaxTemplates), sampling: newSamplingStore(), psamp: map[uint32]uint64{}}
 		c.exporters[from] = ex
 	}
 	defer func() {
@@ -233,7 +236,11 @@ func (c *Collector) decode(payload []byte, ex *exporter) ([]decoded, string, err
 			return nil, "", fmt.Errorf("ipfix: %w", err)
 		}
 		msgs, err := protoproducer.ProcessMessageIPFIXConfig(&pkt, ex.sampling, nil)
-		return wrap(msgs, recordSampling(pkt.FlowSets)), evidence.SourceIPFIX, err
+		rate := recordSampling(pkt.FlowSets)
+		if rate == 0 {
+			rate = ex.psampRate(pkt.ObservationDomainId, pkt.FlowSets)
+		}
+		return wrap(msgs, rate), evidence.SourceIPFIX, err
 	}
 	return nil, "", fmt.Errorf("unknown flow version %d", binary.BigEndian.Uint16(payload))
 }
@@ -263,19 +270,60 @@ func recordSampling(sets []any) uint64 {
 				if f.PenProvided || (f.Type != 34 && f.Type != 305 && f.Type != 50) {
 					continue
 				}
-				if v, ok := f.Value.([]byte); ok && len(v) > 0 && len(v) <= 8 {
-					var n uint64
-					for _, b := range v {
-						n = n<<8 | uint64(b)
-					}
-					if n > 0 {
-						return n
-					}
+				if n := bytesUint(f.Value); n > 0 {
+					return n
 				}
 			}
 		}
 	}
 	return 0
+}
+
+// psampRate follows an IPFIX exporter's PSAMP announcement (RFC 5477):
+// samplingPacketInterval (305) packets selected, then
+// samplingPacketSpace (306) skipped, so 1 in (interval+space)/interval.
+// softflowd -s 4 announces interval 1, space 3; goflow2 reads the interval
+// alone, which would take every count as unsampled. The rate is kept per
+// observation domain for the data sets that follow.
+func (ex *exporter) psampRate(domain uint32, sets []any) uint64 {
+	for _, s := range sets {
+		os, ok := s.(netflow.OptionsDataFlowSet)
+		if !ok {
+			continue
+		}
+		for _, rec := range os.Records {
+			var interval, space uint64
+			for _, f := range rec.OptionsValues {
+				if f.PenProvided {
+					continue
+				}
+				switch f.Type {
+				case 305:
+					interval = bytesUint(f.Value)
+				case 306:
+					space = bytesUint(f.Value)
+				}
+			}
+			if interval > 0 && space > 0 {
+				if _, known := ex.psamp[domain]; known || len(ex.psamp) < maxSamplingDomains {
+					ex.psamp[domain] = (interval + space) / interval
+				}
+			}
+		}
+	}
+	return ex.psamp[domain]
+}
+
+func bytesUint(v any) uint64 {
+	b, ok := v.([]byte)
+	if !ok || len(b) == 0 || len(b) > 8 {
+		return 0
+	}
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n
 }
 
 // record turns a decoded flow message into a table record.
@@ -286,9 +334,11 @@ func (c *Collector) record(d decoded, source string, at time.Time) (Record, bool
 	if !ok1 || !ok2 {
 		return Record{}, false
 	}
-	rate := m.SamplingRate
+	// A rate the records carry, or a PSAMP announcement, is more
+	// precise than goflow2's reading of the options.
+	rate := d.sampling
 	if rate <= 1 {
-		rate = d.sampling
+		rate = m.SamplingRate
 	}
 	if rate <= 1 {
 		rate = uint64(c.opts.Sampling)

@@ -48,6 +48,7 @@ func TestCollectorDecodesEachFormat(t *testing.T) {
 		{"netflow v9, sampling in the data records", scantest.EncodeNetFlowV9(pull(), scantest.ExportOptions{Now: now, Boot: boot, Sampling: 4, SamplingInRecords: true}), evidence.SourceNetFlow, 24_000_000, 16_000, true},
 		{"ipfix", scantest.EncodeIPFIX(pull(), scantest.ExportOptions{Now: now, Boot: boot, Domain: 7}), evidence.SourceIPFIX, 6_000_000, 4_000, false},
 		{"ipfix, sampling in an options record", scantest.EncodeIPFIX(pull(), scantest.ExportOptions{Now: now, Boot: boot, Domain: 7, Sampling: 100}), evidence.SourceIPFIX, 600_000_000, 400_000, true},
+		{"ipfix, PSAMP interval and space as softflowd sends them", scantest.EncodeIPFIX(pull(), scantest.ExportOptions{Now: now, Boot: boot, Domain: 7, Sampling: 4, PSAMP: true}), evidence.SourceIPFIX, 24_000_000, 16_000, true},
 		{"netflow v5, sampling in the header", scantest.EncodeNetFlowV5(pull(), scantest.ExportOptions{Now: now, Boot: boot, Sampling: 2}), evidence.SourceNetFlow5, 12_000_000, 8_000, true},
 		{"sflow, one sample each way at 1 in 1000", scantest.EncodeSFlow(agent, []scantest.SFlowSample{
 			{Header: frame(t, pull()[0].Src, pull()[0].Dst), FrameLength: 1514, SamplingRate: 1000},

@@ -29,6 +29,9 @@ type ExportOptions struct {
 	// SamplingInRecords, as field 34 in every data record.
 	Sampling          uint32
 	SamplingInRecords bool
+	// PSAMP announces IPFIX sampling as softflowd does (RFC 5477):
+	// samplingPacketInterval 1 and samplingPacketSpace N-1.
+	PSAMP bool
 }
 
 // Information elements used (NetFlow v9 field types, RFC 3954 section 8,
@@ -111,7 +114,18 @@ func EncodeIPFIX(recs []FlowRecord, o ExportOptions) []byte {
 	fs := dataFields(true, inRec)
 	var sets [][]byte
 	sets = append(sets, templateSet(2, dataTemplateID, fs, true))
-	if o.Sampling > 1 && !inRec {
+	switch {
+	case o.Sampling > 1 && o.PSAMP:
+		// Options template set (id 3), as softflowd writes it: scope
+		// meteringProcessId (143), then samplingPacketInterval (305),
+		// samplingPacketSpace (306) and selectorAlgorithm (304).
+		b := u16s(optionTemplateID, 4, 1, 143, 4, 305, 4, 306, 4, 304, 2)
+		sets = append(sets, setBytes(3, b))
+		rec := append(u32(1), u32(1)...)
+		rec = append(rec, u32(o.Sampling-1)...)
+		rec = append(rec, u16s(1)...)
+		sets = append(sets, setBytes(optionTemplateID, rec))
+	case o.Sampling > 1 && !inRec:
 		// Options template set (id 3): 3 fields, 1 scope field
 		// (observationDomainId 149), then samplingInterval and
 		// samplingAlgorithm.
