@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
 )
 
 // FlowSegment is a subnet behind the flow lab's router, in a namespace of
@@ -218,20 +218,20 @@ func (l *FlowLab) MirrorAll() error {
 
 // OpenMirror opens a raw FrameConn on the sensor's span interface that
 // receives every frame, behind Guard.
-func (l *FlowLab) OpenMirror() (scanner.FrameConn, error) {
-	var conn scanner.FrameConn
+func (l *FlowLab) OpenMirror() (link.FrameConn, error) {
+	var conn link.FrameConn
 	err := do(l.SensorNS, func() error {
 		// A span port has no address, which ChooseInterface wants.
 		nif, err := net.InterfaceByName(l.SensorSpanIf)
 		if err != nil {
 			return err
 		}
-		ifc := scanner.Interface{Name: nif.Name, Index: nif.Index, MAC: nif.HardwareAddr, MTU: nif.MTU, Requested: true}
+		ifc := link.Interface{Name: nif.Name, Index: nif.Index, MAC: nif.HardwareAddr, MTU: nif.MTU, Requested: true}
 		all, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0x40000}})
 		if err != nil {
 			return err
 		}
-		conn, err = scanner.OpenFrameConn(ifc, scanner.FrameOptions{Filter: all, Guard: Guard})
+		conn, err = link.OpenFrameConn(ifc, link.FrameOptions{Filter: all, Guard: Guard})
 		return err
 	})
 	return conn, err
