@@ -1,3 +1,5 @@
+//go:build linux
+
 package netlab
 
 import (
@@ -13,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/net/bpf"
 
 	"github.com/camsweep/camsweep/scanner/link"
 )
@@ -227,11 +227,11 @@ func (l *FlowLab) OpenMirror() (link.FrameConn, error) {
 			return err
 		}
 		ifc := link.Interface{Name: nif.Name, Index: nif.Index, MAC: nif.HardwareAddr, MTU: nif.MTU, Requested: true}
-		all, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0x40000}})
+		all, err := link.MirrorFilter()
 		if err != nil {
 			return err
 		}
-		conn, err = link.OpenFrameConn(ifc, link.FrameOptions{Filter: all, Guard: Guard})
+		conn, err = link.OpenFrameConn(ifc, link.FrameOptions{Filter: all, Promiscuous: true, Guard: Guard})
 		return err
 	})
 	return conn, err
