@@ -449,8 +449,8 @@ func noneApproved(rp recordingPolicy) string {
 }
 
 func streamSummary(c StreamClient) string {
-	return fmt.Sprintf("%s from port %d/%s (%s), %s seen %s to %s by %s",
-		c.How, c.Port, c.Proto, howText(c.How), byteSize(c.Bytes), c.First.UTC().Format(time.RFC3339), c.Last.UTC().Format(time.RFC3339), strings.Join(c.Sources, ", "))
+	return fmt.Sprintf("%s from its port %d/%s (%s), seen %s to %s by %s",
+		byteSize(c.Bytes), c.Port, c.Proto, howText(c.How), c.First.UTC().Format(time.RFC3339), c.Last.UTC().Format(time.RFC3339), strings.Join(c.Sources, ", "))
 }
 
 func howText(h string) string {

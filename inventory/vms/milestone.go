@@ -449,3 +449,9 @@ func (s secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte("[redacted
 func (s secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
 
 func (s *secret) UnmarshalYAML(n *yaml.Node) error { return n.Decode(&s.value) }
+
+// ClientCredentials are an OAuth client's credentials given in code (the
+// demo's fake VMS); a deployment reads them with LoadCredentials.
+func ClientCredentials(id, secretValue string) Credentials {
+	return Credentials{ClientID: id, ClientSecret: secret{secretValue}}
+}
