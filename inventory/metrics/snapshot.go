@@ -17,6 +17,39 @@ type Snapshot struct {
 	// reload found the token file unreadable or invalid, when the API
 	// refuses every request (fails closed) until a good one is loaded.
 	APITokens int
+	// Flows are the sensor's flow sources; nil when none is configured.
+	Flows *FlowStats
+}
+
+// FlowStats are the flow sources' counters since the process started.
+type FlowStats struct {
+	// Sources are the configured sources: mirror, netflow.
+	Sources []string
+	// Records counts flow records decoded by format (netflow_v9, ipfix,
+	// sflow, netflow_v5).
+	Records map[string]uint64
+	// Datagrams by outcome: decoded, refused (a sender that is not a
+	// configured exporter), decode errors.
+	Decoded, Refused, DecodeErrors uint64
+	// LastDatagram is when the collector last decoded one.
+	LastDatagram time.Time
+	MirrorFrames uint64
+	// DNSLookups is how many camera-cloud lookups the table holds.
+	DNSLookups uint64
+	// Entries is the flow table's size now; Evicted how many flows the
+	// cap pushed out.
+	Entries int
+	Evicted uint64
+}
+
+// VMS is a site's central VMS list, as last read.
+type VMS struct {
+	Source   string
+	Hardware int
+	// LastSuccess is when the list was last read; zero if never.
+	LastSuccess time.Time
+	// ErrorsTotal counts failed reads since the process started.
+	ErrorsTotal uint64
 }
 
 // Site is one site's state.
@@ -48,6 +81,8 @@ type Site struct {
 	// started, what sweeps could not do: packets they meant to send and
 	// could not, and hosts whose probes the host timeout cut short.
 	PacketsNotSentTotal, HostsTimedOutTotal uint64
+	// VMS is the site's central VMS list; nil when none is configured.
+	VMS *VMS
 }
 
 // Dispensation is a policy exception and how many registry rows claim it.

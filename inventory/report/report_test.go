@@ -139,6 +139,7 @@ func TestCSVLayout(t *testing.T) {
 		"severity", "kind", "key", "site", "ip", "mac", "registry_id", "registry_ids",
 		"manufacturer", "brand", "model", "detail",
 		"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
+		"device_stream_clients", "device_records", "device_egress", "device_vms_hardware",
 	}
 	if !reflect.DeepEqual(recs[0], wantHeader) || len(recs) != 4 {
 		t.Fatalf("header %q, %d records", recs[0], len(recs))
