@@ -14,18 +14,25 @@ const hostileReportJSON = `{"schema":"camsweep.report/v1","site":"NOH","scope":{
 "model":"IPC\u001b]8;;http://evil.example/\u001b\\click\u001b]8;;\u001b\\","serial":"SN\u0007\u202e1",
 "evidence":[{"probe":"http","field":"http.server","value":"x\u001b[31mred"}]}],"findings":[]}`
 
+// hostileDiffInputs writes hostileReportJSON and a policy banning Dahua
+// into a temporary directory, for `camsweep diff`.
+func hostileDiffInputs(t *testing.T) (dir, report, policy string) {
+	t.Helper()
+	dir = t.TempDir()
+	report, policy = filepath.Join(dir, "report.json"), filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(report, []byte(hostileReportJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policy, []byte("banned_manufacturers: [Dahua]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, report, policy
+}
+
 // TestDiffTableShowsEscapesInert: `camsweep diff -o table` of a report
 // whose devices said hostile things prints them as text.
 func TestDiffTableShowsEscapesInert(t *testing.T) {
-	dir := t.TempDir()
-	rep := filepath.Join(dir, "report.json")
-	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(rep, []byte(hostileReportJSON), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pol, []byte("banned_manufacturers: [Dahua]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, rep, pol := hostileDiffInputs(t)
 	stdout, stderr, code := camsweep(t, "", "diff", "--policy", pol, "--fail-on", "none", "-o", "table", rep)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -51,15 +58,7 @@ func assertNoControl(t *testing.T, out string) {
 // 0600 (or --output-mode), and --csv-separator ';' gives Danish Excel its
 // semicolons.
 func TestOutputFile(t *testing.T) {
-	dir := t.TempDir()
-	rep := filepath.Join(dir, "report.json")
-	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(rep, []byte(hostileReportJSON), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pol, []byte("banned_manufacturers: [Dahua]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, rep, pol := hostileDiffInputs(t)
 	diff := func(extra ...string) (string, int) {
 		args := append([]string{"diff", "--policy", pol, "--fail-on", "none"}, extra...)
 		_, stderr, code := camsweep(t, "", append(args, rep)...)
