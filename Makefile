@@ -7,7 +7,7 @@ FUZZTIME  ?= 3s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test vet lint fmt-check staticcheck unit fuzz e2e bench demo clean
+.PHONY: all build test vet lint fmt-check staticcheck unit fuzz e2e bench demo release reproducible clean
 
 all: build
 
@@ -16,6 +16,16 @@ build:
 
 demo: build
 	./$(BIN) demo
+
+# Release binaries for every platform, SHA256SUMS and an SBOM per binary, in
+# dist/ (docs/release.md). PLATFORMS narrows it: make release PLATFORMS=linux/amd64
+release:
+	VERSION=$(VERSION) ./.ci/release.sh $(PLATFORMS)
+
+# Builds twice (here, and from a git archive elsewhere with an empty cache)
+# and compares checksums; default linux/amd64 and linux/arm64.
+reproducible:
+	./.ci/reproducible.sh $(PLATFORMS)
 
 test: lint unit fuzz
 
@@ -54,4 +64,4 @@ bench:
 	else echo "lab benchmark skipped: needs root and nmap (apt-get install -y nmap)"; fi
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -121,7 +121,7 @@ type QuietHours struct {
 	loc        *time.Location
 }
 
-// Profiles a site may use (DESIGN.md, "Safety").
+// Profiles a site may use (README, "Safety").
 var Profiles = []string{"passive", "arp", "gentle", "full"}
 
 // Defaults applied by LoadConfig.
