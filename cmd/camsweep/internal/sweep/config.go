@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
+	"github.com/camsweep/camsweep/scanner/probe"
 )
 
 // Profiles say what a sweep may send (README, "Safety").
@@ -48,7 +49,7 @@ type Config struct {
 	UDPPorts map[string]uint16
 	// Listen is how long the passive profile listens.
 	Listen      time.Duration
-	Credentials scanner.Credentials
+	Credentials probe.Credentials
 }
 
 // Validate checks what can be checked without touching the network.
@@ -76,6 +77,22 @@ func (c *Config) Validate() error {
 	}
 	if c.Rate < 0 {
 		return fmt.Errorf("sweep: rate must be positive")
+	}
+	return c.checkLinkLayer(link.RawFramesSupported)
+}
+
+// checkLinkLayer refuses, before anything is sent, what needs raw frames
+// on a system that has none (rawFrames false: not Linux). The gentle and
+// full profiles still run there, over TCP and UDP.
+func (c *Config) checkLinkLayer(rawFrames bool) error {
+	if rawFrames {
+		return nil
+	}
+	if c.Profile == ProfilePassive || c.Profile == ProfileARP {
+		return fmt.Errorf("sweep: profile %s: %w", c.Profile, link.ErrNeedsLinux)
+	}
+	if c.Pcap != "" {
+		return fmt.Errorf("sweep: --pcap %s: %w", c.Pcap, link.ErrNeedsLinux)
 	}
 	return nil
 }
