@@ -7,6 +7,7 @@ require (
 	github.com/hashicorp/mdns v1.0.7
 	github.com/mdlayher/packet v1.2.0
 	github.com/miekg/dns v1.1.72
+	github.com/netsampler/goflow2/v2 v2.2.6
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1

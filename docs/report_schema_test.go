@@ -209,6 +209,7 @@ func TestReportSchemaEnumsMatchGo(t *testing.T) {
 func sampleReport(t *testing.T) []byte {
 	t.Helper()
 	ev := []evidence.Evidence{{Probe: "http", Field: "http.server", Value: "App-webs/"}}
+	seen := time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC)
 	rep := &inventory.Report{
 		Site:    "NOH",
 		Started: time.Date(2026, 11, 28, 14, 7, 9, 0, time.UTC), Finished: time.Date(2026, 11, 28, 14, 7, 19, 0, time.UTC),
@@ -221,6 +222,10 @@ func sampleReport(t *testing.T) []byte {
 				Brand: "Dahua", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2", Confidence: 0.95, Why: []string{"rule x"}, Connections: 5, Evidence: ev},
 			{IP: netip.MustParseAddr("fd00::20"), Class: evidence.Unknown},
 			{MAC: "44:19:b6:00:00:01", Class: evidence.Other}, // seen only before it had an address (DHCP)
+			{IP: netip.MustParseAddr("10.20.8.40"), Class: evidence.Camera, Egress: []inventory.EgressPeer{
+				{IP: netip.MustParseAddr("47.91.0.10"), Port: 8000, Proto: "tcp", Sent: 1 << 20, First: seen, Last: seen, Sources: []string{"netflow"}},
+				{Name: "p2p.example-cloud.cn", Maker: "Example", Lookups: 3, First: seen, Last: seen, Sources: []string{"mirror"}},
+			}},
 		},
 		Findings: []inventory.Finding{
 			{Key: "unregistered_camera/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindUnregisteredCamera, Severity: inventory.SeverityCritical,

@@ -23,6 +23,9 @@ type reconcileInputs struct {
 	failOn   inventory.Severity
 	noFail   bool
 	enabled  bool
+	// observations are flows and a VMS list to judge beside the sweep
+	// (the demo earns them on loopback); nil judges the registry alone.
+	observations *inventory.Observations
 }
 
 // load reads the registry and policy; every registry problem is reported
@@ -91,7 +94,12 @@ func (in *reconcileInputs) apply(rep *inventory.Report) error {
 		return err
 	}
 	scope.Partial = rep.Incomplete
-	res := inventory.Reconcile(rep.Devices, in.registry, in.policy, scope, in.now)
+	var obs inventory.Observations
+	if in.observations != nil {
+		obs = *in.observations
+	}
+	res := inventory.ReconcileObserved(rep.Devices, in.registry, in.policy, scope, obs, in.now)
+	rep.Observations = obs.Summary()
 	rep.Devices = res.Devices
 	rep.Findings = res.Findings
 	if rep.Findings == nil {

@@ -28,6 +28,9 @@ var allowedImports = map[string][]string{
 	// Workbooks (zip, XML, excelize) stay out of inventory's core.
 	"inventory/registryfile":              {"inventory"},
 	"inventory/registryfile/workbooktest": {"inventory"},
+	// The central VMS's own camera list, an input of inventory like the
+	// registry, read over HTTP: beside the pure core, never inside it.
+	"inventory/vms": {"inventory"},
 
 	// The engine imports no prober and no link-layer code.
 	"scanner":                   {"scanner/evidence", "scanner/internal/osnet"},
@@ -43,6 +46,10 @@ var allowedImports = map[string][]string{
 		"scanner/internal/osnet", "scanner/internal/value", "scanner/internal/wire"},
 	"scanner/link": {"scanner", "scanner/evidence", "scanner/internal/bounded", "scanner/internal/osnet",
 		"scanner/internal/value", "scanner/internal/wire"},
+
+	// Flow evidence (mirror port, NetFlow/IPFIX/sFlow) is a source beside
+	// the probers: frames and datagrams in, flows out, no engine needed.
+	"scanner/flow": {"scanner/evidence"},
 
 	// Test fakes: devices that answer like cameras, and the namespace lab.
 	"scanner/scantest":        {"scanner", "scanner/evidence"},
