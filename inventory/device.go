@@ -98,7 +98,8 @@ func (e *UnknownSeverityError) Error() string {
 	return "inventory: unknown severity " + `"` + e.Name + `"` + " (want info, warning, medium, high or critical)"
 }
 
-// Finding kinds (DESIGN.md, "Reconcile").
+// Finding kinds (docs/registry.md, "Findings and their keys"). Each is also
+// in the report schema's kind enum (docs/report.schema.json).
 const (
 	KindUnregisteredCamera      = "unregistered_camera"
 	KindBannedManufacturer      = "banned_manufacturer"

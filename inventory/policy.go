@@ -20,7 +20,7 @@ import (
 // DefaultExpiryWarningDays is the warning window when the policy names none.
 const DefaultExpiryWarningDays = 30
 
-// Policy is the camera policy (DESIGN.md, "Inventory"): which manufacturers
+// Policy is the camera policy (docs/registry.md, "Policy"): which manufacturers
 // are banned, which dispensations exist, where a site's cameras may sit, and
 // which findings are accepted for a while.
 type Policy struct {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// designPolicy is the policy as DESIGN.md shows it.
+// designPolicy is the policy as docs/registry.md shows it.
 const designPolicy = `banned_manufacturers: [Hikvision, Dahua]      # judged on the real manufacturer, so rebrands count
 expiry_warning_days: 30
 dispensations:

@@ -23,7 +23,7 @@ type Result struct {
 }
 
 // Reconcile holds the devices a sweep found against the registry and the
-// policy, and returns the findings (DESIGN.md, "Reconcile"). It is a pure
+// policy, and returns the findings (docs/registry.md, "Reconcile"). It is a pure
 // function: no I/O, and now is the only clock it knows. reg and pol may be
 // nil (no registry: every camera is unregistered; no policy: no bans,
 // dispensations, segments or suppressions are judged). See docs/registry.md

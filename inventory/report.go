@@ -50,5 +50,5 @@ type Stats struct {
 	// PacketsNotSent counts packets the sweep meant to send and could not
 	// (their wait for the rate limit failed); any makes the report
 	// Incomplete, since a port never asked proves nothing by its silence.
-	PacketsNotSent uint64 `json:"packets_not_sent"`
+	PacketsNotSent uint64 `json:"packets_not_sent,omitempty"`
 }

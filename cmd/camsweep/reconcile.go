@@ -56,15 +56,10 @@ func (f *reconcileFlags) load() (*reconcileInputs, error) {
 		in.failOn = s
 	}
 	if len(f.registries) > 0 {
-		var mapping inventory.ColumnMap
-		if f.mapping != "" {
-			m, err := inventory.LoadColumnMap(f.mapping)
-			if err != nil {
-				return nil, withCode(exitError, err)
-			}
-			mapping = m
+		reg, errs, err := loadRegistries(f.registries, f.mapping, f.sheet)
+		if err != nil {
+			return nil, withCode(exitError, err)
 		}
-		reg, errs := inventory.LoadRegistries(f.registries, mapping)
 		if len(errs) > 0 {
 			return nil, withCode(exitError, joinErrors("registry", errs))
 		}

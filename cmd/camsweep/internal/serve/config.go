@@ -158,7 +158,7 @@ type QuietHours struct {
 	loc        *time.Location
 }
 
-// Profiles a site may use (DESIGN.md, "Safety").
+// Profiles a site may use (README, "Safety").
 var Profiles = []string{"passive", "arp", "gentle", "full"}
 
 // Defaults applied by LoadConfig.
@@ -474,7 +474,7 @@ func (s *Site) validate(v *validator, i int, seen map[string]bool) {
 	// checked at each scan: they change on their own schedule, and a bad
 	// edit should fail a run loudly, not stop the daemon from starting.
 	if s.RegistryColumnsFile != "" {
-		if len(s.RegistryColumns.Columns) > 0 || len(s.RegistryColumns.Ignore) > 0 {
+		if len(s.RegistryColumns.Columns) > 0 || len(s.RegistryColumns.Ignore) > 0 || s.RegistryColumns.Sheet != "" {
 			at("give registry_columns or registry_columns_file, not both", "registry_columns_file")
 		} else if cm, err := inventory.LoadColumnMap(s.RegistryColumnsFile); err != nil {
 			at(err.Error(), "registry_columns_file")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/camsweep/camsweep/docs"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/inventory/store"
 )
@@ -304,6 +305,11 @@ func TestServeIntegration(t *testing.T) {
 	})
 
 	t.Run("findings over the API equal the report's", func(t *testing.T) {
+		if res, body := h.do("GET", "/api/v1/sites/NOH/report", testToken); res == nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("report: %v %s", res, body)
+		} else if err := docs.ValidateReport(body); err != nil {
+			t.Errorf("the API's report: %v", err)
+		}
 		var rep inventory.Report
 		h.getJSON("/api/v1/sites/NOH/report", &rep)
 		if rep.Schema != inventory.ReportSchema || len(rep.Devices) != 2 {
