@@ -29,8 +29,10 @@ type ColumnMap struct {
 // surrounding space, and space or dash for underscore.
 func headerKey(h string) string {
 	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
-	return strings.NewReplacer(" ", "_", "-", "_").Replace(h)
+	return headerSeparators.Replace(h)
 }
+
+var headerSeparators = strings.NewReplacer(" ", "_", "-", "_")
 
 // resolver turns file headers into canonical columns.
 type resolver struct {

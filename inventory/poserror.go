@@ -107,11 +107,31 @@ type posErrors struct {
 	// final holds conclusions ("no rows loaded") that belong after the
 	// problems that caused them, whatever their position.
 	final []error
+	// max, when set, caps errs; dropped counts the problems past it.
+	max, dropped int
 }
 
 func (p *posErrors) add(line, col int, field, format string, args ...any) {
+	if p.max > 0 && len(p.errs) >= p.max {
+		p.dropped++
+		return
+	}
 	p.errs = append(p.errs, &RowError{File: p.file, Sheet: p.sheet, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
+
+// addErr records an error already made, under the same cap.
+func (p *posErrors) addErr(err error) {
+	if p.max > 0 && len(p.errs) >= p.max {
+		p.dropped++
+		return
+	}
+	p.errs = append(p.errs, err)
+}
+
+// maxErrorsPerInput bounds the problems listed for one registry file: a
+// file with a million bad rows is one mistake (the wrong file, the wrong
+// column map), and listing each would cost more memory than the registry.
+const maxErrorsPerInput = 1000
 
 // yamlSyntaxError gives a YAML syntax error the file:line form; the yaml
 // library names the line in its message but offers no column.

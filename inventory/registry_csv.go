@@ -1,85 +1,75 @@
 package inventory
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/csv"
+	"context"
 	"errors"
 	"io"
 	"strings"
 	"unicode/utf8"
 )
 
-// parseRegistryCSV reads a CSV registry as spreadsheets export it: comma or
+// csvRows reads a CSV registry as spreadsheets export it: comma or
 // semicolon (Danish Excel writes semicolons), UTF-8 with or without a BOM,
 // quoted fields with doubled quotes and line breaks, CRLF line ends. The
 // first record is the header. Rows whose every cell is empty carry nothing
-// (spreadsheets write them after the last row) and are skipped.
-func parseRegistryCSV(pe *posErrors, data []byte, res resolver) []rawRow {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+// (spreadsheets write them after the last row) and are skipped. head is the
+// start of the input (already peeked at), for the separator. Each row goes
+// to yield as soon as it is read; yield returning false stops the read.
+// The returned error is what stopped the read early: a limit, cancellation,
+// or the input failing.
+func csvRows(ctx context.Context, pe *posErrors, in *bufio.Reader, head []byte, res resolver, lim Limits, yield func(rawRow) bool) error {
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
 		pe.add(1, 1, "", "file is UTF-16 (Excel's \"Unicode text\"); export it as \"CSV UTF-8\"")
 		return nil
 	}
-	lines := lineStarts(data)
-	col := func(line, byteCol int) int { return runeCol(data, lines, line, byteCol) }
-
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = sniffComma(data)
-	r.FieldsPerRecord = -1 // field counts are checked per row, against the header
-	r.LazyQuotes = false
-
-	header, err := r.Read()
+	r := newCSVRecords(ctx, pe.file, in, sniffComma(head), lim)
+	header, err := r.next()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
+		var re *RowError
+		switch {
+		case errors.Is(err, io.EOF):
 			pe.add(1, 1, "", "empty file: want a header line with %s", strings.Join(Columns, ", "))
 			return nil
+		case errors.As(err, &re):
+			pe.addErr(re)
+			pe.final = append(pe.final, &RowError{File: pe.file, Line: 1, Column: 1, Msg: "no rows loaded: the header line could not be read"})
+			return nil
 		}
-		addCSVError(pe, err, col)
-		pe.final = append(pe.final, &RowError{File: pe.file, Line: 1, Column: 1, Msg: "no rows loaded: the header line could not be read"})
-		return nil
+		return err
 	}
 	tab := &table{pe: pe, res: res}
-	if !tab.readHeader(header, func(i int) (int, int) {
-		line, bc := r.FieldPos(i)
-		return line, col(line, bc)
-	}) {
+	if !tab.readHeader(header, r.pos) {
 		return nil
 	}
-
-	var rows []rawRow
+	width := len(header)
 	for {
-		rec, err := r.Read()
+		rec, err := r.next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			addCSVError(pe, err, col)
+			var re *RowError
+			if !errors.As(err, &re) {
+				return err
+			}
+			pe.addErr(re)
 			continue
 		}
 		if allEmpty(rec) {
 			continue
 		}
-		raw := tab.row(rec, func(i int) (int, int) {
-			line, bc := r.FieldPos(i)
-			return line, col(line, bc)
-		})
-		if len(rec) < len(header) {
-			fl, bc := r.FieldPos(len(rec) - 1)
-			pe.add(fl, col(fl, bc)+utf8.RuneCountInString(rec[len(rec)-1]), "", "row has %d fields, the header %d (a missing separator?)", len(rec), len(header))
+		raw := tab.row(rec, r.pos)
+		if len(rec) < width {
+			fl, fc := r.pos(len(rec) - 1)
+			pe.add(fl, fc+utf8.RuneCountInString(rec[len(rec)-1]), "", "row has %d fields, the header %d (a missing separator?)", len(rec), width)
 			raw.bad = true
 		}
-		rows = append(rows, raw)
+		if !yield(raw) {
+			return nil
+		}
 	}
-	return rows
-}
-
-func addCSVError(pe *posErrors, err error, col func(line, byteCol int) int) {
-	var perr *csv.ParseError
-	if errors.As(err, &perr) {
-		pe.errs = append(pe.errs, &RowError{File: pe.file, Line: perr.Line, Column: col(perr.Line, perr.Column), Msg: "CSV: " + perr.Err.Error(), Err: err})
-		return
-	}
-	pe.errs = append(pe.errs, &RowError{File: pe.file, Msg: "CSV: " + err.Error(), Err: err})
 }
 
 func allEmpty(rec []string) bool {
@@ -119,26 +109,4 @@ func sniffComma(data []byte) rune {
 		}
 	}
 	return best
-}
-
-// lineStarts returns the byte offset of each line's start; index 0 is line 1.
-func lineStarts(data []byte) []int {
-	starts := []int{0}
-	for i, b := range data {
-		if b == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
-}
-
-// runeCol converts the csv package's 1-based byte column into a 1-based
-// character column, so "Børneafdeling" does not push the column off by one.
-func runeCol(data []byte, starts []int, line, byteCol int) int {
-	if line < 1 || line > len(starts) || byteCol < 1 {
-		return byteCol
-	}
-	s := starts[line-1]
-	e := min(s+byteCol-1, len(data))
-	return utf8.RuneCount(data[s:e]) + 1
 }

@@ -1,27 +1,13 @@
 package inventory
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"unicode/utf8"
 )
-
-// parseRegistryJSON reads a whole JSON registry held in memory; see
-// jsonRows.
-func parseRegistryJSON(pe *posErrors, data []byte, res resolver) []rawRow {
-	var rows []rawRow
-	_ = jsonRows(context.Background(), pe, bytes.NewReader(data), res, Limits{MaxBytes: -1, MaxRecordBytes: -1}, func(r rawRow) bool {
-		r.cells = maps.Clone(r.cells) // jsonRows reuses the map
-		rows = append(rows, r)
-		return true
-	})
-	return rows
-}
 
 // jsonRows reads a JSON registry, an array of objects or an object whose
 // "rows" member is that array, and hands each row to yield as soon as it is

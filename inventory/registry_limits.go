@@ -39,6 +39,10 @@ func (l Limits) maxRecordBytes() int { return intLimit(l.MaxRecordBytes, Default
 func (l Limits) maxBytes() int64     { return int64Limit(l.MaxBytes, DefaultMaxBytes) }
 func (l Limits) maxYAMLBytes() int64 { return int64Limit(l.MaxYAMLBytes, DefaultMaxYAMLBytes) }
 
+// MaxBytesOrDefault is MaxBytes with the default applied, for readers of
+// other formats (a workbook) that hold the file whole.
+func (l Limits) MaxBytesOrDefault() int64 { return l.maxBytes() }
+
 func intLimit(v, def int) int {
 	switch {
 	case v == 0:

@@ -27,6 +27,9 @@ type csvRecords struct {
 	// fieldCols[i] is the character column of field i of the last record.
 	fieldCols  []int
 	fieldLines []int
+	// walked counts the bytes read to compute positions, which must stay
+	// proportional to the input (TestCSVPositionsLinear).
+	walked int
 }
 
 func newCSVRecords(ctx context.Context, file string, in io.Reader, comma rune, lim Limits) *csvRecords {
@@ -83,6 +86,7 @@ func (c *csvRecords) positions(rec []string, end int) {
 		c.fieldLines = append(c.fieldLines, line)
 		c.fieldCols = append(c.fieldCols, w.col(line, bc))
 	}
+	c.walked += w.walked
 }
 
 // charCol converts one byte column of the current record.
@@ -110,6 +114,7 @@ type colWalker struct {
 	line      int    // line number at lineStart
 	lineStart int    // index in data where line begins
 	at, runes int    // a position on that line and the characters before it
+	walked    int    // bytes looked at
 }
 
 func (w *colWalker) col(line, byteCol int) int {
@@ -118,6 +123,7 @@ func (w *colWalker) col(line, byteCol int) int {
 		if nl < 0 {
 			return byteCol // not in the record: keep what csv said
 		}
+		w.walked += nl + 1
 		w.lineStart += nl + 1
 		w.line++
 		w.at, w.runes = w.lineStart, 0
@@ -132,6 +138,7 @@ func (w *colWalker) col(line, byteCol int) int {
 		w.at, w.runes = w.lineStart, 0
 	}
 	w.runes += utf8.RuneCount(w.data[w.at:target])
+	w.walked += target - w.at
 	w.at = target
 	return w.runes + 1
 }

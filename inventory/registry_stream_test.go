@@ -23,7 +23,7 @@ type posRecord struct {
 // position converted from the start of its line (what the loader did
 // before it streamed; right, but quadratic in the line's width).
 func wholeFileRecords(data []byte, comma rune) []posRecord {
-	starts := lineStarts(data)
+	starts := legacyLineStarts(data)
 	r := csv.NewReader(bytes.NewReader(data))
 	r.Comma = comma
 	r.FieldsPerRecord = -1
@@ -36,7 +36,7 @@ func wholeFileRecords(data []byte, comma rune) []posRecord {
 		var perr *csv.ParseError
 		if err != nil {
 			if errors.As(err, &perr) && perr.Err != io.ErrUnexpectedEOF {
-				out = append(out, posRecord{err: fmt.Sprintf("%d:%d", perr.Line, runeCol(data, starts, perr.Line, perr.Column))})
+				out = append(out, posRecord{err: fmt.Sprintf("%d:%d", perr.Line, legacyRuneCol(data, starts, perr.Line, perr.Column))})
 				continue
 			}
 			out = append(out, posRecord{err: "fatal"})
@@ -45,7 +45,7 @@ func wholeFileRecords(data []byte, comma rune) []posRecord {
 		p := posRecord{fields: append([]string(nil), rec...)}
 		for i := range rec {
 			l, bc := r.FieldPos(i)
-			p.pos = append(p.pos, [2]int{l, runeCol(data, starts, l, bc)})
+			p.pos = append(p.pos, [2]int{l, legacyRuneCol(data, starts, l, bc)})
 		}
 		out = append(out, p)
 	}

@@ -13,6 +13,7 @@ type table struct {
 	// is empty-but-fine unless a value sits below it.
 	sheet bool
 	blank []bool // field index -> its header is empty (sheets only)
+	cells map[string]cell
 }
 
 // cellPos gives the line (or sheet row) and column of field i of a record.
@@ -82,7 +83,13 @@ func (t *table) first() int {
 // is an error that marks the row bad; cells of unmapped columns are dropped.
 func (t *table) row(rec []string, pos cellPos) rawRow {
 	line, _ := pos(0)
-	raw := rawRow{line: line, col: 1, cells: make(map[string]cell, len(Columns))}
+	// The map is reused from row to row: the loader validates a row
+	// before it asks for the next.
+	if t.cells == nil {
+		t.cells = make(map[string]cell, len(Columns))
+	}
+	clear(t.cells)
+	raw := rawRow{line: line, col: 1, cells: t.cells}
 	for i, v := range rec {
 		if i >= len(t.cols) || (t.sheet && t.blank[i]) {
 			if strings.TrimSpace(v) != "" {

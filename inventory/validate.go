@@ -141,9 +141,11 @@ func isHexOdd(c byte) bool {
 	return strings.IndexByte("13579bdf", c) >= 0
 }
 
+var vmsSeparators = strings.NewReplacer("_", "-", " ", "-")
+
 func normalizeVMS(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	switch strings.NewReplacer("_", "-", " ", "-").Replace(s) {
+	switch vmsSeparators.Replace(s) {
 	case "closed-net", "closednet", "closed-network":
 		return VMSClosedNet
 	}

@@ -22,6 +22,7 @@ func newDiffCommand(_ *globalFlags) *cobra.Command {
 			if err := of.validate(); err != nil {
 				return err
 			}
+			rf.ctx = cmd.Context()
 			in, err := rf.load()
 			if err != nil {
 				return err

@@ -87,6 +87,7 @@ prints a report with findings instead (-o table, json, csv or html), exiting 1
 at --fail-on; that needs every host at once, so more than --window hosts is an
 error. An imported scan is partial: nothing is reported missing.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			rf.ctx = cmd.Context()
 			in, err := rf.load()
 			if err != nil {
 				return err

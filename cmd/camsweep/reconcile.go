@@ -56,7 +56,7 @@ func (f *reconcileFlags) load() (*reconcileInputs, error) {
 		in.failOn = s
 	}
 	if len(f.registries) > 0 {
-		reg, errs, err := loadRegistries(f.registries, f.mapping, f.sheet)
+		reg, errs, err := loadRegistries(f.ctx, f.registries, f.mapping, f.sheet, f.limits)
 		if err != nil {
 			return nil, withCode(exitError, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 func newRegistryCommand(_ *globalFlags) *cobra.Command {
 	var mapping, sheet, policy, site string
+	var lim inventory.Limits
 	check := &cobra.Command{
 		Use:   "check FILE...",
 		Short: "Validate registry files (CSV, JSON, YAML, .xlsx) and report every problem, with its line and column or cell",
@@ -23,7 +24,7 @@ func newRegistryCommand(_ *globalFlags) *cobra.Command {
 				}
 				pol = p
 			}
-			reg, errs, err := loadRegistries(files, mapping, sheet)
+			reg, errs, err := loadRegistries(cmd.Context(), files, mapping, sheet, lim)
 			if err != nil {
 				return withCode(exitError, err)
 			}
@@ -48,6 +49,7 @@ func newRegistryCommand(_ *globalFlags) *cobra.Command {
 	}
 	check.Flags().StringVar(&mapping, "columns", "", "column mapping file for a CMDB export's own headers")
 	registerSheet(check, &sheet)
+	registerRegistryLimits(check, &lim)
 	check.Flags().StringVar(&policy, "policy", "", "policy file, to check dispensation ids and claims")
 	check.Flags().StringVar(&site, "site", "", "only this site's conflicts")
 	reg := &cobra.Command{Use: "registry", Short: "Work with camera registry files"}

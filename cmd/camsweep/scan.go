@@ -15,6 +15,7 @@ import (
 
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
 	"github.com/camsweep/camsweep/fingerprint"
+	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/probe"
 )
@@ -27,12 +28,16 @@ type reconcileFlags struct {
 	policy     string
 	now        string
 	failOn     string
+	limits     inventory.Limits
+	// ctx, when set, ends a long registry load (Ctrl-C).
+	ctx context.Context
 }
 
 func (f *reconcileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.registries, "registry", nil, registryHelp)
 	cmd.Flags().StringVar(&f.mapping, "columns", "", "column mapping file for a CMDB export's own headers")
 	registerSheet(cmd, &f.sheet)
+	registerRegistryLimits(cmd, &f.limits)
 	cmd.Flags().StringVar(&f.policy, "policy", "", "camera policy file (YAML)")
 	cmd.Flags().StringVar(&f.now, "now", "", "judge expiries as of this date (YYYY-MM-DD) instead of today")
 	cmd.Flags().StringVar(&f.failOn, "fail-on", "critical", "exit 1 when a finding is at or above this severity (info, warning, medium, high, critical, or none)")
@@ -219,6 +224,7 @@ func scanAndReport(ctx context.Context, stdout io.Writer, cfg sweep.Config, fp *
 	if err := of.validate(); err != nil {
 		return err
 	}
+	rf.ctx = ctx
 	in, err := rf.load()
 	if err != nil {
 		return err

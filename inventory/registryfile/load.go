@@ -1,7 +1,7 @@
 package registryfile
 
 import (
-	"errors"
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -11,25 +11,52 @@ import (
 	"github.com/camsweep/camsweep/inventory"
 )
 
-// maxFileBytes bounds a registry file read from disk. A registry of 100,000
-// cameras is a few tens of MB as CSV and less as a workbook.
-const maxFileBytes = 256 << 20
-
 // Load reads registry files as one registry, as inventory.LoadRegistries
 // does, and reads Excel workbooks too. An ID used twice, in one file or
 // across files, is an error on the later row. Every problem in every file is
 // returned; the Registry holds exactly the rows that had none.
 func Load(paths []string, mapping inventory.ColumnMap) (*inventory.Registry, []error) {
 	l := inventory.NewRegistryLoader(mapping)
-	for _, p := range paths {
-		data, err := readFile(p)
-		if err != nil {
-			l.Fail(fmt.Errorf("registryfile: load registry: %w", err))
-			continue
-		}
-		add(l, p, data, mapping.Sheet)
-	}
+	LoadInto(l, paths)
 	return l.Result()
+}
+
+// LoadInto reads registry files into l, under its limits and context: text
+// files as a stream (only the loaded rows are held), workbooks whole (a zip
+// is read by seeking), bounded by the loader's max_bytes.
+func LoadInto(l *inventory.RegistryLoader, paths []string) {
+	for _, p := range paths {
+		if l.Stopped() != nil {
+			return
+		}
+		loadFile(l, p, l.Mapping().Sheet)
+	}
+}
+
+func loadFile(l *inventory.RegistryLoader, path, sheet string) {
+	f, err := os.Open(path)
+	if err != nil {
+		l.Fail(fmt.Errorf("registryfile: load registry: %w", err))
+		return
+	}
+	defer f.Close()
+	in := bufio.NewReader(f)
+	head, _ := in.Peek(8)
+	if !IsWorkbook(path, head) {
+		l.Read(path, in)
+		return
+	}
+	max := l.Limits().MaxBytesOrDefault()
+	data, err := io.ReadAll(io.LimitReader(in, max+1))
+	if err != nil {
+		l.Fail(fmt.Errorf("registryfile: load registry: %w", err))
+		return
+	}
+	if int64(len(data)) > max {
+		l.Fail(&inventory.LimitError{File: path, Limit: "max_bytes", Value: max, What: fmt.Sprintf("a workbook larger than %d bytes", max)})
+		return
+	}
+	readWorkbook(l, path, data, sheet, defaults)
 }
 
 // Parse reads one registry from data, as inventory.ParseRegistry does, and
@@ -58,20 +85,4 @@ func add(l *inventory.RegistryLoader, name string, data []byte, sheet string) {
 		return
 	}
 	l.Parse(name, data)
-}
-
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileBytes {
-		return nil, errors.New(path + ": larger than 256 MB; not a registry")
-	}
-	return data, nil
 }

@@ -46,6 +46,10 @@ type Config struct {
 	// naming one of them, or an address (DNS rebinding). Default: the
 	// listen address, localhost and the machine's host name.
 	AllowedHosts []string `yaml:"allowed_hosts"`
+	// RegistryLimits bound what each site's registry may hold (0 keeps a
+	// default; see inventory.Limits): a registry over a limit fails the
+	// scan loudly, and the last good one is kept.
+	RegistryLimits RegistryLimits `yaml:"registry_limits"`
 	// History is the SQLite history store.
 	History History `yaml:"history"`
 	// ShutdownTimeout bounds a graceful shutdown: running scans are
@@ -74,6 +78,19 @@ func (c *Config) hostGuard() hostGuard { return c.guard }
 type TLS struct {
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
+}
+
+// RegistryLimits is inventory.Limits as the configuration writes it.
+type RegistryLimits struct {
+	MaxRows        int   `yaml:"max_rows"`
+	MaxBytes       int64 `yaml:"max_bytes"`
+	MaxRecordBytes int   `yaml:"max_record_bytes"`
+	MaxYAMLBytes   int64 `yaml:"max_yaml_bytes"`
+}
+
+// Limits converts to inventory.Limits.
+func (r RegistryLimits) Limits() inventory.Limits {
+	return inventory.Limits{MaxRows: r.MaxRows, MaxBytes: r.MaxBytes, MaxRecordBytes: r.MaxRecordBytes, MaxYAMLBytes: r.MaxYAMLBytes}
 }
 
 // History configures the history database.
@@ -372,6 +389,15 @@ func (c *Config) validate(v *validator) {
 		c.tokens = toks
 		if warn != "" {
 			c.warnings = append(c.warnings, warn)
+		}
+	}
+	rl := c.RegistryLimits
+	for _, l := range []struct {
+		key string
+		n   int64
+	}{{"max_rows", int64(rl.MaxRows)}, {"max_bytes", rl.MaxBytes}, {"max_record_bytes", int64(rl.MaxRecordBytes)}, {"max_yaml_bytes", rl.MaxYAMLBytes}} {
+		if l.n < 0 {
+			v.at(fmt.Sprintf("registry_limits.%s %d: want a positive number (0 or left out for the default)", l.key, l.n), "registry_limits", l.key)
 		}
 	}
 	if c.History.Retention < 0 {

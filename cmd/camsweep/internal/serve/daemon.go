@@ -334,7 +334,7 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 // series follow the references as soon as they are read, not only once
 // the scan ends.
 func (d *daemon) loadReferences(site Site, log zerolog.Logger) (*references, error) {
-	refs, err := d.refs.load(site, log)
+	refs, err := d.refs.load(d.scanCtx, site, d.config().RegistryLimits.Limits(), log)
 	if err == nil {
 		d.mu.Lock()
 		d.changedLocked()

@@ -1,9 +1,11 @@
 package serve
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"sync"
@@ -44,8 +46,14 @@ func newRefCache() *refCache { return &refCache{sites: map[string]*references{}}
 // When a file cannot be read or parsed the error is returned and the last
 // good references stay cached (for the metrics and the next run); the
 // caller fails the run.
-func (c *refCache) load(site Site, log zerolog.Logger) (*references, error) {
-	regData, err := os.ReadFile(site.Registry)
+//
+// The registry is read as a stream, twice when it changed (once to hash it,
+// once to load it), so the daemon's memory holds the loaded rows and not
+// the file; a registry over its limits, or a load cancelled by shutdown,
+// fails the run like an unreadable file: its missing rows would make
+// registered cameras look unregistered.
+func (c *refCache) load(ctx context.Context, site Site, lim inventory.Limits, log zerolog.Logger) (*references, error) {
+	rh, err := hashFile(ctx, site.Registry, lim.MaxBytesOrDefault())
 	if err != nil {
 		return nil, fmt.Errorf("serve: load registry: %w", err)
 	}
@@ -53,7 +61,7 @@ func (c *refCache) load(site Site, log zerolog.Logger) (*references, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: load policy: %w", err)
 	}
-	rh, ph := sha256.Sum256(regData), sha256.Sum256(polData)
+	ph := sha256.Sum256(polData)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -66,7 +74,14 @@ func (c *refCache) load(site Site, log zerolog.Logger) (*references, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: load policy: %w", err)
 	}
-	reg, rowErrs := registryfile.Parse(site.Registry, regData, site.RegistryColumns)
+	l := inventory.NewRegistryLoader(site.RegistryColumns)
+	l.SetLimits(lim)
+	l.SetContext(ctx)
+	registryfile.LoadInto(l, []string{site.Registry})
+	reg, rowErrs := l.Result()
+	if stop := l.Stopped(); stop != nil {
+		return nil, fmt.Errorf("serve: load registry: %w", stop)
+	}
 	if reg == nil || (len(reg.Rows) == 0 && len(rowErrs) > 0) {
 		// Nothing usable: every camera would turn into an unregistered
 		// one. That is a broken file, not a finding.
@@ -98,4 +113,38 @@ func (c *refCache) all() map[string]*references {
 		out[k] = v
 	}
 	return out
+}
+
+// hashFile is the SHA-256 of a file read as a stream, refusing one larger
+// than max (the registry's size limit) without reading it all.
+func hashFile(ctx context.Context, path string, max int64) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(ctxReader{ctx, f}, max+1))
+	if err != nil {
+		return sum, err
+	}
+	if n > max {
+		return sum, &inventory.LimitError{File: path, Limit: "max_bytes", Value: max, What: fmt.Sprintf("larger than %d bytes", max)}
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, nil
+}
+
+// ctxReader stops reading when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,7 @@ func TestSiteRegistryWorkbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refs, err := newRefCache().load(cfg.Sites[0], zerolog.Nop())
+	refs, err := newRefCache().load(context.Background(), cfg.Sites[0], cfg.RegistryLimits.Limits(), zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,7 +241,7 @@ func CheckConfig(path string, estimate SweepEstimate) error {
 					s.Name, s.Rate, d.Round(time.Second), s.Schedule.Interval))
 			}
 		}
-		r, err := refs.load(s, zerolog.Nop())
+		r, err := refs.load(context.Background(), s, cfg.RegistryLimits.Limits(), zerolog.Nop())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("site %s: %w", s.Name, err))
 			continue

@@ -549,7 +549,14 @@ func TestShutdownDeadline(t *testing.T) {
 	h.reload <- struct{}{}
 	h.idle()
 	sw.gate("NOH")
+	entered := make(chan string, 1)
+	sw.mu.Lock()
+	sw.started = entered
+	sw.mu.Unlock()
 	started := h.startScan(t, "NOH")
+	// Stop once the scan is stuck in the sweep: before that (reading the
+	// registry) shutdown cancels it in time, as it should.
+	<-entered
 	err := h.stop()
 	if err == nil || !strings.Contains(err.Error(), "did not stop in time") {
 		t.Fatalf("Run with a stuck scan: %v", err)
