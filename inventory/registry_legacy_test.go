@@ -20,8 +20,7 @@ import (
 
 func legacyParseRegistry(name string, data []byte, mapping ColumnMap, seen map[string]string) (*Registry, []error) {
 	pe := &posErrors{file: name}
-	var raws []rawRow
-	raws = legacyParseRegistryCSV(pe, data, mapping.resolver())
+	raws := legacyParseRegistryCSV(pe, data, mapping.resolver())
 	reg := &Registry{Rows: make([]Row, 0, len(raws))}
 	for _, raw := range raws {
 		// A structurally broken row (wrong field count, unknown key) has
