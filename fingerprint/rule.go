@@ -64,6 +64,9 @@ type Rule struct {
 	Weight      float64
 	Outputs     Outputs
 	Examples    []Example
+	// Sources names the public records the rule was written from (tags
+	// such as nmap, whatweb, vendor), for the evaluation by source.
+	Sources []string
 
 	// Recog is set for a rule made from a recog fingerprint; camsweep's own
 	// rules take precedence over it on the same evidence item.
