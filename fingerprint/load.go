@@ -36,7 +36,7 @@ var (
 	exampleKeys = keySet("value", "class", "brand", "manufacturer", "model", "firmware", "serial")
 	fieldName   = regexp.MustCompile(`^[a-z0-9_]+(?:[.-][a-z0-9_]+)*$`)
 	sourceName  = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
-	classes     = keySet(string(evidence.Camera), string(evidence.Recorder), ClassVideo, string(evidence.Other))
+	classes     = keySet(string(evidence.Camera), string(evidence.Recorder), ClassVideo, ClassHint, string(evidence.Other))
 )
 
 func keySet(keys ...string) map[string]bool {
@@ -171,7 +171,7 @@ func parseRule(file string, n *yaml.Node) (*Rule, []error) {
 		fail(n, "%s: missing description", where)
 	}
 	if c := r.Outputs.Class; c != "" && !classes[c] {
-		fail(raw["class"], "%s: class %q: want camera, recorder, video or other", where, c)
+		fail(raw["class"], "%s: class %q: want camera, recorder, video, hint or other", where, c)
 	}
 	empty := true
 	if r.re != nil {

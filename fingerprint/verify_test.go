@@ -45,7 +45,7 @@ func TestVerifyErrors(t *testing.T) {
 			[]string{"x.yaml:7:15: rule a: firmware refers to {2}, which the pattern does not capture"}},
 		{"named capture", strings.Replace(strings.Replace(validRule, `(\d+)`, `(?P<ver>\d+)`, 1), "'{1}'", "'{ver}'", 1), nil},
 		{"bad class", strings.Replace(validRule, "class: camera\n    firmware", "class: webcam\n    firmware", 1),
-			[]string{`x.yaml:6:12: rule a: class "webcam": want camera, recorder, video or other`}},
+			[]string{`x.yaml:6:12: rule a: class "webcam": want camera, recorder, video, hint or other`}},
 		{"bad weight", strings.Replace(validRule, "    class: camera\n    firmware", "    weight: 2\n    class: camera\n    firmware", 1),
 			[]string{`x.yaml:6:13: weight "2": want a number in (0, 1]`}},
 		{"example mismatch", strings.Replace(validRule, `firmware: "2"`, `firmware: "3"`, 1),
