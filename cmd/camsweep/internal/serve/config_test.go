@@ -110,6 +110,11 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"overlapping sites", validBase + "  - name: NOH-B\n    scope: {targets: [10.20.9.0/24, 10.30.0.0/24]}\n    registry: registry.csv\n    policy: policy.yaml\n",
 			[]string{`camsweep.yaml:12:12: site "NOH-B": scope overlaps site "NOH" at 10.20.9.0-10.20.9.255`}},
 		{"bad site name", strings.Replace(validBase, "name: NOH", "name: \"N O H\"", 1), []string{"camsweep.yaml:6:11: site \"N O H\": name must be"}},
+		{"flows without a source", "flows: {window: 1h}\n" + validBase, []string{"camsweep.yaml:1:8: flows: name a mirror interface, a netflow collector, or both"}},
+		{"collector open to anyone", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n" + validBase, []string{"camsweep.yaml:3:5: flows.netflow.exporters is required"}},
+		{"bad exporter", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n    exporters: [router1]\n" + validBase, []string{`camsweep.yaml:4:17: flows.netflow.exporters "router1": want an address or a prefix`}},
+		{"bad vms type", site("    vms: {type: genetec, url: \"https://vms.example\", credentials_file: tokens}\n"), []string{`camsweep.yaml:11:17: site "NOH": vms.type "genetec": want milestone`}},
+		{"vms over plain http", site("    vms: {type: milestone, url: \"http://vms.example\", credentials_file: nope}\n"), []string{`site "NOH": vms: credentials`, `plain http would send the credentials`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
