@@ -61,9 +61,9 @@ func startWing(t *testing.T) wing {
 			{IfIndex: 120, Addr: [4]byte{10, 20, 8, 10}, MAC: camDahua},
 			{IfIndex: 120, Addr: [4]byte{10, 20, 8, 11}, MAC: camHik},
 			{IfIndex: 130, Addr: [4]byte{10, 20, 9, 12}, MAC: pc},
-			{IfIndex: 130, Addr: [4]byte{10, 20, 9, 13}}, // incomplete
-			{IfIndex: 10, Addr: [4]byte{10, 99, 0, 5}, MAC: mac("00:00:5e:00:53:01")},   // out of scope
-			{IfIndex: 10, Addr: [4]byte{127, 78, 0, 2}, MAC: asw},                       // the access switch's management address
+			{IfIndex: 130, Addr: [4]byte{10, 20, 9, 13}},                               // incomplete
+			{IfIndex: 10, Addr: [4]byte{10, 99, 0, 5}, MAC: mac("00:00:5e:00:53:01")},  // out of scope
+			{IfIndex: 10, Addr: [4]byte{127, 78, 0, 2}, MAC: asw},                      // the access switch's management address
 			{IfIndex: 10, Addr: [4]byte{127, 78, 0, 3}, MAC: mac("00:1b:54:00:00:f3")}, // the distribution switch's
 		},
 	}.MIB())
