@@ -38,8 +38,11 @@ const (
 type Device struct {
 	// Name is the operator's name for the device, as findings show it;
 	// empty takes the device's sysName.
-	Name    string     `yaml:"name"`
-	Address netip.Addr `yaml:"address"`
+	Name string `yaml:"name"`
+	// AddressText is the address as written; Validate parses it into
+	// Address (a library caller may set Address directly).
+	AddressText string     `yaml:"address"`
+	Address     netip.Addr `yaml:"-"`
 	// Port is the agent's UDP port (161).
 	Port  uint16   `yaml:"port"`
 	Roles []string `yaml:"roles"`
@@ -197,8 +200,17 @@ func (c *Config) Validate() []Problem {
 	}
 	seenAddr := map[netip.AddrPort]int{}
 	seenName := map[string]int{}
-	for i, d := range c.Devices {
+	for i := range c.Devices {
+		d := &c.Devices[i]
 		at := func(msg string, path ...any) { add(msg, append([]any{"devices", i}, path...)...) }
+		if d.AddressText != "" {
+			a, err := netip.ParseAddr(strings.TrimSpace(d.AddressText))
+			if err != nil {
+				at(fmt.Sprintf("address %q is not an IP address (no host names: the sweep must know exactly where its packets go)", d.AddressText), "address")
+				continue
+			}
+			d.Address = a.Unmap()
+		}
 		switch {
 		case !d.Address.IsValid():
 			at("address is required (an IPv4 or IPv6 address, no host name: the sweep must know exactly where its packets go)", "address")
