@@ -110,6 +110,14 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"overlapping sites", validBase + "  - name: NOH-B\n    scope: {targets: [10.20.9.0/24, 10.30.0.0/24]}\n    registry: registry.csv\n    policy: policy.yaml\n",
 			[]string{`camsweep.yaml:12:12: site "NOH-B": scope overlaps site "NOH" at 10.20.9.0-10.20.9.255`}},
 		{"bad site name", strings.Replace(validBase, "name: NOH", "name: \"N O H\"", 1), []string{"camsweep.yaml:6:11: site \"N O H\": name must be"}},
+		{"infrastructure: literal secret, host name, no roles", site("    infrastructure:\n      credentials:\n        ro: {version: 2c, community: \"hunter2-snmp\"}\n      devices:\n        - address: core1.noh.local\n          credentials: ro\n        - address: 10.20.0.33\n          credentials: ro\n"),
+			[]string{"camsweep.yaml:13:38: site \"NOH\": infrastructure: credentials.ro.community: a secret may not stand in a configuration file",
+				"camsweep.yaml:15:20: site \"NOH\": infrastructure: devices[0].address: address \"core1.noh.local\" is not an IP address",
+				"camsweep.yaml:17:11: site \"NOH\": infrastructure: devices[1].roles: roles is required"}},
+		{"infrastructure: unset variable", site("    infrastructure:\n      credentials:\n        ro: {version: 2c, community_env: CAMSWEEP_TEST_UNSET_VAR}\n      devices:\n        - {address: 10.20.0.1, roles: [router], credentials: ro}\n"),
+			[]string{"camsweep.yaml:12:7: site \"NOH\": snmp: credential profile \"ro\": community_env: environment variable CAMSWEEP_TEST_UNSET_VAR is empty or unset"}},
+		{"infrastructure twice", site("    infrastructure_file: infra.yaml\n    infrastructure:\n      devices: []\n"), []string{"give infrastructure or infrastructure_file, not both"}},
+		{"infrastructure file missing", site("    infrastructure_file: infra.yaml\n"), []string{"camsweep.yaml:11:26: site \"NOH\": snmp: infrastructure:", "no such file"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +131,9 @@ func TestLoadConfigInvalid(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error\n  %v\nwant it to contain\n  %s", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error quotes a secret: %v", err)
 			}
 		})
 	}
