@@ -31,6 +31,10 @@ var contractMetrics = []string{
 	"camsweep_registry_load_errors",
 	"camsweep_config_last_reload_success_timestamp_seconds",
 	"camsweep_build_info",
+	"camsweep_infrastructure_harvest_success",
+	"camsweep_infrastructure_harvest_duration_seconds",
+	"camsweep_infrastructure_requests",
+	"camsweep_infrastructure_harvest_error_info",
 }
 
 // prometheusSynthetic are series Prometheus itself adds to every target.

@@ -12,14 +12,15 @@ import (
 
 // The alerts issue 7 asks for, each with the severity the security team routes on.
 var wantAlerts = map[string]string{
-	"CamsweepUnregisteredCamera":       "critical",
-	"CamsweepBannedManufacturer":       "high",
-	"CamsweepDispensationExpired":      "high",
-	"CamsweepDispensationExpiringSoon": "warning",
-	"CamsweepCameraOutsideSegment":     "high",
-	"CamsweepScanStale":                "warning",
-	"CamsweepScanFailing":              "warning",
-	"CamsweepSensorDown":               "warning",
+	"CamsweepUnregisteredCamera":           "critical",
+	"CamsweepBannedManufacturer":           "high",
+	"CamsweepDispensationExpired":          "high",
+	"CamsweepDispensationExpiringSoon":     "warning",
+	"CamsweepCameraOutsideSegment":         "high",
+	"CamsweepScanStale":                    "warning",
+	"CamsweepScanFailing":                  "warning",
+	"CamsweepSensorDown":                   "warning",
+	"CamsweepInfrastructureHarvestFailing": "warning",
 }
 
 type ruleFile struct {

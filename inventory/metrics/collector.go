@@ -3,11 +3,13 @@ package metrics
 import (
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // Collector turns a Snapshot into metrics at every scrape.
@@ -26,7 +28,12 @@ type descs struct {
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
+	infraSuccess, infraDuration, infraRequests, infraError              *prometheus.Desc
 }
+
+// locationLabels are the switch port an info series names, so an alert can
+// say where to go: empty when no configured switch placed the device.
+var locationLabels = []string{"switch", "port", "port_description", "vlan"}
 
 func newDescs() descs {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
@@ -34,8 +41,8 @@ func newDescs() descs {
 	}
 	return descs{
 		findings:       d("findings", "Open findings in the latest complete scan.", "site", "kind", "severity"),
-		findingInfo:    d("finding_info", "One series per open finding, carrying the device that has it.", "site", "kind", "severity", "key", "ip", "mac", "manufacturer", "model", "registry_id"),
-		unregistered:   d("unregistered_camera_info", "One series per camera found on the network that no registry row matches.", "site", "ip", "mac", "brand", "manufacturer", "model"),
+		findingInfo:    d("finding_info", "One series per open finding, carrying the device that has it and the switch port it is plugged into.", append([]string{"site", "kind", "severity", "key", "ip", "mac", "manufacturer", "model", "registry_id"}, locationLabels...)...),
+		unregistered:   d("unregistered_camera_info", "One series per camera found on the network that no registry row matches, with the switch port it is plugged into.", append([]string{"site", "ip", "mac", "brand", "manufacturer", "model"}, locationLabels...)...),
 		devices:        d("devices", "Devices in the latest complete scan.", "site", "class", "manufacturer"),
 		dispExpiry:     d("dispensation_expiry_timestamp_seconds", "When a policy dispensation expires, in seconds since the Unix epoch.", "dispensation", "manufacturer", "owner"),
 		dispCameras:    d("dispensation_cameras", "Registry rows that claim a dispensation.", "dispensation"),
@@ -51,6 +58,10 @@ func newDescs() descs {
 		registryErrors: d("registry_load_errors", "Errors in the latest load of the site's registry and policy; 0 when clean.", "site"),
 		configReloaded: d("config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully, in seconds since the Unix epoch."),
 		buildInfo:      d("build_info", "Always 1; the labels name the build.", "version", "goversion"),
+		infraSuccess:   d("infrastructure_harvest_success", "Whether the latest complete scan read every table it asked of the router or switch (1) or not (0).", "site", "device"),
+		infraDuration:  d("infrastructure_harvest_duration_seconds", "How long the latest complete scan's harvest of the router or switch took.", "site", "device"),
+		infraRequests:  d("infrastructure_requests", "SNMP datagrams the latest complete scan sent to the router or switch, retries included.", "site", "device"),
+		infraError:     d("infrastructure_harvest_error_info", "One series per router or switch whose harvest failed in the latest complete scan, naming the kind of failure (timeout, auth, refused, deadline, truncated, protocol, error).", "site", "device", "kind"),
 	}
 }
 
@@ -69,6 +80,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
 		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
+		c.d.infraSuccess, c.d.infraDuration, c.d.infraRequests, c.d.infraError,
 	} {
 		ch <- d
 	}
@@ -154,10 +166,11 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 		counts[findKey{f.Kind, sev}]++
 		d := byIP[f.IP]
 		manufacturer, model, brand, mac := first(f.Manufacturer, d.Manufacturer), first(f.Model, d.Model), first(f.Brand, d.Brand), strings.ToLower(first(f.MAC, d.MAC))
-		gauge(c.d.findingInfo, 1, site, f.Kind, sev, f.Key, f.IP, mac, manufacturer, model, f.RegistryID)
+		where := location(f.Location, d.Location)
+		gauge(c.d.findingInfo, 1, append([]string{site, f.Kind, sev, f.Key, f.IP, mac, manufacturer, model, f.RegistryID}, where...)...)
 		if f.Kind == inventory.KindUnregisteredCamera && !unreg[[2]string{f.IP, mac}] {
 			unreg[[2]string{f.IP, mac}] = true
-			gauge(c.d.unregistered, 1, site, f.IP, mac, brand, manufacturer, model)
+			gauge(c.d.unregistered, 1, append([]string{site, f.IP, mac, brand, manufacturer, model}, where...)...)
 		}
 	}
 	for _, k := range sortedMapKeys(counts, func(a, b findKey) bool {
@@ -165,6 +178,36 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 	}) {
 		gauge(c.d.findings, float64(counts[k]), site, k.kind, k.severity)
 	}
+	seenDev := map[string]bool{}
+	for _, d := range r.Infrastructure {
+		// Two devices configured under one name would be a duplicate
+		// series and fail the scrape; the first is reported.
+		if seenDev[d.Name] {
+			continue
+		}
+		seenDev[d.Name] = true
+		gauge(c.d.infraSuccess, b2f(d.OK), site, d.Name)
+		gauge(c.d.infraDuration, d.DurationSeconds, site, d.Name)
+		gauge(c.d.infraRequests, float64(d.Requests), site, d.Name)
+		if !d.OK {
+			gauge(c.d.infraError, 1, site, d.Name, first(d.ErrorKind, "error"))
+		}
+	}
+}
+
+// location gives the location labels' values, the finding's own place
+// first, then its device's.
+func location(ls ...*evidence.Location) []string {
+	for _, l := range ls {
+		if l != nil {
+			vlan := ""
+			if l.VLAN != 0 {
+				vlan = strconv.Itoa(l.VLAN)
+			}
+			return []string{l.Switch, l.Port, l.PortDescription, vlan}
+		}
+	}
+	return []string{"", "", "", ""}
 }
 
 func first(a, b string) string {
