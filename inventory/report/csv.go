@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/csv"
 	"io"
 	"strconv"
@@ -16,6 +17,7 @@ var csvHeader = []string{
 	"severity", "kind", "key", "site", "ip", "mac", "registry_id", "registry_ids",
 	"manufacturer", "brand", "model", "detail",
 	"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
+	"mac_source", "location_switch", "location_port", "location_port_description", "location_vlan",
 }
 
 func writeCSV(w io.Writer, r *inventory.Report) error {
@@ -45,6 +47,22 @@ func writeCSV(w io.Writer, r *inventory.Report) error {
 			ev[i] = e.Field + "=" + e.Value
 		}
 		rec = append(rec, strings.Join(ev, "; "))
+		macSource, loc := f.MACSource, f.Location
+		if ok {
+			macSource = cmp.Or(macSource, d.MACSource)
+			if loc == nil {
+				loc = d.Location
+			}
+		}
+		if loc != nil {
+			vlan := ""
+			if loc.VLAN != 0 {
+				vlan = strconv.Itoa(loc.VLAN)
+			}
+			rec = append(rec, macSource, loc.Switch, loc.Port, loc.PortDescription, vlan)
+		} else {
+			rec = append(rec, macSource, "", "", "", "")
+		}
 		for i := range rec {
 			rec[i] = defuse(rec[i])
 		}
