@@ -42,7 +42,7 @@ func TestStatusPage(t *testing.T) {
 	}{
 		{"site NOH", `id="site-NOH"`, false},
 		{"site RH", `id="site-RH"`, false},
-		{"unregistered Dahua", `<td>10.20.8.11</td><td>e0:50:8b:3d:72:19</td><td>Dahua</td><td>Dahua</td><td>IPC-HDW2431T-AS-S2</td>`, false},
+		{"unregistered Dahua", `<td>10.20.8.11</td><td>e0:50:8b:3d:72:19</td><td class="where"><span class="none">not known</span></td><td>Dahua</td><td>Dahua</td><td>IPC-HDW2431T-AS-S2</td>`, false},
 		{"white-label Hikvision", `<td>LTS</td><td>Hikvision</td>`, false},
 		{"its evidence", `<code>dhip.model</code> = IPC-HDW2431T-AS-S2`, false},
 		{"critical count", `sev-critical">critical</span></td><td>1</td>`, false},
