@@ -23,8 +23,9 @@ import (
 // Tcpdump is Debian's tcpdump recording one interface of a lab namespace:
 // an independent witness of what crossed the wire.
 type Tcpdump struct {
-	cmd  *exec.Cmd
-	file string
+	cmd     *exec.Cmd
+	file    string
+	summary chan string // tcpdump's closing lines ("N packets captured ...")
 }
 
 // Packet is an IPv4 packet a capture saw, by its addresses.
@@ -41,8 +42,11 @@ func (r *Routed) StartTcpdump(t testing.TB, ns, iface, filter string) *Tcpdump {
 		t.Skip("netlab: needs tcpdump (apt-get install tcpdump); .ci/run installs it")
 	}
 	file := filepath.Join(t.TempDir(), "capture.pcap")
-	// -U: write each packet as it comes, so Stop loses none; -n: no DNS.
-	args := []string{"-n", "-U", "-i", iface, "-w", file}
+	// --immediate-mode: hand each packet over as it arrives (libpcap's
+	// ring otherwise holds a block up to a second, and a capture stopped
+	// within it loses the packets); -U: write each one as it comes; -n: no
+	// DNS.
+	args := []string{"-n", "-U", "--immediate-mode", "-i", iface, "-w", file}
 	if filter != "" {
 		args = append(args, strings.Fields(filter)...)
 	}
@@ -55,12 +59,19 @@ func (r *Routed) StartTcpdump(t testing.TB, ns, iface, filter string) *Tcpdump {
 		t.Fatal(err)
 	}
 	ready := make(chan error, 1)
+	summary := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), "listening on") {
 				ready <- nil
-				_, _ = io.Copy(io.Discard, stderr)
+				var rest strings.Builder
+				for sc.Scan() {
+					if rest.Len() < 4096 {
+						rest.WriteString(sc.Text() + "; ")
+					}
+				}
+				summary <- rest.String()
 				return
 			}
 		}
@@ -74,7 +85,7 @@ func (r *Routed) StartTcpdump(t testing.TB, ns, iface, filter string) *Tcpdump {
 	case <-time.After(10 * time.Second):
 		t.Fatal("netlab: tcpdump did not start in 10 s")
 	}
-	return &Tcpdump{cmd: cmd, file: file}
+	return &Tcpdump{cmd: cmd, file: file, summary: summary}
 }
 
 // Stop ends the capture (SIGINT, so tcpdump flushes) and returns the IPv4
@@ -89,6 +100,11 @@ func (d *Tcpdump) Stop() ([]Packet, error) {
 		_ = d.cmd.Process.Kill()
 		<-done
 	}
+	var closing string
+	select {
+	case closing = <-d.summary:
+	case <-time.After(time.Second):
+	}
 	f, err := os.Open(d.file)
 	if err != nil {
 		return nil, fmt.Errorf("netlab: tcpdump: %w", err)
@@ -96,16 +112,16 @@ func (d *Tcpdump) Stop() ([]Packet, error) {
 	defer f.Close()
 	rd, err := pcapgo.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("netlab: tcpdump: %w", err)
+		return nil, fmt.Errorf("netlab: tcpdump: %w (tcpdump said: %s)", err, closing)
 	}
 	var out []Packet
 	for {
 		data, _, err := rd.ReadPacketData()
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
-			return out, fmt.Errorf("netlab: tcpdump: %w", err)
+			return out, fmt.Errorf("netlab: tcpdump: reading the capture after %d packets (tcpdump said: %s): %w", len(out), closing, err)
 		}
 		p := gopacket.NewPacket(data, rd.LinkType(), gopacket.Default)
 		ip4, ok := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
