@@ -35,6 +35,10 @@ type RoutedConfig struct {
 	// address and the scanner the second.
 	ScannerPrefix netip.Prefix
 	Legs          []Leg
+	// Routes are the prefixes the scanner reaches through the router
+	// (default: the legs'), e.g. a whole /16 around them for a large
+	// sweep. Addresses the router has no host for are dropped there.
+	Routes []netip.Prefix
 }
 
 // RoutedLeg is a running leg.
@@ -59,7 +63,12 @@ type RoutedLeg struct {
 //
 // The router namespace forwards between its legs and keeps a real kernel
 // neighbour table of the hosts it reached, which is what a router's SNMP
-// agent serves (StartSNMPD). Nothing is created in the host's namespace.
+// agent serves (StartSNMPD). It routes to each host the lab placed and
+// drops the rest of a leg's prefix without an ARP request: the kernel's
+// neighbour table is shared by every namespace on the machine, and a sweep
+// of a large scope must not fill it with incomplete entries (it would
+// break neighbour resolution for everyone). Nothing is created in the
+// host's namespace.
 type Routed struct {
 	ID         string
 	ScannerNS  string
@@ -190,20 +199,31 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 	var scan, router strings.Builder
 	fmt.Fprintf(&scan, "link set lo up\naddr add %s/%d dev %s\nlink set %s up\n", r.Scanner, sp.Bits(), r.ScannerIf, r.ScannerIf)
 	fmt.Fprintf(&router, "link set lo up\naddr add %s/%d dev %s\nlink set %s up\n", r.RouterAddr, sp.Bits(), r.RouterScannerIf, r.RouterScannerIf)
-	for _, leg := range r.Legs {
+	routes := cfg.Routes
+	if len(routes) == 0 {
+		for _, leg := range r.Legs {
+			routes = append(routes, leg.Prefix)
+		}
+	}
+	for _, p := range routes {
 		// Only the lab's own prefixes are routed: a packet for anywhere
 		// else has no route in the scanner's namespace.
-		fmt.Fprintf(&scan, "route add %s via %s dev %s\n", leg.Prefix, r.RouterAddr, r.ScannerIf)
+		if !p.Addr().Is4() || p.Bits() < 8 {
+			return r, fmt.Errorf("netlab: route %s: want an IPv4 prefix of /8 or longer", p)
+		}
+		fmt.Fprintf(&scan, "route add %s via %s dev %s\n", p.Masked(), r.RouterAddr, r.ScannerIf)
+		fmt.Fprintf(&router, "route add blackhole %s\n", p.Masked())
+	}
+	for _, leg := range r.Legs {
 		if err := ip("link", "add", leg.RouterIf, "netns", r.RouterNS, "address", leg.RouterMAC.String(), "type", "veth",
 			"peer", "name", leg.LegIf, "netns", leg.NS); err != nil {
 			return r, err
 		}
-		fmt.Fprintf(&router, "addr add %s/%d dev %s\nlink set %s up\n", leg.Gateway, leg.Prefix.Bits(), leg.RouterIf, leg.RouterIf)
+		// The gateway address without its subnet route, and the subnet
+		// dropped: only the hosts' own routes (below) lead onto the leg.
+		fmt.Fprintf(&router, "addr add %s/32 dev %s\nlink set %s up\nroute replace blackhole %s\n", leg.Gateway, leg.RouterIf, leg.RouterIf, leg.Prefix)
 	}
 	if err := ipBatch(r.ScannerNS, scan.String()); err != nil {
-		return r, err
-	}
-	if err := ipBatch(r.RouterNS, router.String()); err != nil {
 		return r, err
 	}
 	for li, leg := range r.Legs {
@@ -228,11 +248,15 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 			// router learns the hosts the real way, by ARP, when traffic
 			// reaches them.
 			fmt.Fprintf(&sb, "neigh add %s lladdr %s dev %s nud permanent\n", leg.Gateway, leg.RouterMAC, h.Link)
+			fmt.Fprintf(&router, "route add %s/32 dev %s src %s\n", h.Addr, leg.RouterIf, leg.Gateway)
 			leg.Hosts = append(leg.Hosts, h)
 		}
 		if err := ipBatch(leg.NS, sb.String()); err != nil {
 			return r, err
 		}
+	}
+	if err := ipBatch(r.RouterNS, router.String()); err != nil {
+		return r, err
 	}
 	return r, nil
 }
