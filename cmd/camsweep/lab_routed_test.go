@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,6 +61,11 @@ func routedRun(ctx context.Context, r *netlab.Routed, env []string, bin string, 
 	start := time.Now()
 	run.err = cmd.Run()
 	run.wall = time.Since(start)
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			run.maxRSSMB = float64(ru.Maxrss) / 1024
+		}
+	}
 	return run
 }
 
