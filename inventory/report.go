@@ -90,6 +90,8 @@ type Stats struct {
 	ProbeErrors     map[string]int `json:"probe_errors"`
 	HostsTimedOut   int            `json:"hosts_timed_out"`
 	// SNMPRequests counts the datagrams sent to infrastructure devices
-	// (also counted in PacketsSent).
-	SNMPRequests uint64 `json:"snmp_requests,omitempty"`
+	// (also counted in PacketsSent), and SNMPSeconds how long their
+	// harvest, after the probes, took (also in DurationSeconds).
+	SNMPRequests uint64  `json:"snmp_requests,omitempty"`
+	SNMPSeconds  float64 `json:"snmp_seconds,omitempty"`
 }

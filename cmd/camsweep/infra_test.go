@@ -88,7 +88,7 @@ func TestScanWithInfrastructure(t *testing.T) {
 	if len(rep.Infrastructure) != 2 || !rep.Infrastructure[0].OK || !rep.Infrastructure[1].OK {
 		t.Fatalf("infrastructure %+v", rep.Infrastructure)
 	}
-	if rep.Stats.SNMPRequests == 0 || rep.Stats.PacketsSent < rep.Stats.SNMPRequests {
+	if rep.Stats.SNMPRequests == 0 || rep.Stats.PacketsSent < rep.Stats.SNMPRequests || rep.Stats.SNMPSeconds <= 0 {
 		t.Errorf("snmp_requests %d, packets_sent %d", rep.Stats.SNMPRequests, rep.Stats.PacketsSent)
 	}
 	truth := map[string]string{}

@@ -258,6 +258,21 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 	if err := ipBatch(r.RouterNS, router.String()); err != nil {
 		return r, err
 	}
+	// A router keeps a neighbour entry for hours (Cisco IOS: 4 h); Linux
+	// forgets a stale one after a minute once the machine-wide table
+	// holds more than gc_thresh1 entries. A sweep of a /16 takes minutes,
+	// so the router's legs keep theirs as a router would.
+	err := do(r.RouterNS, func() error {
+		for _, leg := range r.Legs {
+			if err := writeSysctl("net/ipv4/neigh/"+leg.RouterIf+"/gc_stale_time", "14400"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
 	return r, nil
 }
 

@@ -64,6 +64,7 @@ func applyHarvest(rep *inventory.Report, res *snmp.Result) {
 		rep.Scope.Infrastructure = append(rep.Scope.Infrastructure, fmt.Sprintf("%s %s (%s)", dr.Name, dr.Address, strings.Join(dr.Roles, ", ")))
 	}
 	rep.Stats.SNMPRequests = res.Requests
+	rep.Stats.SNMPSeconds = res.Duration.Seconds()
 	rep.Stats.PacketsSent += res.Requests
 	if failed := res.Failed(); failed > 0 {
 		rep.Stats.ProbeErrors["snmp"] += failed
