@@ -13,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/probe"
 )
 
 // k8sObject is a manifest read generically; the helpers below walk it.
@@ -352,7 +352,7 @@ func TestKubernetesSensorConfigs(t *testing.T) {
 				}
 				if s.CredentialsFile != "" {
 					creds := strings.Replace(s.CredentialsFile, "/etc/camsweep-secrets/", filepath.Join(filepath.Dir(dir), "secrets")+"/", 1)
-					if _, err := scanner.LoadCredentials(creds, func(string) string { return "" }); err != nil {
+					if _, err := probe.LoadCredentials(creds, func(string) string { return "" }); err != nil {
 						t.Errorf("credentials: %v", err)
 					}
 				}

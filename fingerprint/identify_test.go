@@ -63,10 +63,17 @@ var identifyCases = []struct {
 	},
 	{
 		name: "dahua recorder by DHIP",
-		ev: ev("dhip.vendor", "General", "dhip.device_type", "NVR", "dhip.model", "DHI-NVR2104HS-S2", "dhip.serial", "6G0ABCDEF123456",
+		ev: ev("dhip.vendor", "General", "dhip.device_class", "NVR", "dhip.model", "DHI-NVR2104HS-S2", "dhip.serial", "6G0ABCDEF123456",
 			"dhip.mac", "e0:50:8b:11:22:33", "rtsp.server", "Rtsp Server/3.0"),
 		class: "recorder", brand: "Dahua", manufacturer: "Dahua", model: "DHI-NVR2104HS-S2", serial: "6G0ABCDEF123456",
 		minConf: 0.9, maxConf: 1,
+	},
+	{
+		// Evidence saved before DeviceClass was reported as dhip.device_class.
+		name:  "dahua recorder by DHIP class under its former field name",
+		ev:    ev("dhip.vendor", "Dahua", "dhip.device_type", "NVR"),
+		class: "recorder", brand: "Dahua", manufacturer: "Dahua",
+		minConf: 0.5, maxConf: 1,
 	},
 	{
 		name: "LTS-branded camera with Hikvision firmware",

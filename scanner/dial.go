@@ -74,21 +74,42 @@ func (g *sendGate) tcpAllowed(port uint16) bool { return g.tcpPorts[port] }
 // Wait blocks until the rate limit lets one more packet go.
 func (g *sendGate) Wait(ctx context.Context) error { return g.limiter.Wait(ctx) }
 
+// WaitDatagram waits for the rate limit and counts one datagram.
+func (g *sendGate) WaitDatagram(ctx context.Context) error {
+	if err := g.Wait(ctx); err != nil {
+		return err
+	}
+	g.counters.Datagrams.Add(1)
+	return nil
+}
+
+// SendGate paces and counts what a discoverer sends without a per-host
+// Dialer. A multicast query reaches every device on the segment, medical
+// devices included, so it waits for the sweep's rate limit and counts in
+// the sweep's datagrams (the report's packets) like any other datagram.
+type SendGate interface {
+	// WaitDatagram blocks until the rate limit lets one more datagram go,
+	// and counts it. It fails only when ctx ends first.
+	WaitDatagram(ctx context.Context) error
+}
+
 type sendGateKey struct{}
 
 // withSendGate hands the sweep's gate to what runs under ctx: the engine
-// gives its discoverers such a context, so their multicast queries (which
-// have no per-host dialer) are rate-limited and counted like every other
-// datagram.
+// gives its discoverers such a context.
 func withSendGate(ctx context.Context, g *sendGate) context.Context {
 	return context.WithValue(ctx, sendGateKey{}, g)
 }
 
-// sendGateFrom returns the gate withSendGate attached, or nil outside a
-// sweep (a discoverer run on its own sends unpaced, and counts nothing).
-func sendGateFrom(ctx context.Context) *sendGate {
-	g, _ := ctx.Value(sendGateKey{}).(*sendGate)
-	return g
+// SendGateFrom returns the gate of the sweep whose discoverer runs under
+// ctx (the engine starts every Discoverer with such a context). Outside a
+// sweep (a discoverer run on its own, a test) it returns nil: the caller
+// then sends unpaced and counts nothing.
+func SendGateFrom(ctx context.Context) SendGate {
+	if g, _ := ctx.Value(sendGateKey{}).(*sendGate); g != nil {
+		return g
+	}
+	return nil
 }
 
 // hostDialer is the Dialer a prober gets for one target: it may dial only
@@ -234,10 +255,9 @@ type countedPacketConn struct {
 }
 
 func (c *countedPacketConn) Write(b []byte) (int, error) {
-	if err := c.gate.Wait(c.ctx); err != nil {
+	if err := c.gate.WaitDatagram(c.ctx); err != nil {
 		return 0, err
 	}
-	c.gate.counters.Datagrams.Add(1)
 	return c.Conn.Write(b)
 }
 

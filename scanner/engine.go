@@ -35,7 +35,11 @@ const (
 // the sweep's memory without end with made-up addresses and MACs.
 const (
 	maxOutOfScopeSightings = 4096 // addresses outside the scope, and MAC-only hosts, each
-	maxSightingEvidence    = 256  // evidence items kept per sighting
+	// MaxSightingEvidence is the evidence kept per sighting. A discoverer
+	// that gathers a round's answers itself holds each host to it too, so
+	// a station repeating answers with new values costs no more than the
+	// engine would keep of it anyway.
+	MaxSightingEvidence = 256
 )
 
 // Options configure a sweep. The zero value of each field takes its default.
@@ -352,9 +356,9 @@ func (s *sweep) addSighting(sg Sighting) {
 	cur.Evidence = appendSighted(cur.Evidence, sg.Evidence)
 }
 
-// appendSighted is appendNew held to maxSightingEvidence items.
+// appendSighted is evidence.AppendNew held to MaxSightingEvidence items.
 func appendSighted(have, more []evidence.Evidence) []evidence.Evidence {
-	if room := maxSightingEvidence - len(have); len(more) > room {
+	if room := MaxSightingEvidence - len(have); len(more) > room {
 		more = more[:max(room, 0)]
 	}
 	return evidence.AppendNew(have, more...)

@@ -429,8 +429,8 @@ func TestSightingsBounded(t *testing.T) {
 				yield(Sighting{Addr: netip.MustParseAddr("192.168.1.64"), Evidence: []evidence.Evidence{{Probe: "passive", Field: "mdns.txt", Value: strconv.Itoa(i)}}})
 			}
 		}, func(t *testing.T, got []HostResult) {
-			if len(got) != 1 || len(got[0].Evidence) > maxSightingEvidence {
-				t.Errorf("got %d hosts, evidence %d; want 1 host, at most %d", len(got), len(got[0].Evidence), maxSightingEvidence)
+			if len(got) != 1 || len(got[0].Evidence) > MaxSightingEvidence {
+				t.Errorf("got %d hosts, evidence %d; want 1 host, at most %d", len(got), len(got[0].Evidence), MaxSightingEvidence)
 			}
 		}},
 	} {

@@ -2,13 +2,12 @@ package scanner
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/camsweep/camsweep/scanner/evidence"
+	"github.com/camsweep/camsweep/scanner/internal/osnet"
 )
 
 // portState is what one connect attempt learnt.
@@ -58,7 +57,7 @@ func probePort(ctx context.Context, d *hostDialer, port uint16, timeout time.Dur
 		conn.Close()
 		return portOpen
 	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
+	if osnet.Refused(err) {
 		return portClosed
 	}
 	return portFiltered

@@ -11,8 +11,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
+	"github.com/camsweep/camsweep/scanner/probe"
 	"github.com/camsweep/camsweep/scanner/scantest"
 )
 
@@ -35,8 +35,8 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	if err := os.WriteFile(creds, []byte("onvif:\n  username: "+p.ONVIF.Username+"\n  password: \""+password+"\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(scanner.EnvONVIFUsername, "")
-	t.Setenv(scanner.EnvONVIFPassword, "")
+	t.Setenv(probe.EnvONVIFUsername, "")
+	t.Setenv(probe.EnvONVIFPassword, "")
 	target := n.Hosts[0].Addr.String()
 	for _, format := range []string{"json", "table", "csv", "html"} {
 		stdout, stderr, code := camsweep(t, "", "scan", "--profile", "full", "--ports", strings.Join(n.PortSpec(), ","),

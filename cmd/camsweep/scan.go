@@ -15,6 +15,7 @@ import (
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/probe"
 	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
@@ -165,7 +166,7 @@ func (sf *scanFlags) config(targets []string) (sweep.Config, error) {
 	if sf.rate <= 0 {
 		return cfg, fmt.Errorf("--rate must be positive")
 	}
-	creds, err := scanner.LoadCredentials(sf.credentials, os.Getenv)
+	creds, err := probe.LoadCredentials(sf.credentials, os.Getenv)
 	if err != nil {
 		return cfg, err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/probe"
 	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
@@ -67,7 +67,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 // in, a report with identified devices out; the daemon reconciles.
 func siteSweeper(fp *fingerprint.Engine) serve.SweepFunc {
 	return func(ctx context.Context, site serve.Site, log zerolog.Logger) (*inventory.Report, error) {
-		creds, err := scanner.LoadCredentials(site.CredentialsFile, os.Getenv)
+		creds, err := probe.LoadCredentials(site.CredentialsFile, os.Getenv)
 		if err != nil {
 			return nil, err
 		}

@@ -21,8 +21,8 @@ import (
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/serve"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/inventory/store"
-	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
+	"github.com/camsweep/camsweep/scanner/probe"
 	"github.com/camsweep/camsweep/scanner/scantest"
 )
 
@@ -69,8 +69,8 @@ func TestServeCredentialsNeverLeak(t *testing.T) {
 	target := n.Hosts[0].Addr.String()
 
 	// The credentials come from the file only.
-	t.Setenv(scanner.EnvONVIFUsername, "")
-	t.Setenv(scanner.EnvONVIFPassword, "")
+	t.Setenv(probe.EnvONVIFUsername, "")
+	t.Setenv(probe.EnvONVIFPassword, "")
 	const token = "e2e-token-0123456789abcdef"
 	dir := t.TempDir()
 	ports, err := json.Marshal(n.PortSpec())

@@ -5,39 +5,39 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/gosnmp/gosnmp"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/internal/yamlpos"
+	"github.com/camsweep/camsweep/scanner/secret"
 )
 
 // CredentialSpec is a credential profile as written: in the credentials
 // file, where secrets may stand literally, or inline in a configuration,
 // where they may only be taken from the environment. The secret fields are
-// scanner.Secret, so a profile printed, logged or encoded shows
+// secret.Secret, so a profile printed, logged or encoded shows
 // "[redacted]".
 type CredentialSpec struct {
 	// Version is "2c" or "3".
-	Version      string         `yaml:"version"`
-	Community    scanner.Secret `yaml:"community"`
-	CommunityEnv string         `yaml:"community_env"`
+	Version      string        `yaml:"version"`
+	Community    secret.Secret `yaml:"community"`
+	CommunityEnv string        `yaml:"community_env"`
 
 	Username string `yaml:"username"`
 	// SecurityLevel is authPriv (the default). authNoPriv and
 	// noAuthNoPriv send the device's tables in clear text, or unsigned,
 	// and are refused unless AllowInsecure says the site means it.
-	SecurityLevel   string         `yaml:"security_level"`
-	AllowInsecure   bool           `yaml:"allow_insecure"`
-	AuthProtocol    string         `yaml:"auth_protocol"`
-	AuthPassword    scanner.Secret `yaml:"auth_password"`
-	AuthPasswordEnv string         `yaml:"auth_password_env"`
-	PrivProtocol    string         `yaml:"priv_protocol"`
-	PrivPassword    scanner.Secret `yaml:"priv_password"`
-	PrivPasswordEnv string         `yaml:"priv_password_env"`
+	SecurityLevel   string        `yaml:"security_level"`
+	AllowInsecure   bool          `yaml:"allow_insecure"`
+	AuthProtocol    string        `yaml:"auth_protocol"`
+	AuthPassword    secret.Secret `yaml:"auth_password"`
+	AuthPasswordEnv string        `yaml:"auth_password_env"`
+	PrivProtocol    string        `yaml:"priv_protocol"`
+	PrivPassword    secret.Secret `yaml:"priv_password"`
+	PrivPasswordEnv string        `yaml:"priv_password_env"`
 	// ContextName selects an SNMPv3 context (some switches serve a VLAN's
 	// bridge tables in a context of their own).
 	ContextName string `yaml:"context_name"`
@@ -78,7 +78,7 @@ func protocolNames[V any](m map[string]V) string {
 // environment variable holding it.
 type secretRef struct {
 	key, envKey string
-	value       scanner.Secret
+	value       secret.Secret
 	env         string
 }
 
@@ -190,24 +190,24 @@ func (s CredentialSpec) validate(literalOK bool) []Problem {
 // the environment, protocols looked up.
 type Credential struct {
 	Version      gosnmp.SnmpVersion
-	Community    scanner.Secret
+	Community    secret.Secret
 	Username     string
 	Flags        gosnmp.SnmpV3MsgFlags
 	AuthProtocol gosnmp.SnmpV3AuthProtocol
-	AuthPassword scanner.Secret
+	AuthPassword secret.Secret
 	PrivProtocol gosnmp.SnmpV3PrivProtocol
-	PrivPassword scanner.Secret
+	PrivPassword secret.Secret
 	ContextName  string
 }
 
 // resolve reads the referenced variables; errors name the variable, never
 // its value.
 func (s CredentialSpec) resolve(getenv func(string) string) (Credential, error) {
-	read := func(r secretRef) (scanner.Secret, error) {
+	read := func(r secretRef) (secret.Secret, error) {
 		if r.env == "" {
 			return r.value, nil
 		}
-		v := scanner.NewSecret(getenv(r.env))
+		v := secret.New(getenv(r.env))
 		if v.IsZero() {
 			return v, fmt.Errorf("%s: environment variable %s is empty or unset", r.envKey, r.env)
 		}
@@ -256,7 +256,7 @@ func (s CredentialSpec) resolve(getenv func(string) string) (Credential, error) 
 // shown anywhere.
 func (c Credential) secretValues() []string {
 	var out []string
-	for _, s := range []scanner.Secret{c.Community, c.AuthPassword, c.PrivPassword} {
+	for _, s := range []secret.Secret{c.Community, c.AuthPassword, c.PrivPassword} {
 		if !s.IsZero() {
 			out = append(out, s.Reveal())
 		}
@@ -323,50 +323,13 @@ func LoadCredentialsFile(path string) (map[string]CredentialSpec, error) {
 }
 
 // positioned names a problem's line:col from the parsed document, or its
-// key path when the node is missing.
+// key path when the document is empty.
 func positioned(path []any, root *yaml.Node, msg string) string {
-	if n := nodeAt(root, path); n != nil {
+	if n := yamlpos.Find(yamlpos.Root(root), path...); n != nil {
 		return fmt.Sprintf("%d:%d: %s", n.Line, n.Column, msg)
 	}
 	return Problem{Path: path, Msg: msg}.Error()
 }
-
-// nodeAt walks keys (string) and indexes (int) from a document's root to
-// the node they name, stopping at the deepest one that exists.
-func nodeAt(doc *yaml.Node, path []any) *yaml.Node {
-	n := doc
-	if n != nil && n.Kind == yaml.DocumentNode {
-		if len(n.Content) == 0 {
-			return nil
-		}
-		n = n.Content[0]
-	}
-	for _, p := range path {
-		var next *yaml.Node
-		switch k := p.(type) {
-		case string:
-			if n.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Value == k {
-						next = n.Content[i+1]
-						break
-					}
-				}
-			}
-		case int:
-			if n.Kind == yaml.SequenceNode && k >= 0 && k < len(n.Content) {
-				next = n.Content[k]
-			}
-		}
-		if next == nil {
-			break
-		}
-		n = next
-	}
-	return n
-}
-
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 
 // scrubYAML keeps the line of a YAML error and drops its text, which can
 // quote the value of a secret.
@@ -375,14 +338,14 @@ func scrubYAML(err error) string {
 	if errors.As(err, &te) {
 		lines := []string{}
 		for _, e := range te.Errors {
-			if m := yamlLineRE.FindString(e); m != "" {
-				lines = append(lines, m)
+			if n := yamlpos.Line(errors.New(e)); n > 0 {
+				lines = append(lines, fmt.Sprintf("line %d", n))
 			}
 		}
 		return fmt.Sprintf("%d unknown key(s) or value(s) of the wrong type at %s", len(te.Errors), strings.Join(lines, ", "))
 	}
-	if m := yamlLineRE.FindString(err.Error()); m != "" {
-		return "invalid YAML at " + m
+	if n := yamlpos.Line(err); n > 0 {
+		return fmt.Sprintf("invalid YAML at line %d", n)
 	}
 	return "invalid YAML"
 }

@@ -6,10 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/camsweep/camsweep/scanner/internal/value"
 )
 
 // The decoders below read one variable binding of a walked column: its
@@ -213,31 +214,27 @@ func asUint32(v gosnmp.SnmpPDU) (uint32, bool) {
 	return 0, false
 }
 
-// cleanText makes an agent's octets safe to print and to hold: valid
-// UTF-8 (Latin-1 bytes become their runes, as many switches store
-// port descriptions in it), no control characters, bounded.
+// cleanText makes an agent's octets safe to print and to hold, as every
+// device's text is (value.Clean): valid UTF-8, no control characters,
+// bounded. Switches often keep port descriptions in Latin-1, so a byte that
+// is not UTF-8 is read as its Latin-1 letter ("Børn" stays "Børn").
 func cleanText(b []byte) string {
 	if len(b) > maxText*4 {
 		b = b[:maxText*4]
 	}
+	if utf8.Valid(b) {
+		return value.Clean(string(b), maxText)
+	}
 	var sb strings.Builder
-	n := 0
-	for len(b) > 0 && n < maxText {
+	for len(b) > 0 {
 		r, size := utf8.DecodeRune(b)
 		if r == utf8.RuneError && size <= 1 {
 			r, size = rune(b[0]), 1
 		}
-		b = b[size:]
-		switch {
-		case r == 0:
-			continue // NUL-terminated strings are common in sysDescr
-		case unicode.IsControl(r) || r == unicode.ReplacementChar:
-			r = ' '
-		}
 		sb.WriteRune(r)
-		n++
+		b = b[size:]
 	}
-	return strings.TrimSpace(sb.String())
+	return value.Clean(sb.String(), maxText)
 }
 
 // lldpKey identifies a remote-table entry: the local port and the

@@ -1,3 +1,5 @@
+//go:build linux
+
 package netlab_test
 
 import (
@@ -16,6 +18,7 @@ import (
 
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
+	"github.com/camsweep/camsweep/scanner/link"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
 
@@ -43,14 +46,14 @@ func arpTargets(frames [][]byte) map[netip.Addr]int {
 
 type sweepResult struct {
 	sightings map[netip.Addr]scanner.Sighting
-	stats     scanner.ARPStats
+	stats     link.ARPStats
 	sent      [][]byte
 	elapsed   time.Duration
 }
 
-func sweep(t *testing.T, lab *netlab.Lab, perSecond float64, opts scanner.ARPOptions) sweepResult {
+func sweep(t *testing.T, lab *netlab.Lab, perSecond float64, opts link.ARPOptions) sweepResult {
 	t.Helper()
-	conn, ifc, err := lab.OpenScannerFrames(scanner.FrameOptions{})
+	conn, ifc, err := lab.OpenScannerFrames(link.FrameOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func sweep(t *testing.T, lab *netlab.Lab, perSecond float64, opts scanner.ARPOpt
 	limiter := rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10)))
 	var mu sync.Mutex
 	res := sweepResult{sightings: map[netip.Addr]scanner.Sighting{}}
-	a := scanner.NewARPSweep(conn, ifc, opts, zerolog.Nop())
+	a := link.NewARPSweep(conn, ifc, opts, zerolog.Nop())
 	start := time.Now()
 	res.stats, err = a.Sweep(context.Background(), prefixSeq(lab.Prefix), limiter.Wait, func(s scanner.Sighting) {
 		mu.Lock()
@@ -92,7 +95,7 @@ func TestLabARP(t *testing.T) {
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: hosts})
 
 	badPrefix := netlab.VendorOUIs["Samsung"]
-	res := sweep(t, lab, scanner.DefaultRate, scanner.ARPOptions{Exclude: func(a netip.Addr, mac string) bool {
+	res := sweep(t, lab, scanner.DefaultRate, link.ARPOptions{Exclude: func(a netip.Addr, mac string) bool {
 		return a == excludedAddr || len(mac) >= 8 && mac[:8] == badPrefix
 	}})
 
@@ -159,7 +162,7 @@ func TestLabScale(t *testing.T) {
 	start := time.Now()
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: netlab.Hosts(prefix, 500, "Hikvision", "Dahua", "Axis", "Dell")})
 	setup := time.Since(start)
-	res := sweep(t, lab, scanner.DefaultRate, scanner.ARPOptions{NoFactoryDefaults: true})
+	res := sweep(t, lab, scanner.DefaultRate, link.ARPOptions{NoFactoryDefaults: true})
 	missing := 0
 	for _, h := range lab.Hosts {
 		if s, ok := res.sightings[h.Addr]; !ok || s.MAC != h.MAC.String() {

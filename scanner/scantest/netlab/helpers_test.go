@@ -1,3 +1,5 @@
+//go:build linux
+
 package netlab_test
 
 import (
@@ -5,7 +7,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
 
@@ -24,7 +26,7 @@ func udpPoke(lab *netlab.Lab, addr netip.Addr) error {
 // waitNeighbour polls the neighbour table; call it inside the namespace.
 func waitNeighbour(addr netip.Addr) (string, bool) {
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if mac, ok := scanner.NeighbourMAC(addr); ok {
+		if mac, ok := link.NeighbourMAC(addr); ok {
 			return mac, true
 		}
 	}

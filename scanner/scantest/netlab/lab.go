@@ -1,3 +1,5 @@
+//go:build linux
+
 package netlab
 
 import (
@@ -16,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
 )
 
 // Host is one emulated device.
@@ -236,11 +238,11 @@ func (l *Lab) Command(ctx context.Context, ns, name string, args ...string) *exe
 
 // ScannerInterface is the scanner's interface as the scanner sees it,
 // named as a user would name it.
-func (l *Lab) ScannerInterface() (scanner.Interface, error) {
-	var ifc scanner.Interface
+func (l *Lab) ScannerInterface() (link.Interface, error) {
+	var ifc link.Interface
 	err := l.InScanner(func() error {
 		var err error
-		ifc, err = scanner.ChooseInterface(l.ScannerIf, []netip.Prefix{l.Prefix})
+		ifc, err = link.ChooseInterface(l.ScannerIf, []netip.Prefix{l.Prefix})
 		return err
 	})
 	return ifc, err
@@ -248,16 +250,16 @@ func (l *Lab) ScannerInterface() (scanner.Interface, error) {
 
 // OpenScannerFrames opens a raw FrameConn on the scanner's interface,
 // inside the scanner namespace, behind Guard.
-func (l *Lab) OpenScannerFrames(opts scanner.FrameOptions) (scanner.FrameConn, scanner.Interface, error) {
+func (l *Lab) OpenScannerFrames(opts link.FrameOptions) (link.FrameConn, link.Interface, error) {
 	ifc, err := l.ScannerInterface()
 	if err != nil {
 		return nil, ifc, err
 	}
 	opts.Guard = Guard
-	var conn scanner.FrameConn
+	var conn link.FrameConn
 	err = l.InScanner(func() error {
 		var err error
-		conn, err = scanner.OpenFrameConn(ifc, opts)
+		conn, err = link.OpenFrameConn(ifc, opts)
 		return err
 	})
 	return conn, ifc, err

@@ -1,3 +1,5 @@
+//go:build linux
+
 package netlab_test
 
 import (
@@ -8,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
 
@@ -94,7 +96,7 @@ func TestGuard(t *testing.T) {
 	}
 	// A named interface in the host namespace: the guard must refuse
 	// before any socket exists.
-	_, err := scanner.OpenFrameConn(scanner.Interface{Name: "lo", Index: 1, Requested: true}, scanner.FrameOptions{Guard: netlab.Guard})
+	_, err := link.OpenFrameConn(link.Interface{Name: "lo", Index: 1, Requested: true}, link.FrameOptions{Guard: netlab.Guard})
 	if err == nil || !strings.Contains(err.Error(), "guard") {
 		t.Errorf("OpenFrameConn outside the lab = %v, want the guard's refusal", err)
 	}
@@ -111,10 +113,10 @@ func TestNeighbourFallback(t *testing.T) {
 	var mac string
 	var ok bool
 	err := lab.InScanner(func() error {
-		if !scanner.CanRawSocket() {
+		if !link.CanRawSocket() {
 			return fmt.Errorf("CanRawSocket = false as root")
 		}
-		if _, ok := scanner.NeighbourMAC(h.Addr); ok {
+		if _, ok := link.NeighbourMAC(h.Addr); ok {
 			return fmt.Errorf("neighbour entry for %s before any contact", h.Addr)
 		}
 		return nil

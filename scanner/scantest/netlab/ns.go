@@ -1,3 +1,5 @@
+//go:build linux
+
 package netlab
 
 import (
@@ -96,7 +98,7 @@ func disown(name string) {
 
 // Guard refuses (returns an error) unless the calling thread is inside a
 // namespace a live lab of this process created. Pass it as
-// scanner.FrameOptions.Guard so no raw socket is ever opened on the
+// link.FrameOptions.Guard so no raw socket is ever opened on the
 // host's own interfaces. It must run on the thread that opens the socket,
 // which OpenFrameConn does.
 func Guard() error {

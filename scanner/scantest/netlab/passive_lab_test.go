@@ -1,3 +1,5 @@
+//go:build linux
+
 package netlab_test
 
 import (
@@ -13,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
 
@@ -38,7 +41,7 @@ func udp(t *testing.T, h netlab.Host, dstMAC net.HardwareAddr, src, dst netip.Ad
 // and the device side sees not one frame from the scanner.
 func TestLabPassive(t *testing.T) {
 	lab := smallLab(t, 3)
-	conn, ifc, err := lab.OpenScannerFrames(scanner.FrameOptions{AllMulticast: true})
+	conn, ifc, err := lab.OpenScannerFrames(link.FrameOptions{AllMulticast: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +50,7 @@ func TestLabPassive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := scanner.NewPassive(conn, zerolog.Nop())
+	p := link.NewPassive(conn, zerolog.Nop())
 	p.SetInterface(ifc)
 
 	arpHost, dhcpHost, ssdpHost := lab.Hosts[0], lab.Hosts[1], lab.Hosts[2]

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
+	"github.com/camsweep/camsweep/scanner/probe"
 	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
@@ -49,7 +50,7 @@ type Config struct {
 	UDPPorts map[string]uint16
 	// Listen is how long the passive profile listens.
 	Listen      time.Duration
-	Credentials scanner.Credentials
+	Credentials probe.Credentials
 	// Infrastructure, when set, names the routers and switches whose
 	// tables are read over SNMP after the probes (docs/infrastructure.md);
 	// InfraCredentials are its resolved credential profiles.
@@ -87,6 +88,22 @@ func (c *Config) Validate() error {
 		if probs := c.Infrastructure.Validate(); len(probs) > 0 {
 			return fmt.Errorf("sweep: infrastructure: %w", probs[0])
 		}
+	}
+	return c.checkLinkLayer(link.RawFramesSupported)
+}
+
+// checkLinkLayer refuses, before anything is sent, what needs raw frames
+// on a system that has none (rawFrames false: not Linux). The gentle and
+// full profiles still run there, over TCP and UDP.
+func (c *Config) checkLinkLayer(rawFrames bool) error {
+	if rawFrames {
+		return nil
+	}
+	if c.Profile == ProfilePassive || c.Profile == ProfileARP {
+		return fmt.Errorf("sweep: profile %s: %w", c.Profile, link.ErrNeedsLinux)
+	}
+	if c.Pcap != "" {
+		return fmt.Errorf("sweep: --pcap %s: %w", c.Pcap, link.ErrNeedsLinux)
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
 )
 
 // fanout shares one raw socket between the ARP sweep and the passive
@@ -14,7 +14,7 @@ import (
 // sighting), and one socket means one pcap audit file with everything the
 // sweep sent and received, in order.
 type fanout struct {
-	conn    scanner.FrameConn
+	conn    link.FrameConn
 	mu      sync.Mutex
 	subs    []chan []byte
 	dropped atomic.Uint64
@@ -26,13 +26,13 @@ type fanout struct {
 // without limit.
 const subscriberQueue = 4096
 
-func newFanout(conn scanner.FrameConn) *fanout {
+func newFanout(conn link.FrameConn) *fanout {
 	return &fanout{conn: conn, done: make(chan struct{})}
 }
 
 // subscribe returns a FrameConn that reads a copy of every frame and
 // writes through the shared socket. Subscribe before run.
-func (f *fanout) subscribe() scanner.FrameConn {
+func (f *fanout) subscribe() link.FrameConn {
 	ch := make(chan []byte, subscriberQueue)
 	f.mu.Lock()
 	f.subs = append(f.subs, ch)

@@ -11,6 +11,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
+	"github.com/camsweep/camsweep/scanner/probe"
 )
 
 // local holds what the sweep set up on the L2 interface (ARP, passive
@@ -41,7 +43,7 @@ var errNoRawSocket = errors.New("sweep: ARP and passive listening need CAP_NET_R
 func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *scanner.Options, log zerolog.Logger) (*local, error) {
 	l := &local{}
 	linkOnly := cfg.Profile == ProfilePassive || cfg.Profile == ProfileARP
-	ifc, err := scanner.ChooseInterface(cfg.Interface, scope.Prefixes())
+	ifc, err := link.ChooseInterface(cfg.Interface, scope.Prefixes())
 	if err != nil {
 		if cfg.Interface != "" || linkOnly {
 			return nil, fmt.Errorf("sweep: profile %s: %w", cfg.Profile, err)
@@ -55,7 +57,14 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 	l.iface = ifc.Name
 	opts.KeepSighting = func(a netip.Addr) bool { return scope.Contains(a) || !ifc.OnLink(a) }
 
-	if !scanner.CanRawSocket() {
+	if !link.RawFramesSupported {
+		if linkOnly {
+			return nil, fmt.Errorf("sweep: profile %s: %w", cfg.Profile, link.ErrNeedsLinux)
+		}
+		msg := "ARP and passive listening off: " + link.ErrNeedsLinux.Error()
+		log.Warn().Str("interface", ifc.Name).Msg(msg)
+		l.notes = append(l.notes, msg)
+	} else if !link.CanRawSocket() {
 		if linkOnly {
 			return nil, errNoRawSocket
 		}
@@ -63,7 +72,7 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 		log.Warn().Str("interface", ifc.Name).Msg(msg)
 		l.notes = append(l.notes, msg)
 		l.discovery = append(l.discovery, "neighbour-table")
-		opts.MACOf = scanner.NeighbourMAC
+		opts.MACOf = link.NeighbourMAC
 	} else if err := l.openFrames(ctx, cfg, scope, ifc, opts, log); err != nil {
 		l.close()
 		return nil, err
@@ -81,25 +90,25 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 	}
 	ifaces := []net.Interface{*nif}
 	opts.Discoverers = append(opts.Discoverers,
-		scanner.NewWSDDiscoverer(ifaces, scanner.WSDOptions{}, log),
-		scanner.NewSADPDiscoverer(ifaces, scanner.SADPOptions{}, log),
-		scanner.NewDHIPDiscoverer(ifaces, scanner.SADPOptions{}, log),
-		scanner.NewSSDPDiscoverer(ifaces, scanner.SSDPOptions{}, log),
-		scanner.NewMDNSDiscoverer(ifaces, scanner.MDNSOptions{}, log),
+		probe.NewWSDDiscoverer(ifaces, probe.DatagramOptions{}, log),
+		probe.NewSADPDiscoverer(ifaces, probe.DatagramOptions{}, log),
+		probe.NewDHIPDiscoverer(ifaces, probe.DatagramOptions{}, log),
+		probe.NewSSDPDiscoverer(ifaces, probe.SSDPOptions{}, log),
+		probe.NewMDNSDiscoverer(ifaces, probe.MDNSOptions{}, log),
 	)
 	return l, nil
 }
 
 // openFrames opens the raw socket, shares it between the ARP sweep and the
 // passive listener, and records it to --pcap when asked.
-func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scope, ifc scanner.Interface, opts *scanner.Options, log zerolog.Logger) error {
-	conn, err := scanner.OpenFrameConn(ifc, scanner.FrameOptions{AllMulticast: true})
+func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scope, ifc link.Interface, opts *scanner.Options, log zerolog.Logger) error {
+	conn, err := link.OpenFrameConn(ifc, link.FrameOptions{AllMulticast: true})
 	if err != nil {
 		return err
 	}
 	l.closers = append(l.closers, func() { conn.Close() })
 	if cfg.Pcap != "" {
-		tee, err := scanner.CreateTee(conn, cfg.Pcap)
+		tee, err := link.CreateTee(conn, cfg.Pcap)
 		if err != nil {
 			return err
 		}
@@ -112,7 +121,7 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 	go fo.run(fctx)
 	l.closers = append(l.closers, func() { stop(); <-fo.done })
 
-	passive := scanner.NewPassive(passiveConn, log)
+	passive := link.NewPassive(passiveConn, log)
 	passive.SetInterface(ifc)
 	opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{passive})
 	l.discovery = append(l.discovery, "passive")
@@ -125,7 +134,7 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 		return err
 	}
 	excludedMAC := macExcluder(cfg.ExcludeOUIs)
-	arp := scanner.NewARPSweep(arpConn, ifc, scanner.ARPOptions{
+	arp := link.NewARPSweep(arpConn, ifc, link.ARPOptions{
 		Exclude: func(a netip.Addr, mac string) bool {
 			return excluded(a) || (mac != "" && excludedMAC != nil && excludedMAC(mac))
 		},
@@ -162,7 +171,7 @@ func exclusionCheck(cfg *Config) (func(netip.Addr) bool, error) {
 }
 
 // passiveDiscoverer adapts the passive listener to the engine's Discoverer.
-type passiveDiscoverer struct{ p *scanner.Passive }
+type passiveDiscoverer struct{ p *link.Passive }
 
 func (d passiveDiscoverer) Name() string { return "passive" }
 func (d passiveDiscoverer) Discover(ctx context.Context, found func(scanner.Sighting)) error {

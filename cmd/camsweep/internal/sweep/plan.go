@@ -10,6 +10,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
+	"github.com/camsweep/camsweep/scanner/probe"
 )
 
 // Plan is what a sweep would send, computed without sending anything.
@@ -56,14 +58,14 @@ type PlanSend struct {
 // probeConnsPerHost is a generous estimate of the TCP connections the
 // unicast probes make on one camera (two HTTP ports with favicon, RTSP
 // twice, vendor paths, ONVIF calls, two UPnP description GETs). The probes'
-// UDP datagrams are counted apart, from scanner.DatagramPlans.
+// UDP datagrams are counted apart, from probe.DatagramPlans.
 const probeConnsPerHost = 16
 
 // Seams for tests: the dry run asks the machine, without sending anything,
 // which interface the sweep would use and whether it may open raw sockets.
 var (
-	planInterface = scanner.ChooseInterface
-	planRawSocket = scanner.CanRawSocket
+	planInterface = link.ChooseInterface
+	planRawSocket = link.CanRawSocket
 )
 
 // MakePlan expands the scope and prices the sweep for --dry-run: the same
@@ -115,7 +117,7 @@ func MakePlan(cfg Config) (Plan, error) {
 	linkOnly := cfg.Profile == ProfileARP
 
 	// Link level: as setupLocal decides it.
-	var ifc scanner.Interface
+	var ifc link.Interface
 	arp := false
 	if c, err := planInterface(cfg.Interface, scope.Prefixes()); err != nil {
 		if cfg.Interface != "" || linkOnly {
@@ -156,7 +158,7 @@ func MakePlan(cfg Config) (Plan, error) {
 		return p, nil
 	}
 	if p.Interface != "" {
-		for _, d := range scanner.DatagramPlans() {
+		for _, d := range probe.DatagramPlans() {
 			p.Discovery = append(p.Discovery, d.Probe+" multicast")
 			ttl := "TTL 1"
 			if d.Probe == "mdns" {
@@ -169,7 +171,7 @@ func MakePlan(cfg Config) (Plan, error) {
 	}
 	// The unicast UDP probes, on camera-looking hosts (every live host in
 	// the full profile).
-	for _, d := range scanner.DatagramPlans() {
+	for _, d := range probe.DatagramPlans() {
 		if !slices.Contains(names, d.Probe) {
 			continue
 		}
@@ -218,7 +220,7 @@ func (p *Plan) finish() {
 // arpTargets counts the scope addresses the ARP sweep asks (on-link, not
 // the subnet's network or broadcast address, not our own) and those it
 // covers (every on-link address: one that did not answer is sent nothing).
-func arpTargets(scope *scanner.Scope, ifc scanner.Interface) (asked, covered uint64) {
+func arpTargets(scope *scanner.Scope, ifc link.Interface) (asked, covered uint64) {
 	for a := range scope.Addrs() {
 		if !a.Is4() || !ifc.OnLink(a) {
 			continue
@@ -234,7 +236,7 @@ func arpTargets(scope *scanner.Scope, ifc scanner.Interface) (asked, covered uin
 
 // subnetEdge reports the network and broadcast address of the on-link
 // subnet holding a (for subnets that have them), which ARP never asks.
-func subnetEdge(a netip.Addr, ifc scanner.Interface) bool {
+func subnetEdge(a netip.Addr, ifc link.Interface) bool {
 	for _, pf := range ifc.Prefixes {
 		if !pf.Contains(a) || pf.Bits() >= 31 || !pf.Addr().Is4() {
 			continue
@@ -252,7 +254,7 @@ func subnetEdge(a netip.Addr, ifc scanner.Interface) bool {
 
 // foreignDefaults lists the factory-default addresses the ARP sweep also
 // asks: those not on the interface's subnets and not excluded.
-func foreignDefaults(cfg *Config, ifc scanner.Interface) []string {
+func foreignDefaults(cfg *Config, ifc link.Interface) []string {
 	excluded, err := exclusionCheck(cfg)
 	if err != nil {
 		excluded = nil

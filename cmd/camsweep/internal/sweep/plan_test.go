@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/link"
 )
 
 // TestPlanListsEverySend: the dry-run plan lists, and counts in its totals,
@@ -15,15 +15,15 @@ import (
 // the interface (which reach every device on the segment), TCP, and the
 // unicast UDP probes.
 func TestPlanListsEverySend(t *testing.T) {
-	lab := scanner.Interface{Name: "lab0", Index: 2, Addr: netip.MustParseAddr("10.20.8.1"),
+	lab := link.Interface{Name: "lab0", Index: 2, Addr: netip.MustParseAddr("10.20.8.1"),
 		Prefixes: []netip.Prefix{netip.MustParsePrefix("10.20.8.0/24")}}
-	home := scanner.Interface{Name: "lab1", Index: 3, Addr: netip.MustParseAddr("192.168.1.2"),
+	home := link.Interface{Name: "lab1", Index: 3, Addr: netip.MustParseAddr("192.168.1.2"),
 		Prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24")}}
 	multicast := []string{"wsd multicast", "sadp multicast", "dhip multicast", "ssdp multicast", "mdns multicast"}
 	tests := []struct {
 		name    string
 		cfg     Config
-		ifc     scanner.Interface
+		ifc     link.Interface
 		ifcErr  error
 		raw     bool
 		want    map[string][2]uint64 // send (What prefix) -> min, max
@@ -77,9 +77,9 @@ func TestPlanListsEverySend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			planInterface = func(string, []netip.Prefix) (scanner.Interface, error) { return tt.ifc, tt.ifcErr }
+			planInterface = func(string, []netip.Prefix) (link.Interface, error) { return tt.ifc, tt.ifcErr }
 			planRawSocket = func() bool { return tt.raw }
-			t.Cleanup(func() { planInterface, planRawSocket = scanner.ChooseInterface, scanner.CanRawSocket })
+			t.Cleanup(func() { planInterface, planRawSocket = link.ChooseInterface, link.CanRawSocket })
 			p, err := MakePlan(tt.cfg)
 			if tt.wantErr {
 				if err == nil {

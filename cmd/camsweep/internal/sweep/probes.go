@@ -6,6 +6,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/probe"
 )
 
 // proberSpec describes one unicast probe: how to build it, and whether it
@@ -19,28 +20,28 @@ type proberSpec struct {
 // proberCatalogue is the dispatch table of unicast probes, an explicit map
 // rather than init() registration so the whole set reads in one place.
 var proberCatalogue = map[string]proberSpec{
-	"rtsp": {order: 10, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewRTSPProber(log) }},
-	"http": {order: 20, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewHTTPProber(log) }},
+	"rtsp": {order: 10, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return probe.NewRTSPProber(log) }},
+	"http": {order: 20, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return probe.NewHTTPProber(log) }},
 	"wsd": {order: 30, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewWSDProber(scanner.WSDOptions{}, log)
+		return probe.NewWSDProber(probe.DatagramOptions{}, log)
 	}},
 	"sadp": {order: 31, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewSADPProber(scanner.SADPOptions{}, log)
+		return probe.NewSADPProber(probe.DatagramOptions{}, log)
 	}},
 	"dhip": {order: 32, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewDHIPProber(scanner.SADPOptions{}, log)
+		return probe.NewDHIPProber(probe.DatagramOptions{}, log)
 	}},
 	"ssdp": {order: 33, cameraOnly: true, build: func(cfg *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewSSDPProber(scanner.SSDPOptions{Port: cfg.UDPPorts["ssdp"]}, log)
+		return probe.NewSSDPProber(probe.SSDPOptions{Port: cfg.UDPPorts["ssdp"]}, log)
 	}},
 	"mdns": {order: 34, cameraOnly: true, build: func(cfg *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewMDNSProber(scanner.MDNSOptions{Port: cfg.UDPPorts["mdns"]}, log)
+		return probe.NewMDNSProber(probe.MDNSOptions{Port: cfg.UDPPorts["mdns"]}, log)
 	}},
-	"isapi":   {order: 40, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewISAPIProber(log) }},
-	"dahua":   {order: 41, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewDahuaProber(log) }},
-	"reolink": {order: 42, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return scanner.NewReolinkProber(log) }},
+	"isapi":   {order: 40, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return probe.NewISAPIProber(log) }},
+	"dahua":   {order: 41, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return probe.NewDahuaProber(log) }},
+	"reolink": {order: 42, cameraOnly: true, build: func(_ *Config, log zerolog.Logger) scanner.Prober { return probe.NewReolinkProber(log) }},
 	"onvif": {order: 50, cameraOnly: true, build: func(cfg *Config, log zerolog.Logger) scanner.Prober {
-		return scanner.NewONVIFProber(cfg.Credentials, scanner.ONVIFOptions{}, log)
+		return probe.NewONVIFProber(cfg.Credentials, probe.ONVIFOptions{}, log)
 	}},
 }
 

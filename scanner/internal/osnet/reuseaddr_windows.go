@@ -1,0 +1,7 @@
+package osnet
+
+import "syscall"
+
+func setReuseAddr(fd uintptr) error {
+	return syscall.SetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+}

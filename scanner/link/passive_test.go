@@ -1,0 +1,259 @@
+package link
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/internal/value"
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+	"github.com/rs/zerolog"
+)
+
+var (
+	l2CamMAC, _    = net.ParseMAC("44:47:cc:00:00:64")
+	l2ServerMAC, _ = net.ParseMAC("98:e7:43:00:00:01")
+	l2CamIP        = netip.MustParseAddr("10.9.0.64")
+	l2SsdpGroup    = netip.AddrPortFrom(netip.MustParseAddr("239.255.255.250"), 1900)
+	l2Bcast        = netip.MustParseAddr("255.255.255.255")
+)
+
+func l2DhcpFrame(t testing.TB, src net.HardwareAddr, from, to netip.AddrPort, d *layers.DHCPv4) []byte {
+	t.Helper()
+	buf := gopacket.NewSerializeBuffer()
+	if err := d.SerializeTo(buf, gopacket.SerializeOptions{FixLengths: true}); err != nil {
+		t.Fatal(err)
+	}
+	return l2UdpFrame(t, src, layers.EthernetBroadcast, from, to, buf.Bytes(), 0)
+}
+
+func l2DhcpMsg(op layers.DHCPOp, chaddr net.HardwareAddr, opts ...layers.DHCPOption) *layers.DHCPv4 {
+	return &layers.DHCPv4{Operation: op, HardwareType: layers.LinkTypeEthernet, HardwareLen: 6,
+		ClientHWAddr: chaddr, ClientIP: net.IPv4zero, YourClientIP: net.IPv4zero, NextServerIP: net.IPv4zero, RelayAgentIP: net.IPv4zero,
+		Options: opts}
+}
+
+func l2MdnsResponse(t testing.TB) []byte {
+	t.Helper()
+	d := &layers.DNS{QR: true, AA: true, Answers: []layers.DNSResourceRecord{
+		{Name: []byte("_axis-video._tcp.local"), Type: layers.DNSTypePTR, Class: layers.DNSClassIN, TTL: 120, PTR: []byte("AXIS M3106 - B8A44F000001._axis-video._tcp.local")},
+		{Name: []byte("AXIS M3106 - B8A44F000001._axis-video._tcp.local"), Type: layers.DNSTypeSRV, Class: layers.DNSClassIN, TTL: 120, SRV: layers.DNSSRV{Port: 80, Name: []byte("axis-b8a44f000001.local")}},
+		{Name: []byte("AXIS M3106 - B8A44F000001._axis-video._tcp.local"), Type: layers.DNSTypeTXT, Class: layers.DNSClassIN, TTL: 120, TXTs: [][]byte{[]byte("macaddress=B8A44F000001"), []byte("path=/")}},
+		{Name: []byte("axis-b8a44f000001.local"), Type: layers.DNSTypeA, Class: layers.DNSClassIN, TTL: 120, IP: net.IPv4(10, 9, 0, 90)},
+	}}
+	buf := gopacket.NewSerializeBuffer()
+	if err := d.SerializeTo(buf, gopacket.SerializeOptions{FixLengths: true}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+const l2HelloXML = `<?xml version="1.0" encoding="UTF-8"?>
+<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery" xmlns:dn="http://www.onvif.org/ver10/network/wsdl">
+<s:Header><a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Hello</a:Action></s:Header>
+<s:Body><d:Hello><a:EndpointReference><a:Address>urn:uuid:11223344-5566-7788-99aa-44a642000001</a:Address></a:EndpointReference>
+<d:Types>dn:NetworkVideoTransmitter</d:Types>
+<d:Scopes>onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/name/HIKVISION%20DS-2CD2143G2-I onvif://www.onvif.org/hardware/DS-2CD2143G2-I</d:Scopes>
+<d:XAddrs>http://10.9.0.64/onvif/device_service</d:XAddrs><d:MetadataVersion>1</d:MetadataVersion></d:Hello></s:Body></s:Envelope>`
+
+func l2Fields(s scanner.Sighting) map[string][]string {
+	m := map[string][]string{}
+	for _, e := range s.Evidence {
+		if e.Probe != "passive" {
+			m["bad probe "+e.Probe] = append(m["bad probe "+e.Probe], e.Field)
+		}
+		m[e.Field] = append(m[e.Field], e.Value)
+	}
+	return m
+}
+
+func TestDecodePassive(t *testing.T) {
+	zero := netip.AddrPortFrom(netip.IPv4Unspecified(), 68)
+	dhcpServer := netip.AddrPortFrom(netip.MustParseAddr("10.9.0.1"), 67)
+	tests := []struct {
+		name   string
+		frame  []byte
+		want   []string // "addr mac" per sighting
+		fields map[string][]string
+	}{
+		{
+			name:   "gratuitous ARP",
+			frame:  l2ArpFrame(l2CamMAC, layers.EthernetBroadcast, layers.ARPRequest, l2CamIP, l2CamIP),
+			want:   []string{"10.9.0.64 44:47:cc:00:00:64"},
+			fields: map[string][]string{"mac": {"44:47:cc:00:00:64"}},
+		},
+		{
+			name:  "ARP probe has no sender address yet",
+			frame: l2ArpFrame(l2CamMAC, layers.EthernetBroadcast, layers.ARPRequest, netip.IPv4Unspecified(), l2CamIP),
+		},
+		{
+			name: "DHCP DISCOVER: MAC only, host name and vendor class",
+			frame: l2DhcpFrame(t, l2CamMAC, zero, netip.AddrPortFrom(l2Bcast, 67), l2DhcpMsg(layers.DHCPOpRequest, l2CamMAC,
+				layers.NewDHCPOption(layers.DHCPOptMessageType, []byte{byte(layers.DHCPMsgTypeDiscover)}),
+				layers.NewDHCPOption(layers.DHCPOptHostname, []byte("DS-2CD2143G2-I")),
+				layers.NewDHCPOption(layers.DHCPOptClassID, []byte("udhcp 1.20.2")))),
+			want: []string{"invalid IP 44:47:cc:00:00:64"},
+			fields: map[string][]string{"mac": {"44:47:cc:00:00:64"}, "dhcp.hostname": {"DS-2CD2143G2-I"},
+				"hostname": {"DS-2CD2143G2-I"}, "dhcp.vendor_class": {"udhcp 1.20.2"}},
+		},
+		{
+			name: "DHCP REQUEST names the requested address",
+			frame: l2DhcpFrame(t, l2CamMAC, zero, netip.AddrPortFrom(l2Bcast, 67), l2DhcpMsg(layers.DHCPOpRequest, l2CamMAC,
+				layers.NewDHCPOption(layers.DHCPOptMessageType, []byte{byte(layers.DHCPMsgTypeRequest)}),
+				layers.NewDHCPOption(layers.DHCPOptRequestIP, []byte{10, 9, 0, 64}))),
+			want:   []string{"10.9.0.64 44:47:cc:00:00:64"},
+			fields: map[string][]string{"mac": {"44:47:cc:00:00:64"}},
+		},
+		{
+			name: "DHCP ACK names the client, and the server is l2Seen too",
+			frame: func() []byte {
+				d := l2DhcpMsg(layers.DHCPOpReply, l2CamMAC, layers.NewDHCPOption(layers.DHCPOptMessageType, []byte{byte(layers.DHCPMsgTypeAck)}))
+				d.YourClientIP = net.IPv4(10, 9, 0, 64)
+				return l2DhcpFrame(t, l2ServerMAC, dhcpServer, netip.AddrPortFrom(l2Bcast, 68), d)
+			}(),
+			want:   []string{"10.9.0.64 44:47:cc:00:00:64", "10.9.0.1 98:e7:43:00:00:01"},
+			fields: map[string][]string{"mac": {"44:47:cc:00:00:64"}},
+		},
+		{
+			name:  "DHCP OFFER is not a sighting of the client",
+			frame: l2DhcpFrame(t, l2ServerMAC, dhcpServer, netip.AddrPortFrom(l2Bcast, 68), l2DhcpMsg(layers.DHCPOpReply, l2CamMAC, layers.NewDHCPOption(layers.DHCPOptMessageType, []byte{byte(layers.DHCPMsgTypeOffer)}))),
+		},
+		{
+			name:  "mDNS answer",
+			frame: l2UdpFrame(t, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(netip.MustParseAddr("10.9.0.90"), 5353), netip.AddrPortFrom(netip.MustParseAddr("224.0.0.251"), 5353), l2MdnsResponse(t), 0),
+			want:  []string{"10.9.0.90 44:47:cc:00:00:64"},
+			fields: map[string][]string{
+				"mac": {"44:47:cc:00:00:64"}, "mdns.service": {"_axis-video._tcp.local"},
+				"mdns.instance": {"AXIS M3106 - B8A44F000001._axis-video._tcp.local"},
+				"mdns.host":     {"axis-b8a44f000001.local"}, "mdns.txt": {"macaddress=B8A44F000001", "path=/"},
+				"hostname": {"axis-b8a44f000001"},
+			},
+		},
+		{
+			name: "SSDP NOTIFY",
+			frame: l2UdpFrame(t, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 1900), l2SsdpGroup,
+				[]byte("NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nCACHE-CONTROL: max-age=1800\r\nLOCATION: http://10.9.0.64:49152/rootDesc.xml\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\nSERVER: Linux/3.0, UPnP/1.0, Hikvision-Webs\r\nUSN: uuid:x::upnp:rootdevice\r\n\r\n"), 0),
+			want:   []string{"10.9.0.64 44:47:cc:00:00:64"},
+			fields: map[string][]string{"mac": {"44:47:cc:00:00:64"}, "ssdp.server": {"Linux/3.0, UPnP/1.0, Hikvision-Webs"}, "ssdp.location": {"http://10.9.0.64:49152/rootDesc.xml"}},
+		},
+		{
+			name: "SSDP byebye: the host is l2Seen, nothing more",
+			frame: l2UdpFrame(t, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 1900), l2SsdpGroup,
+				[]byte("NOTIFY * HTTP/1.1\r\nNTS: ssdp:byebye\r\nSERVER: x\r\n\r\n"), 0),
+			want:   []string{"10.9.0.64 44:47:cc:00:00:64"},
+			fields: map[string][]string{"mac": {"44:47:cc:00:00:64"}},
+		},
+		{
+			name:  "WS-Discovery Hello",
+			frame: l2UdpFrame(t, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 3702), netip.AddrPortFrom(l2SsdpGroup.Addr(), 3702), []byte(l2HelloXML), 0),
+			want:  []string{"10.9.0.64 44:47:cc:00:00:64"},
+			fields: map[string][]string{
+				"mac": {"44:47:cc:00:00:64"}, "wsd.endpoint": {"urn:uuid:11223344-5566-7788-99aa-44a642000001"},
+				"wsd.types": {"dn:NetworkVideoTransmitter"}, "wsd.xaddrs": {"http://10.9.0.64/onvif/device_service"},
+				"wsd.scope": {"onvif://www.onvif.org/type/video_encoder", "onvif://www.onvif.org/name/HIKVISION%20DS-2CD2143G2-I", "onvif://www.onvif.org/hardware/DS-2CD2143G2-I"},
+				"wsd.name":  {"HIKVISION DS-2CD2143G2-I"}, "wsd.hardware": {"DS-2CD2143G2-I"},
+			},
+		},
+		{
+			name: "SADP announcement",
+			frame: l2UdpFrame(t, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 37020), netip.AddrPortFrom(l2SsdpGroup.Addr(), 37020),
+				[]byte(`<?xml version="1.0" encoding="UTF-8"?><ProbeMatch><Types>hello</Types><DeviceType>139</DeviceType><DeviceDescription>DS-2CD2143G2-I</DeviceDescription><DeviceSN>DS-2CD2143G2-I20230101AAWRJ00001</DeviceSN><MAC>44-47-cc-00-00-64</MAC><SoftwareVersion>V5.7.3build 220112</SoftwareVersion></ProbeMatch>`), 0),
+			want: []string{"10.9.0.64 44:47:cc:00:00:64"},
+			fields: map[string][]string{
+				"mac": {"44:47:cc:00:00:64"}, "sadp.model": {"DS-2CD2143G2-I"}, "sadp.serial": {"DS-2CD2143G2-I20230101AAWRJ00001"},
+				"sadp.firmware": {"V5.7.3build 220112"}, "sadp.device_type": {"139"}, "sadp.mac": {"44:47:cc:00:00:64"},
+			},
+		},
+		{
+			name:   "a fragment is not read",
+			frame:  l2UdpFrame(t, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 1900), l2SsdpGroup, []byte("NOTIFY * HTTP/1.1\r\n\r\n"), 185),
+			want:   nil,
+			fields: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ss := decodePassive(tt.frame)
+			var got []string
+			for _, s := range ss {
+				got = append(got, s.Addr.String()+" "+s.MAC)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("sightings = %q, want %q", got, tt.want)
+			}
+			if len(ss) == 0 {
+				return
+			}
+			f := l2Fields(ss[0])
+			for k, v := range tt.fields {
+				if !slices.Equal(f[k], v) {
+					t.Errorf("%s = %q, want %q", k, f[k], v)
+				}
+			}
+			for k := range f {
+				if _, ok := tt.fields[k]; !ok {
+					t.Errorf("unexpected field %s = %q", k, f[k])
+				}
+			}
+		})
+	}
+}
+
+func TestPassiveListen(t *testing.T) {
+	grat := l2ArpFrame(l2CamMAC, layers.EthernetBroadcast, layers.ARPRequest, l2CamIP, l2CamIP)
+	routed := l2UdpFrame(t, l2ServerMAC, l2TestMAC, netip.AddrPortFrom(netip.MustParseAddr("172.16.5.5"), 37810), netip.AddrPortFrom(l2TestIfc.Addr, 50000), []byte("junk"), 0)
+	var buf bytes.Buffer
+	pw := pcapgo.NewWriter(&buf)
+	if err := pw.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range [][]byte{grat, grat, grat, routed, {1, 2, 3}} {
+		if err := pw.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(f), Length: len(f)}, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rp, err := NewReplay(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPassive(rp, zerolog.Nop())
+	p.SetInterface(l2TestIfc)
+	var got []string
+	if err := p.Listen(context.Background(), func(s scanner.Sighting) { got = append(got, s.Addr.String()+" "+s.MAC) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.9.0.64 44:47:cc:00:00:64", "172.16.5.5 "}
+	if !slices.Equal(got, want) {
+		t.Errorf("sightings = %q, want %q (repeats reported once, routed source without the router's MAC)", got, want)
+	}
+	if len(rp.Written()) != 0 {
+		t.Errorf("passive wrote %d frames", len(rp.Written()))
+	}
+	if st := p.Stats(); st.Frames != 5 || st.Sightings != 2 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func FuzzDecodePassive(f *testing.F) {
+	f.Add(l2ArpFrame(l2CamMAC, layers.EthernetBroadcast, layers.ARPRequest, l2CamIP, l2CamIP))
+	f.Add(l2UdpFrame(f, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 3702), netip.AddrPortFrom(l2SsdpGroup.Addr(), 3702), []byte(l2HelloXML), 0))
+	f.Add(l2UdpFrame(f, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 5353), netip.AddrPortFrom(l2SsdpGroup.Addr(), 5353), l2MdnsResponse(f), 0))
+	f.Add(l2UdpFrame(f, l2CamMAC, layers.EthernetBroadcast, netip.AddrPortFrom(l2CamIP, 1900), l2SsdpGroup, []byte("NOTIFY * HTTP/1.1\r\nSERVER: a\r\n\r\n"), 0))
+	f.Add(l2DhcpFrame(f, l2CamMAC, netip.AddrPortFrom(netip.IPv4Unspecified(), 68), netip.AddrPortFrom(l2Bcast, 67), l2DhcpMsg(layers.DHCPOpRequest, l2CamMAC, layers.NewDHCPOption(layers.DHCPOptHostname, []byte("cam")))))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		for _, s := range decodePassive(frame) {
+			for _, e := range s.Evidence {
+				if len(e.Value) > value.MaxLen*4 || e.Value == "" {
+					t.Fatalf("unbounded or empty value %s=%q", e.Field, e.Value)
+				}
+			}
+		}
+	})
+}
