@@ -202,14 +202,7 @@ func (sv *switchView) classify(id infra) {
 			dd.report.Notes = append(dd.report.Notes, fmt.Sprintf("configured uplink %q names no port of the switch", u))
 		}
 	}
-	keys := make([]lldpKey, 0, len(dd.lldp))
-	for k := range dd.lldp {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b lldpKey) int {
-		return cmp.Or(cmp.Compare(a.localPort, b.localPort), cmp.Compare(a.remIndex, b.remIndex))
-	})
-	for _, k := range keys {
+	for _, k := range dd.lldpKeys() {
 		n := dd.lldp[k]
 		i, ok := sv.lldpPort(n.LocalPort)
 		if !ok {
@@ -270,14 +263,7 @@ func (sv *switchView) location(ifIndex uint32, vlan int, source string) evidence
 // is one, else the one MAC learnt on the port.
 func (sv *switchView) lldpEvidence(out *located) {
 	dd := sv.dd
-	keys := make([]lldpKey, 0, len(dd.lldp))
-	for k := range dd.lldp {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b lldpKey) int {
-		return cmp.Or(cmp.Compare(a.localPort, b.localPort), cmp.Compare(a.remIndex, b.remIndex))
-	})
-	for _, k := range keys {
+	for _, k := range dd.lldpKeys() {
 		n := dd.lldp[k]
 		i, ok := sv.lldpPort(n.LocalPort)
 		if !ok {
@@ -320,4 +306,17 @@ func (sv *switchView) lldpEvidence(out *located) {
 		}
 		ev("lldp.capabilities", capList(caps))
 	}
+}
+
+// lldpKeys lists the remote table's entries in table order, so that what
+// is derived from them does not depend on map order.
+func (dd *deviceData) lldpKeys() []lldpKey {
+	keys := make([]lldpKey, 0, len(dd.lldp))
+	for k := range dd.lldp {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b lldpKey) int {
+		return cmp.Or(cmp.Compare(a.localPort, b.localPort), cmp.Compare(a.remIndex, b.remIndex))
+	})
+	return keys
 }

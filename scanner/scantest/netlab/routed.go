@@ -97,29 +97,19 @@ const maxLegs = 10
 // Without root it skips t.
 func NewRouted(t testing.TB, cfg RoutedConfig) *Routed {
 	t.Helper()
-	if why := Skip(); why != "" {
-		t.Skip(why)
-	}
-	if err := SweepStale(); err != nil {
-		t.Logf("netlab: sweeping stale labs: %v", err)
-	}
-	start := time.Now()
-	r, err := buildRouted(cfg)
-	if r != nil {
-		t.Cleanup(func() {
-			if err := r.Close(); err != nil {
-				t.Errorf("netlab: teardown: %v", err)
-			}
-		})
-	}
-	if err != nil {
-		t.Fatalf("netlab: routed setup: %v", err)
-	}
+	var r *Routed
+	took := setUp(t, func() (closer, error) {
+		var err error
+		if r, err = buildRouted(cfg); r == nil {
+			return nil, err
+		}
+		return r, err
+	})
 	n := 0
 	for _, l := range r.Legs {
 		n += len(l.Hosts)
 	}
-	t.Logf("netlab: routed lab %s with %d legs, %d hosts up in %v", r.ID, len(r.Legs), n, time.Since(start).Round(time.Millisecond))
+	t.Logf("netlab: routed lab %s with %d legs, %d hosts up in %v", r.ID, len(r.Legs), n, took.Round(time.Millisecond))
 	return r
 }
 
@@ -165,30 +155,7 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 		names = append(names, leg.NS)
 	}
 	for _, ns := range names {
-		if err := ip("netns", "add", ns); err != nil {
-			return r, err
-		}
-		if err := own(ns); err != nil {
-			return r, err
-		}
-		forward := "0"
-		if ns == r.RouterNS {
-			forward = "1"
-		}
-		err := do(ns, func() error {
-			for _, kv := range [][2]string{
-				{"net/ipv6/conf/all/disable_ipv6", "1"}, {"net/ipv6/conf/default/disable_ipv6", "1"},
-				{"net/ipv4/conf/all/arp_ignore", "1"}, {"net/ipv4/conf/all/arp_announce", "2"},
-				{"net/ipv4/conf/all/rp_filter", "0"}, {"net/ipv4/conf/default/rp_filter", "0"},
-				{"net/ipv4/ip_forward", forward},
-			} {
-				if err := writeSysctl(kv[0], kv[1]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := addNamespace(ns, ns == r.RouterNS); err != nil {
 			return r, err
 		}
 	}
