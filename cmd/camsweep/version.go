@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/camsweep/camsweep/fingerprint"
 )
 
 // version is set at link time (-ldflags "-X main.version=...").
@@ -25,7 +27,13 @@ func newVersionCommand() *cobra.Command {
 					}
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "camsweep %s%s %s %s/%s\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "camsweep %s%s %s %s/%s\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			// The shipped fingerprint data, so a user can tell how current
+			// the recog databases and the IEEE registry are.
+			for _, d := range fingerprint.DataSources() {
+				fmt.Fprintf(out, "%s data %s (%s)\n", d.Name, d.Date, d.Detail)
+			}
 			return nil
 		},
 	}
