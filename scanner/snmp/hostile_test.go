@@ -166,7 +166,6 @@ func TestHarvestSurvivesBrokenAgents(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := scantest.StartSNMPAgent(t, tc.mib, scantest.SNMPAgentOptions{Community: community, Respond: tc.respond})
-			start := time.Now()
 			res := harvestOne(t, oneDevice(a.Addr, snmp.RoleRouter, tc.tune))
 			d := res.Devices[0]
 			if d.ErrorKind != tc.wantKind || d.OK != (tc.wantKind == "") {
@@ -183,9 +182,6 @@ func TestHarvestSurvivesBrokenAgents(t *testing.T) {
 			}
 			if strings.Contains(d.Error, community) {
 				t.Error("the community reached the error")
-			}
-			if el := time.Since(start); el > 10*time.Second {
-				t.Errorf("harvest took %v", el)
 			}
 		})
 	}
