@@ -139,7 +139,7 @@ func TestHarvestLocatesEveryDeviceAtItsEdgePort(t *testing.T) {
 	w := startWing(t)
 	var logs bytes.Buffer
 	sc := scope(t, "10.20.8.0/23")
-	res := snmp.Harvest(context.Background(), w.cfg, snmp.Options{InScope: sc.Contains, Credentials: w.creds, Log: zerolog.New(&logs)})
+	res := snmp.Harvest(context.Background(), w.cfg, snmp.Options{InScope: sc.Contains, Credentials: w.creds, Log: zerolog.New(zerolog.SyncWriter(&logs))})
 
 	for _, d := range res.Devices {
 		if !d.OK {
