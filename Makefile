@@ -11,7 +11,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # say they need Linux.
 CROSS     ?= linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 windows/amd64
 
-.PHONY: all build test vet lint fmt-check staticcheck cross unit fuzz e2e bench demo clean refresh-data
+.PHONY: all build test vet lint fmt-check staticcheck cross unit fuzz e2e bench demo release reproducible clean refresh-data
 
 all: build
 
@@ -20,6 +20,16 @@ build:
 
 demo: build
 	./$(BIN) demo
+
+# Release binaries for every platform, SHA256SUMS and an SBOM per binary, in
+# dist/ (docs/release.md). PLATFORMS narrows it: make release PLATFORMS=linux/amd64
+release:
+	VERSION=$(VERSION) ./.ci/release.sh $(PLATFORMS)
+
+# Builds twice (here, and from a git archive elsewhere with an empty cache)
+# and compares checksums; default linux/amd64 and linux/arm64.
+reproducible:
+	./.ci/reproducible.sh $(PLATFORMS)
 
 test: lint cross unit fuzz
 
@@ -79,4 +89,4 @@ refresh-data:
 	./fingerprint/internal/refresh/refresh-data.sh "$(RECOG)" "$(OUI_DATA)"
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

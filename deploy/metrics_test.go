@@ -35,6 +35,18 @@ var contractMetrics = []string{
 	"camsweep_infrastructure_harvest_duration_seconds",
 	"camsweep_infrastructure_requests",
 	"camsweep_infrastructure_harvest_error_info",
+	// Issue 14: flow sources and the central VMS's list.
+	"camsweep_flow_source",
+	"camsweep_flow_records_total",
+	"camsweep_flow_datagrams_total",
+	"camsweep_flow_last_datagram_timestamp_seconds",
+	"camsweep_flow_mirror_frames_total",
+	"camsweep_flow_table_entries",
+	"camsweep_flow_table_evictions_total",
+	"camsweep_flow_cloud_lookups",
+	"camsweep_vms_hardware",
+	"camsweep_vms_last_success_timestamp_seconds",
+	"camsweep_vms_errors_total",
 }
 
 // prometheusSynthetic are series Prometheus itself adds to every target.

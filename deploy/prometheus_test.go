@@ -20,6 +20,12 @@ var wantAlerts = map[string]string{
 	"CamsweepScanStale":                    "warning",
 	"CamsweepScanFailing":                  "warning",
 	"CamsweepSensorDown":                   "warning",
+	"CamsweepRecordedOutsideVMS":           "high",
+	"CamsweepUnapprovedRecorder":           "high",
+	"CamsweepCameraEgress":                 "critical",
+	"CamsweepFlowCollectorSilent":          "warning",
+	"CamsweepFlowExporterRefused":          "warning",
+	"CamsweepVMSListStale":                 "warning",
 	"CamsweepInfrastructureHarvestFailing": "warning",
 }
 

@@ -21,6 +21,9 @@ type Report struct {
 	// Infrastructure says how the harvest of each configured router and
 	// switch went (SNMP); absent when none is configured.
 	Infrastructure []InfraDevice `json:"infrastructure,omitempty"`
+	// Observations says which flow sources and which VMS list the
+	// findings were judged on; absent when the report was not reconciled.
+	Observations *ObservationSummary `json:"observations,omitempty"`
 }
 
 // InfraDevice is one configured router or switch and what its harvest

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -192,17 +193,20 @@ func identifyReport(w io.Writer, fp *fingerprint.Engine, hosts []string, byHost 
 		for _, e := range ev {
 			switch e.Field {
 			case "mac":
-				if d.MAC == "" {
-					d.MAC = e.Value
+				// The registry's form (lower-case, colons), so that a
+				// MAC nmap or another tool wrote in capitals matches.
+				if mac, err := inventory.NormalizeMAC(e.Value); err == nil && d.MAC == "" {
+					d.MAC = mac
 				}
 			case "hostname":
 				d.Hostnames = append(d.Hostnames, e.Value)
 			case "tcp.open":
-				if n, err := strconv.ParseUint(e.Value, 10, 16); err == nil {
+				if n, err := strconv.ParseUint(e.Value, 10, 16); err == nil && n > 0 && !slices.Contains(d.OpenPorts, uint16(n)) {
 					d.OpenPorts = append(d.OpenPorts, uint16(n))
 				}
 			}
 		}
+		slices.Sort(d.OpenPorts)
 		if d.IsCameraLike() {
 			rep.Stats.Cameras++
 		}

@@ -28,6 +28,9 @@ type descs struct {
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
+	flowSource, flowRecords, flowDatagrams, flowLastDatagram            *prometheus.Desc
+	flowMirrorFrames, flowEntries, flowEvictions, flowDNSLookups        *prometheus.Desc
+	vmsHardware, vmsLastSuccess, vmsErrors                              *prometheus.Desc
 	infraSuccess, infraDuration, infraRequests, infraError              *prometheus.Desc
 }
 
@@ -58,10 +61,22 @@ func newDescs() descs {
 		registryErrors: d("registry_load_errors", "Errors in the latest load of the site's registry and policy; 0 when clean.", "site"),
 		configReloaded: d("config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully, in seconds since the Unix epoch."),
 		buildInfo:      d("build_info", "Always 1; the labels name the build.", "version", "goversion"),
-		infraSuccess:   d("infrastructure_harvest_success", "Whether the latest complete scan read every table it asked of the router or switch (1) or not (0).", "site", "device"),
-		infraDuration:  d("infrastructure_harvest_duration_seconds", "How long the latest complete scan's harvest of the router or switch took.", "site", "device"),
-		infraRequests:  d("infrastructure_requests", "SNMP datagrams the latest complete scan sent to the router or switch, retries included.", "site", "device"),
-		infraError:     d("infrastructure_harvest_error_info", "One series per router or switch whose harvest failed in the latest complete scan, naming the kind of failure (timeout, auth, refused, deadline, truncated, protocol, error).", "site", "device", "kind"),
+
+		flowSource:       d("flow_source", "Always 1 for each configured flow source (mirror, netflow).", "source"),
+		flowRecords:      d("flow_records_total", "Flow records decoded since the process started, by format.", "format"),
+		flowDatagrams:    d("flow_datagrams_total", "Flow datagrams received since the process started, by result (decoded, refused: not a configured exporter, error).", "result"),
+		flowLastDatagram: d("flow_last_datagram_timestamp_seconds", "When the collector last decoded a datagram, in seconds since the Unix epoch; 0 if never."),
+		flowMirrorFrames: d("flow_mirror_frames_total", "Frames read from the mirror port since the process started."),
+		flowEntries:      d("flow_table_entries", "Flows in the flow table now."),
+		flowEvictions:    d("flow_table_evictions_total", "Flows the table's cap pushed out since the process started."),
+		flowDNSLookups:   d("flow_cloud_lookups", "Camera-cloud DNS lookups held (seen on the mirror port)."),
+		vmsHardware:      d("vms_hardware", "Hardware devices in the site's central VMS list, as last read.", "site", "source"),
+		vmsLastSuccess:   d("vms_last_success_timestamp_seconds", "When the site's VMS list was last read, in seconds since the Unix epoch; 0 if never.", "site"),
+		vmsErrors:        d("vms_errors_total", "Failed reads of the site's VMS list since the process started.", "site"),
+		infraSuccess:     d("infrastructure_harvest_success", "Whether the latest complete scan read every table it asked of the router or switch (1) or not (0).", "site", "device"),
+		infraDuration:    d("infrastructure_harvest_duration_seconds", "How long the latest complete scan's harvest of the router or switch took.", "site", "device"),
+		infraRequests:    d("infrastructure_requests", "SNMP datagrams the latest complete scan sent to the router or switch, retries included.", "site", "device"),
+		infraError:       d("infrastructure_harvest_error_info", "One series per router or switch whose harvest failed in the latest complete scan, naming the kind of failure (timeout, auth, refused, deadline, truncated, protocol, error).", "site", "device", "kind"),
 	}
 }
 
@@ -80,6 +95,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
 		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
+		c.d.flowSource, c.d.flowRecords, c.d.flowDatagrams, c.d.flowLastDatagram,
+		c.d.flowMirrorFrames, c.d.flowEntries, c.d.flowEvictions, c.d.flowDNSLookups,
+		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors,
 		c.d.infraSuccess, c.d.infraDuration, c.d.infraRequests, c.d.infraError,
 	} {
 		ch <- d
@@ -98,6 +116,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, site := range s.Sites {
 		c.collectSite(ch, gauge, site)
+	}
+	if f := s.Flows; f != nil {
+		c.collectFlows(ch, gauge, f)
 	}
 	// A dispensation shared by several sites' policies is one series; the
 	// same id with conflicting fields would be a duplicate series and fail
@@ -125,6 +146,11 @@ func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometh
 		gauge(c.d.lastDuration, s.LastScanDuration.Seconds(), name)
 	}
 	gauge(c.d.registryErrors, float64(s.RegistryLoadErrors), name)
+	if v := s.VMS; v != nil {
+		gauge(c.d.vmsHardware, float64(v.Hardware), name, v.Source)
+		gauge(c.d.vmsLastSuccess, unix(v.LastSuccess), name)
+		ch <- prometheus.MustNewConstMetric(c.d.vmsErrors, prometheus.CounterValue, float64(v.ErrorsTotal), name)
+	}
 	for _, st := range scanStatuses {
 		ch <- prometheus.MustNewConstMetric(c.d.scansTotal, prometheus.CounterValue, float64(s.ScansTotal[st]), name, st)
 	}
@@ -252,4 +278,35 @@ func sortedMapKeys[K comparable, V any](m map[K]V, less func(a, b K) bool) []K {
 	}
 	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out
+}
+
+// flowFormats are always exported for flow_records_total when the
+// collector runs, even at zero.
+var flowFormats = []string{"netflow_v5", "netflow_v9", "ipfix", "sflow"}
+
+func (c *Collector) collectFlows(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), f *FlowStats) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	collector, mirror := false, false
+	for _, s := range f.Sources {
+		gauge(c.d.flowSource, 1, s)
+		collector = collector || s == "netflow"
+		mirror = mirror || s == "mirror"
+	}
+	gauge(c.d.flowEntries, float64(f.Entries))
+	counter(c.d.flowEvictions, f.Evicted)
+	if collector {
+		for _, format := range flowFormats {
+			counter(c.d.flowRecords, f.Records[format], format)
+		}
+		counter(c.d.flowDatagrams, f.Decoded, "decoded")
+		counter(c.d.flowDatagrams, f.Refused, "refused")
+		counter(c.d.flowDatagrams, f.DecodeErrors, "error")
+		gauge(c.d.flowLastDatagram, unix(f.LastDatagram))
+	}
+	if mirror {
+		counter(c.d.flowMirrorFrames, f.MirrorFrames)
+		gauge(c.d.flowDNSLookups, float64(f.DNSLookups))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/csv"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,7 @@ var csvHeader = []string{
 	"severity", "kind", "key", "site", "ip", "mac", "registry_id", "registry_ids",
 	"manufacturer", "brand", "model", "detail",
 	"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
+	"device_stream_clients", "device_records", "device_egress", "device_vms_hardware",
 	"mac_source", "location_switch", "location_port", "location_port_description", "location_vlan",
 }
 
@@ -47,6 +49,11 @@ func writeCSV(w io.Writer, r *inventory.Report) error {
 			ev[i] = e.Field + "=" + e.Value
 		}
 		rec = append(rec, strings.Join(ev, "; "))
+		if ok {
+			rec = append(rec, flowColumns(d)...)
+		} else {
+			rec = append(rec, "", "", "", "")
+		}
 		macSource, loc := f.MACSource, f.Location
 		if ok {
 			macSource = cmp.Or(macSource, d.MACSource)
@@ -82,4 +89,34 @@ func defuse(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// flowColumns are the device's stream clients, the devices it records,
+// its egress and its VMS hardware id, each space-separated.
+func flowColumns(d inventory.Device) []string {
+	clients := make([]string, len(d.StreamClients))
+	for i, c := range d.StreamClients {
+		clients[i] = c.IP.String()
+	}
+	records := make([]string, len(d.Records))
+	for i, a := range d.Records {
+		records[i] = a.String()
+	}
+	egress := make([]string, len(d.Egress))
+	for i, e := range d.Egress {
+		egress[i] = egressName(e)
+	}
+	vms := ""
+	if d.VMS != nil {
+		vms = d.VMS.HardwareID
+	}
+	return []string{strings.Join(clients, " "), strings.Join(records, " "), strings.Join(egress, " "), vms}
+}
+
+// egressName is "198.51.100.10:443/tcp" or a looked-up name.
+func egressName(e inventory.EgressPeer) string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return netip.AddrPortFrom(e.IP, e.Port).String() + "/" + e.Proto
 }

@@ -24,7 +24,7 @@ type Location struct {
 	// say (a BRIDGE-MIB table without VLANs).
 	VLAN int `json:"vlan,omitempty"`
 	// Source says how it was learnt, e.g. "snmp dot1qTpFdbTable".
-	Source string `json:"source"`
+	Source string `json:"source,omitempty"`
 }
 
 // String is the one-line form a table, an alert or a log shows:

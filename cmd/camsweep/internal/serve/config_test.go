@@ -118,6 +118,11 @@ func TestLoadConfigInvalid(t *testing.T) {
 			[]string{"camsweep.yaml:12:7: site \"NOH\": snmp: credential profile \"ro\": community_env: environment variable CAMSWEEP_TEST_UNSET_VAR is empty or unset"}},
 		{"infrastructure twice", site("    infrastructure_file: infra.yaml\n    infrastructure:\n      devices: []\n"), []string{"give infrastructure or infrastructure_file, not both"}},
 		{"infrastructure file missing", site("    infrastructure_file: infra.yaml\n"), []string{"camsweep.yaml:11:26: site \"NOH\": snmp: infrastructure:", "no such file"}},
+		{"flows without a source", "flows: {window: 1h}\n" + validBase, []string{"camsweep.yaml:1:8: flows: name a mirror interface, a netflow collector, or both"}},
+		{"collector open to anyone", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n" + validBase, []string{"camsweep.yaml:3:5: flows.netflow.exporters is required"}},
+		{"bad exporter", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n    exporters: [router1]\n" + validBase, []string{`camsweep.yaml:4:17: flows.netflow.exporters "router1": want an address or a prefix`}},
+		{"bad vms type", site("    vms: {type: genetec, url: \"https://vms.example\", credentials_file: tokens}\n"), []string{`camsweep.yaml:11:17: site "NOH": vms.type "genetec": want milestone`}},
+		{"vms over plain http", site("    vms: {type: milestone, url: \"http://vms.example\", credentials_file: nope}\n"), []string{`site "NOH": vms: credentials`, `plain http would send the credentials`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
