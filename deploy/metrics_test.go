@@ -35,6 +35,10 @@ var contractMetrics = []string{
 	"camsweep_api_tokens",
 	"camsweep_packets_not_sent_total",
 	"camsweep_hosts_timed_out_total",
+	"camsweep_infrastructure_harvest_success",
+	"camsweep_infrastructure_harvest_duration_seconds",
+	"camsweep_infrastructure_requests",
+	"camsweep_infrastructure_harvest_error_info",
 	// Issue 14: flow sources and the central VMS's list.
 	"camsweep_flow_source",
 	"camsweep_flow_records_total",

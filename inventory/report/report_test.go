@@ -140,6 +140,7 @@ func TestCSVLayout(t *testing.T) {
 		"manufacturer", "brand", "model", "detail",
 		"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
 		"device_stream_clients", "device_records", "device_egress", "device_vms_hardware",
+		"mac_source", "location_switch", "location_port", "location_port_description", "location_vlan",
 	}
 	if !reflect.DeepEqual(recs[0], wantHeader) || len(recs) != 4 {
 		t.Fatalf("header %q, %d records", recs[0], len(recs))

@@ -351,6 +351,12 @@ func (d *daemon) loadReferences(site Site, log zerolog.Logger) (*references, err
 // the next run.
 func (d *daemon) sweepSite(site Site, refs *references, refErr error, log zerolog.Logger) (*inventory.Report, store.Result) {
 	res := store.Result{Status: store.StatusOK}
+	if refErr != nil && d.scanCtx.Err() != nil {
+		// Shutdown ended the registry load: the scan was cancelled, not
+		// failed by a bad file.
+		res.Status, res.Error = store.StatusCancelled, "cancelled: camsweep is shutting down"
+		return nil, res
+	}
 	if refErr != nil {
 		log.Error().Err(refErr).Msg("scan failed: registry or policy unreadable; last good kept")
 		res.Status, res.Error = store.StatusFailed, refErr.Error()
