@@ -102,11 +102,19 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 // openFrames opens the raw socket, shares it between the ARP sweep and the
 // passive listener, and records it to --pcap when asked.
 func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scope, ifc link.Interface, opts *scanner.Options, log zerolog.Logger) error {
-	conn, err := link.OpenFrameConn(ifc, link.FrameOptions{AllMulticast: true})
+	filter, err := link.PassiveFilter()
+	if err != nil {
+		return err
+	}
+	conn, err := link.OpenFrameConn(ifc, link.FrameOptions{AllMulticast: true, Filter: filter})
 	if err != nil {
 		return err
 	}
 	l.closers = append(l.closers, func() { conn.Close() })
+	if cfg.Profile == ProfilePassive {
+		// Listen only: whatever a bug asked, this socket cannot send.
+		conn = link.ListenOnly(conn)
+	}
 	if cfg.Pcap != "" {
 		tee, err := link.CreateTee(conn, cfg.Pcap)
 		if err != nil {
@@ -115,14 +123,24 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 		l.closers = append(l.closers, func() { tee.Close() })
 		conn = tee
 	}
-	fo := newFanout(conn)
-	arpConn, passiveConn := fo.subscribe(), fo.subscribe()
+	// Every consumer subscribes before the tap runs, so none misses a frame.
+	tap := link.NewTap(conn)
+	passiveConn := tap.Subscribe(0)
+	var arpConn link.FrameConn
+	if cfg.Profile != ProfilePassive {
+		arpConn = tap.Subscribe(0)
+	}
 	fctx, stop := context.WithCancel(ctx)
-	go fo.run(fctx)
-	l.closers = append(l.closers, func() { stop(); <-fo.done })
+	go func() { _ = tap.Run(fctx) }()
+	l.closers = append(l.closers, func() { stop(); <-tap.Done() })
 
-	passive := link.NewPassive(passiveConn, log)
-	passive.SetInterface(ifc)
+	routers, err := parseMACs(cfg.RouterMACs)
+	if err != nil {
+		return err
+	}
+	passive := link.NewPassive(passiveConn, link.DecoderOptions{
+		Interface: &ifc, Routers: routers, Gateways: link.DefaultGateways(ifc.Name),
+	}, log)
 	opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{passive})
 	l.discovery = append(l.discovery, "passive")
 	if cfg.Profile == ProfilePassive {
@@ -168,6 +186,19 @@ func exclusionCheck(cfg *Config) (func(netip.Addr) bool, error) {
 		return nil, err
 	}
 	return ex.Contains, nil
+}
+
+// parseMACs reads router MACs from the configuration.
+func parseMACs(ss []string) ([]net.HardwareAddr, error) {
+	var out []net.HardwareAddr
+	for _, s := range ss {
+		hw, err := net.ParseMAC(s)
+		if err != nil || len(hw) != 6 {
+			return nil, fmt.Errorf("sweep: router MAC %q: want six octets, e.g. 00:1a:2b:3c:4d:5e", s)
+		}
+		out = append(out, hw)
+	}
+	return out, nil
 }
 
 // passiveDiscoverer adapts the passive listener to the engine's Discoverer.
