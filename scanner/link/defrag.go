@@ -17,9 +17,9 @@ import (
 // in count, in bytes and in time, and the oldest waiting datagram is
 // dropped first when a cap is reached.
 const (
-	DefaultDefragDatagrams = 256             // datagrams being reassembled at once
-	DefaultDefragFragments = 64              // fragments held for one datagram
-	DefaultDefragBytes     = 4 << 20         // bytes held for all of them
+	DefaultDefragDatagrams = 256              // datagrams being reassembled at once
+	DefaultDefragFragments = 64               // fragments held for one datagram
+	DefaultDefragBytes     = 4 << 20          // bytes held for all of them
 	DefaultDefragTimeout   = 15 * time.Second // RFC 791's suggested lower bound for the reassembly timer
 )
 

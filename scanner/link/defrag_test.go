@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // l2LongHello is a WS-Discovery Hello of at least n bytes: a camera with a
