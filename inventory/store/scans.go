@@ -73,7 +73,9 @@ func (s *Store) BeginScan(ctx context.Context, site, trigger string, started tim
 //
 // Findings are upserted by (site, key); one that was resolved and appears
 // again is reopened. Only a complete, successful scan resolves the site's
-// open findings it did not report: a partial scan cannot prove absence.
+// open findings it did not report, and only those last seen before it
+// started: a partial scan cannot prove absence, nor can a sweep prove the
+// absence of what appeared while it ran.
 func (s *Store) FinishScan(ctx context.Context, id int64, r Result) error {
 	switch r.Status {
 	case StatusOK, StatusFailed, StatusCancelled:
@@ -103,11 +105,14 @@ func (s *Store) FinishScan(ctx context.Context, id int64, r Result) error {
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
 
-	var site string
+	var (
+		site    string
+		started int64
+	)
 	err = tx.QueryRowContext(ctx,
 		`UPDATE scans SET finished = ?, status = ?, incomplete = ?, error = ?, stats = ?, report = ?
-		 WHERE id = ? AND status = 'running' RETURNING site`,
-		nanos(r.Finished), string(r.Status), incomplete, r.Error, statsJSON, reportJSON, id).Scan(&site)
+		 WHERE id = ? AND status = 'running' RETURNING site, started`,
+		nanos(r.Finished), string(r.Status), incomplete, r.Error, statsJSON, reportJSON, id).Scan(&site, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: finish scan %d: no running scan with that id: %w", id, ErrNotFound)
 	}
@@ -126,9 +131,13 @@ func (s *Store) FinishScan(ctx context.Context, id int64, r Result) error {
 			return fmt.Errorf("store: finish scan %d: %w", id, err)
 		}
 		if !incomplete {
+			// A finding raised after this scan started (a new device the
+			// passive listener heard and a targeted probe confirmed) may
+			// be on an address the sweep had already passed: the sweep
+			// cannot prove it gone.
 			if _, err := tx.ExecContext(ctx,
-				`UPDATE findings SET resolved_at = ? WHERE site = ? AND resolved_at IS NULL AND last_scan_id <> ?`,
-				nanos(seen), site, id); err != nil {
+				`UPDATE findings SET resolved_at = ? WHERE site = ? AND resolved_at IS NULL AND last_scan_id <> ? AND last_seen < ?`,
+				nanos(seen), site, id, started); err != nil {
 				return fmt.Errorf("store: finish scan %d: resolve findings: %w", id, err)
 			}
 		}
