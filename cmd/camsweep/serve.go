@@ -50,7 +50,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			if err := serve.Run(cmd.Context(), configPath, siteSweeper(fp), log, serve.WithVersion(version)); err != nil {
+			passive := serve.Passive{Listen: siteListener(), Look: siteLooker(fp), CameraLike: cameraLike(fp)}
+			if err := serve.Run(cmd.Context(), configPath, siteSweeper(fp), log, serve.WithVersion(version), serve.WithPassive(passive)); err != nil {
 				return withCode(exitError, err)
 			}
 			return nil
@@ -80,6 +81,8 @@ func siteSweeper(fp *fingerprint.Engine) serve.SweepFunc {
 			Profile:     site.Profile,
 			Rate:        site.Rate,
 			Credentials: creds,
+			Interface:   site.Interface,
+			RouterMACs:  site.RouterMACs,
 		}
 		return sweep.Run(ctx, cfg, fp, log, nil)
 	}

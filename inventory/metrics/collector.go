@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,6 +27,9 @@ type descs struct {
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
+	findingFirstSeen                                                    *prometheus.Desc
+	listening, frames, hosts, firstSeen, macChanges                     *prometheus.Desc
+	triggered, refused, detection                                       *prometheus.Desc
 }
 
 func newDescs() descs {
@@ -51,6 +55,18 @@ func newDescs() descs {
 		registryErrors: d("registry_load_errors", "Errors in the latest load of the site's registry and policy; 0 when clean.", "site"),
 		configReloaded: d("config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully, in seconds since the Unix epoch."),
 		buildInfo:      d("build_info", "Always 1; the labels name the build.", "version", "goversion"),
+		findingFirstSeen: d("finding_first_seen_timestamp_seconds", "When an open finding was first raised, in seconds since the Unix epoch.",
+			"site", "kind", "severity", "key"),
+		listening: d("passive_listening", "Whether the site's continuous passive listener is listening (1) or cannot (0); absent when the site does not listen.", "site"),
+		frames:    d("passive_frames_total", "What the site's passive listener heard since the process started: one per frame and host it names.", "site"),
+		hosts:     d("passive_hosts", "Hosts the site's passive listener holds in memory (bounded; least recently heard dropped first).", "site"),
+		firstSeen: d("devices_first_seen_total", "Devices the site's passive listener heard that its history had never seen, since the process started.", "site"),
+		macChanges: d("address_mac_changes_total", "Addresses the site's passive listener heard with another MAC than the history last saw there, since the process started.",
+			"site"),
+		triggered: d("triggered_probes_total", "Probes of one host triggered by a new device or a changed MAC, by outcome (ok, failed), since the process started.",
+			"site", "outcome"),
+		refused:   d("triggered_probes_refused_total", "Triggered probes not done because the site's budget per minute was spent, since the process started.", "site"),
+		detection: d("detection_seconds", "Time from a device's first frame heard to the findings of its triggered probe being published.", "site"),
 	}
 }
 
@@ -69,6 +85,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
 		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
+		c.d.findingFirstSeen, c.d.listening, c.d.frames, c.d.hosts, c.d.firstSeen, c.d.macChanges,
+		c.d.triggered, c.d.refused, c.d.detection,
 	} {
 		ch <- d
 	}
@@ -119,13 +137,39 @@ func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometh
 	for _, probe := range sortedKeys(s.ProbeErrorsTotal) {
 		ch <- prometheus.MustNewConstMetric(c.d.probeErrors, prometheus.CounterValue, float64(s.ProbeErrorsTotal[probe]), name, probe)
 	}
+	if p := s.Passive; p != nil {
+		c.collectPassive(ch, gauge, name, p)
+	}
 	if s.Report == nil {
 		return
 	}
-	c.collectReport(gauge, name, s.Report)
+	c.collectReport(gauge, name, s.Report, s.FindingFirstSeen)
 }
 
-func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...string), site string, r *inventory.Report) {
+func (c *Collector) collectPassive(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), site string, p *Passive) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(c.d.listening, b2f(p.Listening), site)
+	gauge(c.d.hosts, float64(p.Hosts), site)
+	counter(c.d.frames, p.Frames, site)
+	counter(c.d.firstSeen, p.DevicesFirstSeen, site)
+	counter(c.d.macChanges, p.MACChanges, site)
+	counter(c.d.triggered, p.ProbesOK, site, "ok")
+	counter(c.d.triggered, p.ProbesFailed, site, "failed")
+	counter(c.d.refused, p.ProbesRefused, site)
+	buckets := make(map[float64]uint64, len(DetectionBuckets))
+	var cum uint64
+	for i, b := range DetectionBuckets {
+		if i < len(p.Detection.Counts) {
+			cum += p.Detection.Counts[i]
+		}
+		buckets[b] = cum
+	}
+	ch <- prometheus.MustNewConstHistogram(c.d.detection, p.Detection.Count, p.Detection.Sum, buckets, site)
+}
+
+func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...string), site string, r *inventory.Report, firstSeen map[string]time.Time) {
 	type devKey struct{ class, manufacturer string }
 	devs := map[devKey]int{}
 	byIP := map[string]inventory.Device{}
@@ -155,6 +199,9 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 		d := byIP[f.IP]
 		manufacturer, model, brand, mac := first(f.Manufacturer, d.Manufacturer), first(f.Model, d.Model), first(f.Brand, d.Brand), strings.ToLower(first(f.MAC, d.MAC))
 		gauge(c.d.findingInfo, 1, site, f.Kind, sev, f.Key, f.IP, mac, manufacturer, model, f.RegistryID)
+		if at, ok := firstSeen[f.Key]; ok && !at.IsZero() {
+			gauge(c.d.findingFirstSeen, unix(at), site, f.Kind, sev, f.Key)
+		}
 		if f.Kind == inventory.KindUnregisteredCamera && !unreg[[2]string{f.IP, mac}] {
 			unreg[[2]string{f.IP, mac}] = true
 			gauge(c.d.unregistered, 1, site, f.IP, mac, brand, manufacturer, model)

@@ -105,14 +105,11 @@ func (s *Store) FinishScan(ctx context.Context, id int64, r Result) error {
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
 
-	var (
-		site    string
-		started int64
-	)
+	var site string
 	err = tx.QueryRowContext(ctx,
 		`UPDATE scans SET finished = ?, status = ?, incomplete = ?, error = ?, stats = ?, report = ?
-		 WHERE id = ? AND status = 'running' RETURNING site, started`,
-		nanos(r.Finished), string(r.Status), incomplete, r.Error, statsJSON, reportJSON, id).Scan(&site, &started)
+		 WHERE id = ? AND status = 'running' RETURNING site`,
+		nanos(r.Finished), string(r.Status), incomplete, r.Error, statsJSON, reportJSON, id).Scan(&site)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: finish scan %d: no running scan with that id: %w", id, ErrNotFound)
 	}
@@ -131,13 +128,14 @@ func (s *Store) FinishScan(ctx context.Context, id int64, r Result) error {
 			return fmt.Errorf("store: finish scan %d: %w", id, err)
 		}
 		if !incomplete {
-			// A finding raised after this scan started (a new device the
-			// passive listener heard and a targeted probe confirmed) may
-			// be on an address the sweep had already passed: the sweep
-			// cannot prove it gone.
+			// A finding last raised by a scan begun after this one (a new
+			// device the passive listener heard and a targeted probe
+			// confirmed while the sweep ran) may be on an address the
+			// sweep had already passed: the sweep cannot prove it gone.
+			// Scan ids grow in the order scans begin.
 			if _, err := tx.ExecContext(ctx,
-				`UPDATE findings SET resolved_at = ? WHERE site = ? AND resolved_at IS NULL AND last_scan_id <> ? AND last_seen < ?`,
-				nanos(seen), site, id, started); err != nil {
+				`UPDATE findings SET resolved_at = ? WHERE site = ? AND resolved_at IS NULL AND last_scan_id < ?`,
+				nanos(seen), site, id); err != nil {
 				return fmt.Errorf("store: finish scan %d: resolve findings: %w", id, err)
 			}
 		}

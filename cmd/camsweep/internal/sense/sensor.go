@@ -64,7 +64,10 @@ type Options struct {
 	ProbeBudget int
 	CameraLike  func([]evidence.Evidence) bool
 	// OnEvent is called for each event, from the sensor's goroutine.
-	OnEvent    func(Event)
+	OnEvent func(Event)
+	// AfterProbe, when set, is called once a triggered probe is done and
+	// counted (the daemon publishes its counters then).
+	AfterProbe func()
 	MaxHosts   int
 	FlushEvery time.Duration
 	Now        func() time.Time
@@ -340,7 +343,7 @@ func (s *Sensor) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.trig.run(ctx, s.opts.Probe, s.log)
+			s.trig.run(ctx, s.opts.Probe, s.opts.AfterProbe, s.log)
 		}()
 	}
 	defer wg.Wait()

@@ -27,7 +27,8 @@ const (
 
 // ProbeStats counts triggered probes.
 type ProbeStats struct {
-	Run    uint64 // looks done
+	Run    uint64 // looks started
+	OK     uint64 // of which done
 	Failed uint64 // of which could not be done
 	// Refused: not done because the budget was spent (the queue was full,
 	// or the look waited longer than maxWait).
@@ -184,17 +185,25 @@ func (t *trigger) next(ctx context.Context) (Target, bool) {
 }
 
 // run does the looks one at a time until ctx ends.
-func (t *trigger) run(ctx context.Context, probe ProbeFunc, log zerolog.Logger) {
+func (t *trigger) run(ctx context.Context, probe ProbeFunc, after func(), log zerolog.Logger) {
 	for {
 		target, ok := t.next(ctx)
 		if !ok {
 			return
 		}
-		if err := probe(ctx, target); err != nil && ctx.Err() == nil {
-			t.mu.Lock()
+		err := probe(ctx, target)
+		t.mu.Lock()
+		if err == nil {
+			t.st.OK++
+		} else if ctx.Err() == nil {
 			t.st.Failed++
-			t.mu.Unlock()
+		}
+		t.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Str("host", target.Addr.String()).Str("mac", target.MAC).Msg("triggered probe failed")
+		}
+		if after != nil {
+			after()
 		}
 	}
 }

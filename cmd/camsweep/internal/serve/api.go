@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ func (a *api) routes(mux *http.ServeMux, auth func(http.Handler) http.Handler) {
 	h("POST /api/v1/sites/{site}/scans", a.startScan)
 	h("GET /api/v1/sites/{site}/report", a.report)
 	h("GET /api/v1/sites/{site}/changes", a.changes)
+	h("GET /api/v1/sites/{site}/heard", a.heard)
 	h("GET /api/v1/scans/{id}", a.scan)
 	h("GET /api/v1/findings", a.findings)
 	h("GET /api/v1/devices", a.devices)
@@ -220,6 +222,39 @@ func (a *api) devices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"devices": ds})
+}
+
+// heard lists what the site's passive listener heard, most recently seen
+// first: one row per MAC and address with first and last seen. ?mac= and
+// ?ip= narrow it, ?limit= (at most 10,000; 1,000 by default) bounds it.
+func (a *api) heard(w http.ResponseWriter, r *http.Request) {
+	site := r.PathValue("site")
+	if !a.known(w, site) {
+		return
+	}
+	q := r.URL.Query()
+	f := store.HeardFilter{Site: site, MAC: q.Get("mac")}
+	if s := q.Get("ip"); s != "" {
+		addr, err := netip.ParseAddr(s)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "ip is not an address")
+			return
+		}
+		f.Addr = addr
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 || n > 10000 {
+			writeError(w, http.StatusBadRequest, "limit must be 1 to 10000")
+			return
+		}
+		f.Limit = n
+	}
+	rows, err := a.d.store.Heard(r.Context(), f)
+	if a.storeErr(w, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"heard": rows})
 }
 
 func (a *api) known(w http.ResponseWriter, site string) bool {

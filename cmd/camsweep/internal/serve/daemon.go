@@ -47,6 +47,10 @@ type daemon struct {
 	cancelScan context.CancelFunc
 	scans      sync.WaitGroup
 	loops      sync.WaitGroup
+	listeners  sync.WaitGroup
+
+	// passive listens and looks; nil: no site listens.
+	passive *Passive
 
 	mu             sync.Mutex
 	cfg            *Config
@@ -99,6 +103,20 @@ type siteState struct {
 
 	wake chan struct{} // the site's configuration changed
 	stop chan struct{} // the site was removed or the daemon stops
+
+	// passive is the running listener (nil when the site does not
+	// listen); detections are what its triggered probes published since
+	// the latest complete sweep, live the report with them merged (built
+	// on demand), findingFirstSeen when each open finding was first
+	// raised, detectionSeconds the time from first frame to publication.
+	passive          *sitePassive
+	detections       map[string]*detection
+	live             *inventory.Report
+	findingFirstSeen map[string]time.Time
+	detectionSeconds metrics.Histogram
+	// lookMu keeps a sweep of the site and a triggered probe apart, so no
+	// host gets connections from both at once.
+	lookMu sync.Mutex
 }
 
 type runningScan struct {
@@ -165,7 +183,12 @@ func (d *daemon) start(ctx context.Context) {
 func (d *daemon) addSiteLocked(ctx context.Context, s Site) {
 	ss := &siteState{
 		cfg: s, scansTotal: map[string]uint64{}, probeErrors: map[string]uint64{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), detections: map[string]*detection{},
+	}
+	if fs, err := d.findingFirstSeen(ctx, s.Name); err == nil {
+		ss.findingFirstSeen = fs
+	} else {
+		d.log.Error().Err(err).Str("site", s.Name).Msg("first-seen times of findings not restored")
 	}
 	if rep, sc, err := d.store.LatestReport(ctx, s.Name); err == nil {
 		ss.report = rep
@@ -173,13 +196,21 @@ func (d *daemon) addSiteLocked(ctx context.Context, s Site) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		d.log.Error().Err(err).Str("site", s.Name).Msg("latest report not restored")
 	}
-	if scans, err := d.store.Scans(ctx, s.Name, 1); err == nil && len(scans) == 1 {
-		last := scans[0]
-		ss.lastScheduled = last.Started
-		ss.lastScan, ss.lastDuration = last.Finished, last.Finished.Sub(last.Started)
-		ss.lastOK = last.Status == store.StatusOK
+	// The latest sweep, not a triggered probe of one host, sets the
+	// schedule and the scan metrics.
+	if scans, err := d.store.Scans(ctx, s.Name, 64); err == nil {
+		for _, last := range scans {
+			if last.Trigger == TriggerPassive {
+				continue
+			}
+			ss.lastScheduled = last.Started
+			ss.lastScan, ss.lastDuration = last.Finished, last.Finished.Sub(last.Started)
+			ss.lastOK = last.Status == store.StatusOK
+			break
+		}
 	}
 	d.sites[s.Name] = ss
+	d.startPassiveLocked(ss)
 	d.loops.Add(1)
 	go d.loop(s.Name, ss)
 }
@@ -326,7 +357,9 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 		res.Status, res.Error = store.StatusFailed, refErr.Error()
 	} else {
 		var err error
+		ss.lookMu.Lock()
 		rep, err = d.sweep(d.scanCtx, site, log)
+		ss.lookMu.Unlock()
 		switch {
 		case d.scanCtx.Err() != nil:
 			res.Status, res.Error = store.StatusCancelled, "cancelled: camsweep is shutting down"
@@ -349,10 +382,14 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 	// shutdown's own deadline bounds how long it may take.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
 	err := d.store.FinishScan(ctx, run.id, res)
-	cancel()
+	var firstSeen map[string]time.Time
 	if err != nil {
 		log.Error().Err(err).Msg("scan result not recorded")
+	} else if firstSeen, err = d.findingFirstSeen(ctx, site.Name); err != nil {
+		log.Error().Err(err).Msg("first-seen times of findings not read")
+		err = nil
 	}
+	cancel()
 
 	d.mu.Lock()
 	ss.running = nil
@@ -372,6 +409,10 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 	if res.Status == store.StatusOK && rep != nil && !rep.Incomplete && err == nil {
 		ss.report = rep
 		ss.lastSuccess = finished
+		ss.judgedLocked(run.started)
+	}
+	if firstSeen != nil {
+		ss.findingFirstSeen = firstSeen
 	}
 	retention := d.cfg.History.Retention
 	d.changedLocked()
@@ -437,6 +478,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
 		keep[s.Name] = true
 		if ss := d.sites[s.Name]; ss != nil {
 			ss.cfg = s
+			d.startPassiveLocked(ss)
 			select {
 			case ss.wake <- struct{}{}:
 			default:
@@ -450,6 +492,10 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
 			// It stops scheduling now; a scan of its in flight still
 			// finishes and is recorded in the history.
 			close(ss.stop)
+			if ss.passive != nil {
+				ss.passive.cancel()
+				ss.passive = nil
+			}
 			delete(d.sites, name)
 		}
 	}
@@ -472,11 +518,12 @@ func (d *daemon) shutdown(ctx context.Context) error {
 		}
 	}
 	d.mu.Unlock()
-	d.cancelScan()
+	d.cancelScan() // the listeners' contexts too
 	done := make(chan struct{})
 	go func() {
 		d.scans.Wait()
 		d.loops.Wait()
+		d.listeners.Wait()
 		close(done)
 	}()
 	select {

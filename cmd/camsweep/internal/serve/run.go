@@ -25,6 +25,7 @@ type options struct {
 	clock    Clock
 	version  string
 	signals  bool
+	passive  *Passive
 }
 
 // WithListener serves on l instead of listening on the configured address
@@ -108,6 +109,7 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 		}
 	}
 	d := newDaemon(ctx, cfg, st, sweep, o.clock, log)
+	d.passive = o.passive
 	var ready atomic.Bool
 	srv := newServer(newHandler(d, o.version, &ready, log), cfg, log)
 	serveErr := make(chan error, 1)

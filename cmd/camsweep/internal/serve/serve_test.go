@@ -42,6 +42,12 @@ func startHarness(t *testing.T, extraConfig string, sweep *fakeSweep) *harness {
 
 func startHarnessLog(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger) *harness {
 	t.Helper()
+	return startHarnessWith(t, extraConfig, sweep, log)
+}
+
+// startHarnessWith starts the daemon with more options (WithPassive).
+func startHarnessWith(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger, opts ...Option) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	writeEnv(t, dir)
 	for name, body := range map[string]string{"registry.csv": testRegistry, "policy.yaml": testPolicy} {
@@ -62,7 +68,7 @@ func startHarnessLog(t *testing.T, extraConfig string, sweep *fakeSweep, log zer
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
-		h.done <- Run(ctx, cfgPath, sweep.sweep, log, WithListener(ln), WithReload(h.reload), WithClock(h.clock), WithVersion("test"))
+		h.done <- Run(ctx, cfgPath, sweep.sweep, log, append([]Option{WithListener(ln), WithReload(h.reload), WithClock(h.clock), WithVersion("test")}, opts...)...)
 	}()
 	t.Cleanup(func() { h.stop() })
 	h.waitFor("readyz", func() bool {

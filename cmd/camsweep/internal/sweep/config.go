@@ -51,6 +51,11 @@ type Config struct {
 	// their MAC for an off-subnet host's (the default gateway's is
 	// learned from its ARP).
 	RouterMACs []string
+	// Targeted is a look at the few targets alone, triggered by what the
+	// passive listener heard: no multicast query that would reach the
+	// whole segment, and no listener of its own (the caller heard the
+	// host already).
+	Targeted bool
 	// Listen is how long the passive profile listens.
 	Listen      time.Duration
 	Credentials probe.Credentials

@@ -83,6 +83,9 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 		opts.Linger = cfg.Listen
 		return l, nil
 	}
+	if cfg.Targeted {
+		return l, nil // unicast only: no multicast query reaches the segment
+	}
 	nif, err := net.InterfaceByIndex(ifc.Index)
 	if err != nil {
 		l.close()
@@ -125,7 +128,10 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 	}
 	// Every consumer subscribes before the tap runs, so none misses a frame.
 	tap := link.NewTap(conn)
-	passiveConn := tap.Subscribe(0)
+	var passiveConn link.FrameConn
+	if !cfg.Targeted {
+		passiveConn = tap.Subscribe(0)
+	}
 	var arpConn link.FrameConn
 	if cfg.Profile != ProfilePassive {
 		arpConn = tap.Subscribe(0)
@@ -138,11 +144,13 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 	if err != nil {
 		return err
 	}
-	passive := link.NewPassive(passiveConn, link.DecoderOptions{
-		Interface: &ifc, Routers: routers, Gateways: link.DefaultGateways(ifc.Name),
-	}, log)
-	opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{passive})
-	l.discovery = append(l.discovery, "passive")
+	if !cfg.Targeted {
+		passive := link.NewPassive(passiveConn, link.DecoderOptions{
+			Interface: &ifc, Routers: routers, Gateways: link.DefaultGateways(ifc.Name),
+		}, log)
+		opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{passive})
+		l.discovery = append(l.discovery, "passive")
+	}
 	if cfg.Profile == ProfilePassive {
 		return nil
 	}
