@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/camsweep/camsweep/internal/yamlpos"
 	"github.com/camsweep/camsweep/scanner/evidence"
 	"go.yaml.in/yaml/v3"
 )
@@ -57,14 +58,13 @@ func parseRules(file string, data []byte) ([]*Rule, []error) {
 	if len(data) > maxRuleFileSize {
 		return nil, []error{&LoadError{File: file, Line: 1, Column: 1, Msg: fmt.Sprintf("file is %d bytes, more than %d", len(data), maxRuleFileSize)}}
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	top, err := yamlpos.Parse(data)
+	if err != nil {
 		return nil, []error{fmt.Errorf("fingerprint: %s: %w", file, err)}
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	if top == nil {
 		return nil, []error{&LoadError{File: file, Line: 1, Column: 1, Msg: "empty rule file (want a mapping with a rules: list)"}}
 	}
-	top := doc.Content[0]
 	if top.Kind != yaml.MappingNode {
 		return nil, []error{errAt(file, top, "want a mapping with a rules: list")}
 	}

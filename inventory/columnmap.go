@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/camsweep/camsweep/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -87,7 +88,7 @@ func ParseColumnMap(name string, data []byte) (ColumnMap, error) {
 	}
 	var m ColumnMap
 	pe := &posErrors{file: name}
-	root := docRoot(&doc)
+	root := yamlpos.Root(&doc)
 	if root == nil {
 		return m, nil
 	}

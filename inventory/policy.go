@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
 	// Expiry dates are judged in the policy's zone (Europe/Copenhagen by
 	// default) even on a distroless image that has no zoneinfo files.
 	_ "time/tzdata"
 
+	"github.com/camsweep/camsweep/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -141,7 +143,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		return nil, fmt.Errorf("inventory: parse policy: default time zone: %w", err)
 	}
 	p.Location = loc
-	root := docRoot(&doc)
+	root := yamlpos.Root(&doc)
 	if root == nil {
 		pe.add(1, 1, "", "empty policy")
 		return nil, joinErrors("parse policy", pe.errs)

@@ -3,6 +3,8 @@ package inventory
 import (
 	"fmt"
 	"strings"
+
+	"github.com/camsweep/camsweep/internal/yamlpos"
 )
 
 // RowError is one problem at a position in an input file: a registry row, a
@@ -49,4 +51,10 @@ type posErrors struct {
 
 func (p *posErrors) add(line, col int, field, format string, args ...any) {
 	p.errs = append(p.errs, &RowError{File: p.file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// yamlSyntaxError gives a YAML syntax error the file:line form; the yaml
+// library names the line in its message but offers no column.
+func yamlSyntaxError(file string, err error) *RowError {
+	return &RowError{File: file, Line: yamlpos.Line(err), Msg: "YAML: " + err.Error(), Err: err}
 }

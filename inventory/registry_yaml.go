@@ -3,6 +3,7 @@ package inventory
 import (
 	"bytes"
 
+	"github.com/camsweep/camsweep/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -16,7 +17,7 @@ func parseRegistryYAML(pe *posErrors, data []byte, res resolver) []rawRow {
 		pe.errs = append(pe.errs, yamlSyntaxError(pe.file, err))
 		return nil
 	}
-	root := docRoot(&doc)
+	root := yamlpos.Root(&doc)
 	if root == nil {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/camsweep/camsweep/internal/yamlpos"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
 )
@@ -201,37 +202,21 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &ConfigError{Path: path, Problems: yamlPos(path, err)}
+		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
 	}
 	cfg := &Config{path: path}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ConfigError{Path: path, Problems: yamlPos(path, err)}
+		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
 	}
-	v := &validator{path: path, root: docRoot(&root)}
+	v := &validator{path: path, root: yamlpos.Root(&root)}
 	cfg.applyDefaults()
 	cfg.validate(v)
 	if len(v.problems) > 0 {
 		return nil, &ConfigError{Path: path, Problems: v.problems}
 	}
 	return cfg, nil
-}
-
-var yamlLineRE = regexp.MustCompile(`line (\d+): `)
-
-// yamlPos rewrites the yaml library's "line N: msg" into "file:N: msg"; it
-// gives no column for these.
-func yamlPos(path string, err error) []string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		out := make([]string, 0, len(te.Errors))
-		for _, e := range te.Errors {
-			out = append(out, yamlLineRE.ReplaceAllString(e, path+":$1: "))
-		}
-		return out
-	}
-	return []string{path + ": " + strings.TrimPrefix(yamlLineRE.ReplaceAllString(err.Error(), "line $1: "), "yaml: ")}
 }
 
 func (c *Config) applyDefaults() {
@@ -294,48 +279,11 @@ type validator struct {
 // sequence indexes (int) from the root; it falls back to the nearest parent
 // that exists.
 func (v *validator) at(msg string, path ...any) {
-	n := v.root
-	for _, p := range path {
-		next := child(n, p)
-		if next == nil {
-			break
-		}
-		n = next
-	}
 	pos := v.path
-	if n != nil {
+	if n := yamlpos.Find(v.root, path...); n != nil {
 		pos = fmt.Sprintf("%s:%d:%d", v.path, n.Line, n.Column)
 	}
 	v.problems = append(v.problems, pos+": "+msg)
-}
-
-func child(n *yaml.Node, p any) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	switch k := p.(type) {
-	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				return n.Content[i+1]
-			}
-		}
-	case int:
-		if n.Kind == yaml.SequenceNode && k < len(n.Content) {
-			return n.Content[k]
-		}
-	}
-	return nil
-}
-
-func docRoot(doc *yaml.Node) *yaml.Node {
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		return doc.Content[0]
-	}
-	return nil
 }
 
 func (c *Config) validate(v *validator) {

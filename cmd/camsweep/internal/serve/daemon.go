@@ -331,69 +331,95 @@ func (d *daemon) stillRunning(site string, id int64) bool {
 	return ss != nil && ss.running != nil && ss.running.id == id
 }
 
-// runScan does one scan: references, sweep, reconcile, record.
+// runScan does one scan: references, sweep, reconcile, record, then the
+// state the API, page and metrics show, and the history's retention.
 func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 	defer d.scans.Done()
 	defer close(run.done)
 	log := d.log.With().Str("site", site.Name).Int64("scan_id", run.id).Str("trigger", run.trigger).Logger()
 	log.Info().Msg("scan started")
 
-	res := store.Result{Status: store.StatusOK}
-	refs, refErr := d.refs.load(site, log)
-	if refErr == nil {
-		// The dispensation series follow the references as soon as they
-		// are read, not only once the scan ends.
+	refs, refErr := d.loadReferences(site, log)
+	ss.lookMu.Lock() // a triggered probe in flight ends first; none starts meanwhile
+	rep, res := d.sweepSite(site, refs, refErr, log)
+	ss.lookMu.Unlock()
+	res.Finished, res.Report = d.clock.Now(), rep
+	recorded := d.record(run.id, res, log)
+	var firstSeen map[string]time.Time
+	if recorded {
+		firstSeen = d.readFindingFirstSeen(site.Name, log)
+	}
+	retention := d.settle(ss, run, res, refs, refErr, recorded, firstSeen)
+	logFinished(log, run, res)
+	d.prune(res.Finished, retention, log)
+}
+
+// loadReferences reads the site's registry and policy. The dispensation
+// series follow the references as soon as they are read, not only once
+// the scan ends.
+func (d *daemon) loadReferences(site Site, log zerolog.Logger) (*references, error) {
+	refs, err := d.refs.load(site, log)
+	if err == nil {
 		d.mu.Lock()
 		d.changedLocked()
 		d.mu.Unlock()
 		d.notify()
 	}
-	var rep *inventory.Report
+	return refs, err
+}
+
+// sweepSite sweeps the site and reconciles what it found, and says how the
+// scan ended. Without references nothing is sent: the scan fails loudly (an
+// error log, a failed scan in the history and the metrics,
+// camsweep_registry_load_errors), and the last good references stay for
+// the next run.
+func (d *daemon) sweepSite(site Site, refs *references, refErr error, log zerolog.Logger) (*inventory.Report, store.Result) {
+	res := store.Result{Status: store.StatusOK}
 	if refErr != nil {
-		// Loud: an error log, a failed scan in the history and the metrics,
-		// camsweep_registry_load_errors. The last good references stay for
-		// the next run.
 		log.Error().Err(refErr).Msg("scan failed: registry or policy unreadable; last good kept")
 		res.Status, res.Error = store.StatusFailed, refErr.Error()
-	} else {
-		var err error
-		ss.lookMu.Lock()
-		rep, err = d.sweep(d.scanCtx, site, log)
-		ss.lookMu.Unlock()
-		switch {
-		case d.scanCtx.Err() != nil:
-			res.Status, res.Error = store.StatusCancelled, "cancelled: camsweep is shutting down"
-		case err != nil:
-			res.Status, res.Error = store.StatusFailed, err.Error()
-		case rep == nil:
-			res.Status, res.Error = store.StatusFailed, "sweep returned no report"
-		}
-		if rep != nil {
-			if res.Status != store.StatusOK {
-				rep.Incomplete = true
-			}
-			d.reconcile(rep, site, refs)
-		}
+		return nil, res
 	}
-	finished := d.clock.Now()
-	res.Finished, res.Report = finished, rep
+	rep, err := d.sweep(d.scanCtx, site, log)
+	switch {
+	case d.scanCtx.Err() != nil:
+		res.Status, res.Error = store.StatusCancelled, "cancelled: camsweep is shutting down"
+	case err != nil:
+		res.Status, res.Error = store.StatusFailed, err.Error()
+	case rep == nil:
+		res.Status, res.Error = store.StatusFailed, "sweep returned no report"
+	}
+	if rep != nil {
+		if res.Status != store.StatusOK {
+			rep.Incomplete = true
+		}
+		d.reconcile(rep, site, refs)
+	}
+	return rep, res
+}
 
-	// The record must be written even when shutdown cancelled the scan;
-	// shutdown's own deadline bounds how long it may take.
+// record writes the scan's result to the history and reports whether it
+// was written. The record must be written even when shutdown cancelled the
+// scan; shutdown's own deadline bounds how long it may take.
+func (d *daemon) record(id int64, res store.Result, log zerolog.Logger) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
-	err := d.store.FinishScan(ctx, run.id, res)
-	var firstSeen map[string]time.Time
-	if err != nil {
+	defer cancel()
+	if err := d.store.FinishScan(ctx, id, res); err != nil {
 		log.Error().Err(err).Msg("scan result not recorded")
-	} else if firstSeen, err = d.findingFirstSeen(ctx, site.Name); err != nil {
-		log.Error().Err(err).Msg("first-seen times of findings not read")
-		err = nil
+		return false
 	}
-	cancel()
+	return true
+}
 
+// settle frees the site and takes the scan's outcome into the state the
+// API, page and metrics show. Only a complete, successful scan that the
+// history recorded becomes the site's latest report. It returns the
+// history's retention as configured now.
+func (d *daemon) settle(ss *siteState, run *runningScan, res store.Result, refs *references, refErr error, recorded bool, firstSeen map[string]time.Time) time.Duration {
+	rep := res.Report
 	d.mu.Lock()
 	ss.running = nil
-	ss.lastScan, ss.lastDuration = finished, finished.Sub(run.started)
+	ss.lastScan, ss.lastDuration = res.Finished, res.Finished.Sub(run.started)
 	ss.lastOK = res.Status == store.StatusOK
 	ss.scansTotal[string(res.Status)]++
 	if refErr != nil {
@@ -406,9 +432,9 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 			ss.probeErrors[probe] += uint64(n)
 		}
 	}
-	if res.Status == store.StatusOK && rep != nil && !rep.Incomplete && err == nil {
+	if res.Status == store.StatusOK && rep != nil && !rep.Incomplete && recorded {
 		ss.report = rep
-		ss.lastSuccess = finished
+		ss.lastSuccess = res.Finished
 		ss.judgedLocked(run.started)
 	}
 	if firstSeen != nil {
@@ -418,26 +444,35 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 	d.changedLocked()
 	d.mu.Unlock()
 	d.notify()
+	return retention
+}
 
+// logFinished says how the scan ended: at info level when it succeeded,
+// else at warning level.
+func logFinished(log zerolog.Logger, run *runningScan, res store.Result) {
 	ev := log.Info()
 	if res.Status != store.StatusOK {
 		ev = log.Warn()
 	}
 	n := 0
-	if rep != nil {
-		n = len(rep.Findings)
+	if res.Report != nil {
+		n = len(res.Report.Findings)
 	}
 	ev.Str("status", string(res.Status)).Str("error", res.Error).Int("findings", n).
-		Dur("duration", finished.Sub(run.started)).Msg("scan finished")
+		Dur("duration", res.Finished.Sub(run.started)).Msg("scan finished")
+}
 
-	if retention > 0 {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
-		if st, err := d.store.Prune(pctx, finished.Add(-retention)); err != nil {
-			log.Error().Err(err).Msg("history not pruned")
-		} else if st.Scans+st.Findings+st.Devices > 0 {
-			log.Info().Int64("scans", st.Scans).Int64("findings", st.Findings).Int64("devices", st.Devices).Msg("history pruned")
-		}
-		cancel()
+// prune drops history older than the retention (0: keep everything).
+func (d *daemon) prune(finished time.Time, retention time.Duration, log zerolog.Logger) {
+	if retention <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
+	defer cancel()
+	if st, err := d.store.Prune(ctx, finished.Add(-retention)); err != nil {
+		log.Error().Err(err).Msg("history not pruned")
+	} else if st.Scans+st.Findings+st.Devices > 0 {
+		log.Info().Int64("scans", st.Scans).Int64("findings", st.Findings).Int64("devices", st.Devices).Msg("history pruned")
 	}
 }
 

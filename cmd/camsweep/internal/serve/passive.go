@@ -331,6 +331,19 @@ func (d *daemon) findingFirstSeen(ctx context.Context, site string) (map[string]
 	return out, nil
 }
 
+// readFindingFirstSeen is findingFirstSeen within the history's write
+// deadline, logging a failure (the times are then kept from before).
+func (d *daemon) readFindingFirstSeen(site string, log zerolog.Logger) map[string]time.Time {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.scanCtx), 30*time.Second)
+	defer cancel()
+	fs, err := d.findingFirstSeen(ctx, site)
+	if err != nil {
+		log.Error().Err(err).Msg("first-seen times of findings not read")
+		return nil
+	}
+	return fs
+}
+
 // liveReportLocked is the site's picture for metrics and the status page:
 // the latest complete report with what triggered probes found since.
 func (ss *siteState) liveReportLocked() *inventory.Report {

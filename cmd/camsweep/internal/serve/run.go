@@ -69,27 +69,8 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 	reload := o.reload
 	if o.signals {
 		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+		ctx, reload, stop = handleSignals(ctx)
 		defer stop()
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		ch := make(chan struct{})
-		go func() {
-			for {
-				select {
-				case <-hup:
-					select {
-					case ch <- struct{}{}:
-					case <-ctx.Done():
-						return
-					}
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-		reload = ch
 	}
 
 	st, err := store.Open(ctx, cfg.History.Path, log.With().Str("component", "store").Logger())
@@ -112,11 +93,57 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 	d.passive = o.passive
 	var ready atomic.Bool
 	srv := newServer(newHandler(d, o.version, &ready, log), cfg, log)
+	serveErr := serveHTTP(srv, ln, cfg.TLS)
+	d.start(ctx)
+	ready.Store(true)
+	log.Info().Str("listen", ln.Addr().String()).Bool("tls", cfg.TLS != nil).Int("sites", len(cfg.Sites)).
+		Str("history", cfg.History.Path).Msg("camsweep serving")
+
+	runErr := d.serveUntilDone(ctx, configPath, reload, serveErr)
+	ready.Store(false)
+	if err := shutdown(ctx, d, srv, log); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	return runErr
+}
+
+// handleSignals turns SIGTERM and SIGINT into the cancellation of the
+// returned context and SIGHUP into a receive on reload, until stop is
+// called.
+func handleSignals(parent context.Context) (ctx context.Context, reload <-chan struct{}, stop func()) {
+	ctx, stopNotify := signal.NotifyContext(parent, syscall.SIGTERM, os.Interrupt)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ch := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case ch <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ctx, ch, func() {
+		signal.Stop(hup)
+		stopNotify()
+	}
+}
+
+// serveHTTP serves srv on ln, with TLS when configured, in the background.
+// The channel yields the error that stopped it, if any, and is closed when
+// it stops.
+func serveHTTP(srv *http.Server, ln net.Listener, tlsCfg *TLS) <-chan error {
 	serveErr := make(chan error, 1)
 	go func() {
 		var err error
-		if cfg.TLS != nil {
-			err = srv.ServeTLS(ln, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if tlsCfg != nil {
+			err = srv.ServeTLS(ln, tlsCfg.CertFile, tlsCfg.KeyFile)
 		} else {
 			err = srv.Serve(ln)
 		}
@@ -125,47 +152,51 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 		}
 		close(serveErr)
 	}()
-	d.start(ctx)
-	ready.Store(true)
-	log.Info().Str("listen", ln.Addr().String()).Bool("tls", cfg.TLS != nil).Int("sites", len(cfg.Sites)).
-		Str("history", cfg.History.Path).Msg("camsweep serving")
+	return serveErr
+}
 
-	var runErr error
-loop:
+// serveUntilDone reloads the configuration at each receive on reload
+// until ctx ends or the HTTP server stops, whose error it returns. A bad
+// configuration is logged and the running one kept.
+func (d *daemon) serveUntilDone(ctx context.Context, configPath string, reload <-chan struct{}, serveErr <-chan error) error {
 	for {
 		select {
 		case <-ctx.Done():
-			break loop
+			return nil
 		case err, ok := <-serveErr:
 			if ok && err != nil {
-				runErr = fmt.Errorf("serve: http: %w", err)
+				return fmt.Errorf("serve: http: %w", err)
 			}
-			break loop
+			return nil
 		case <-reload:
 			next, err := LoadConfig(configPath)
 			if err != nil {
-				log.Error().Err(err).Msg("configuration not reloaded; the running one is kept")
+				d.log.Error().Err(err).Msg("configuration not reloaded; the running one is kept")
 				continue
 			}
 			d.applyConfig(ctx, next)
-			log.Info().Int("sites", len(next.Sites)).Msg("configuration reloaded")
+			d.log.Info().Int("sites", len(next.Sites)).Msg("configuration reloaded")
 		}
 	}
+}
 
-	ready.Store(false)
+// shutdown cancels running scans and waits for them to be recorded, then
+// drains requests, all within the configured shutdown_timeout.
+func shutdown(ctx context.Context, d *daemon, srv *http.Server, log zerolog.Logger) error {
 	cur := d.config()
 	log.Info().Dur("deadline", cur.ShutdownTimeout).Msg("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cur.ShutdownTimeout)
 	defer cancel()
+	var errs []error
 	if err := d.shutdown(sctx); err != nil {
 		log.Error().Err(err).Msg("scans not stopped cleanly")
-		runErr = errors.Join(runErr, err)
+		errs = append(errs, err)
 	}
 	if err := srv.Shutdown(sctx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("serve: shutdown http: %w", err))
+		errs = append(errs, fmt.Errorf("serve: shutdown http: %w", err))
 	}
 	log.Info().Msg("stopped")
-	return runErr
+	return errors.Join(errs...)
 }
 
 // CheckConfig is `camsweep serve --check-config`: it validates the file,
