@@ -15,6 +15,8 @@ import (
 // broadcast announcements as the host's kernel would send them. A
 // datagram longer than the link MTU leaves as real IPv4 fragments, which
 // the kernel makes. The multicast TTL is the kernel's default (1).
+// srcPort 0 takes an ephemeral port (the host's own service may hold the
+// protocol's port).
 func (l *Lab) SendUDP(h Host, srcPort uint16, dst netip.AddrPort, payload []byte) error {
 	return l.InDevice(func() error {
 		if err := Guard(); err != nil {

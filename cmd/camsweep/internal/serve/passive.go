@@ -250,8 +250,7 @@ func (d *daemon) look(ctx context.Context, ss *siteState, t sense.Target, log ze
 	if dev.IsCameraLike() {
 		rep.Stats.Cameras = 1
 	}
-	d.reconcile(rep, site, refs)
-	rep.Findings = deviceFindings(rep.Findings, site, refs, d.clock.Now())
+	rep.Devices[0], rep.Findings = sense.Judge(dev, refs.registry, refs.policy, site.InventoryScope(), d.clock.Now())
 	// The record must be written even when shutdown cancels the look.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -296,25 +295,6 @@ func (d *daemon) look(ctx context.Context, ss *siteState, t sense.Target, log ze
 	ev.Int64("scan_id", id).Str("class", string(dev.Class)).Str("manufacturer", dev.Manufacturer).Str("model", dev.Model).
 		Int("findings", len(rep.Findings)).Dur("since_first_frame", published.Sub(t.FirstHeard)).Msg("new device looked at")
 	return nil
-}
-
-// deviceFindings drops from a look's findings those the registry earns on
-// its own (conflicting rows, overclaimed dispensations): they are the
-// sweep's to report, and are not about the device looked at.
-func deviceFindings(fs []inventory.Finding, site Site, refs *references, now time.Time) []inventory.Finding {
-	scope := site.InventoryScope()
-	scope.Partial = true
-	own := map[string]bool{}
-	for _, f := range inventory.Reconcile(nil, refs.registry, refs.policy, scope, now).Findings {
-		own[f.Key] = true
-	}
-	out := fs[:0]
-	for _, f := range fs {
-		if !own[f.Key] {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // findingFirstSeen reads when each open finding of the site was first

@@ -165,6 +165,9 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 			return excluded(a) || (mac != "" && excludedMAC != nil && excludedMAC(mac))
 		},
 		InScope: scope.Contains,
+		// A look at one new host asks that host alone: the factory
+		// defaults are the scheduled sweep's to ask.
+		NoFactoryDefaults: cfg.Targeted,
 	}, log)
 	opts.HostDiscovery = func(ctx context.Context, s *scanner.Scope, wait func(context.Context) error, found func(scanner.Sighting)) (func(netip.Addr) bool, error) {
 		onLink := func(yield func(netip.Addr) bool) {
