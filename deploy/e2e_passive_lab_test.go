@@ -52,7 +52,6 @@ func TestPassiveDetectionFiresAlert(t *testing.T) {
 	if err != nil {
 		amBin = needTool(t, "alertmanager", "prometheus-alertmanager")
 	}
-	bin := camsweepBinary(t)
 	trials := 1
 	if n, err := strconv.Atoi(os.Getenv("CAMSWEEP_E2E_TRIALS")); err == nil && n > 0 {
 		trials = n
@@ -62,41 +61,12 @@ func TestPassiveDetectionFiresAlert(t *testing.T) {
 
 	prefix := netip.MustParsePrefix("10.83.0.0/24")
 	pc := netlab.Host{Addr: netip.MustParseAddr("10.83.0.20"), MAC: netlab.VendorMAC("Dell", 0xe2e001), Vendor: "Dell"}
-	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: []netlab.Host{pc}})
-
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	const header = "id,site,building,location,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"
-	write("tokens", "e2e-token-0123456789abcdef0123456789abcdef\n")
-	write("registry.csv", header)
-	write("policy.yaml", "banned_manufacturers: [Hikvision, Dahua]\nexpiry_warning_days: 30\n")
-	// Inside the scanner namespace every port is ours.
-	const servePort, promPort, amPort = 9750, 9090, 9093
-	cfg := write("camsweep.yaml", fmt.Sprintf(`listen: "127.0.0.1:%d"
-api_tokens_file: tokens
-history:
-  path: history.db
-sites:
-  - name: LAB
-    scope:
-      targets: ["%s"]
-    interface: %s
-    passive: true
-    schedule:
-      interval: 24h
-    profile: gentle
-    rate: 200
-    registry: registry.csv
-    policy: policy.yaml
-`, servePort, prefix, lab.ScannerIf))
+	sn := startSensor(t, ctx, prefix, []netlab.Host{pc}, "")
+	lab, dir, get := sn.lab, sn.dir, sn.get
+	const promPort, amPort = 9090, 9093
+	servePort := sn.port
 	rules, _ := filepath.Abs(rulesPath(t))
-	promCfg := write("prometheus.yml", fmt.Sprintf(`global:
+	promCfg := sn.write("prometheus.yml", fmt.Sprintf(`global:
   scrape_interval: 15s
   evaluation_interval: 15s
 rule_files: [%q]
@@ -113,29 +83,7 @@ scrape_configs:
 `, rules, amPort, servePort))
 	// No receiver that would send anything anywhere: the alert reaching
 	// Alertmanager is what is measured.
-	amCfg := write("alertmanager.yml", "route:\n  receiver: none\nreceivers:\n  - name: none\n")
-
-	startIn(t, ctx, lab, dir, "camsweep", bin, "serve", "--config", cfg, "--log-format", "json")
-	client := nsClient(lab)
-	get := func(port int, path string) (string, int) {
-		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-		if err != nil {
-			return "", 0
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-		return string(b), resp.StatusCode
-	}
-	waitFor(t, time.Minute, "camsweep listening on the lab link", func() bool {
-		m, _ := get(servePort, "/metrics")
-		return strings.Contains(m, `camsweep_passive_listening{site="LAB"} 1`)
-	})
-	// The first scheduled sweep runs at start; a look waits for a sweep
-	// in progress, so let it end before the first camera appears.
-	waitFor(t, 3*time.Minute, "the first sweep", func() bool {
-		m, _ := get(servePort, "/metrics")
-		return strings.Contains(m, `camsweep_scan_running{site="LAB"} 0`) && strings.Contains(m, `camsweep_scans_total{site="LAB",status="ok"} 1`)
-	})
+	amCfg := sn.write("alertmanager.yml", "route:\n  receiver: none\nreceivers:\n  - name: none\n")
 	startIn(t, ctx, lab, dir, "alertmanager", amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", amPort), "--cluster.listen-address=", "--log.level=warn")
 	startIn(t, ctx, lab, dir, "prometheus", promBin, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
@@ -219,6 +167,80 @@ scrape_configs:
 		len(latencies), latencies[len(latencies)/2].Round(100*time.Millisecond), latencies[len(latencies)-1].Round(100*time.Millisecond), latencies[0].Round(100*time.Millisecond))
 }
 
+// sensor is a `camsweep serve` listening in a lab's scanner namespace.
+type sensor struct {
+	lab  *netlab.Lab
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	get  func(port int, path string) (string, int)
+}
+
+func (s *sensor) write(name, body string) string {
+	p := filepath.Join(s.dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// startSensor builds a lab on prefix with hosts and runs the daemon in
+// its scanner namespace, one site LAB over the prefix, listening on the
+// lab link (gentle profile; siteExtra adds site keys), and waits until it
+// listens and its first sweep is done: a look waits for a sweep in
+// progress, so what a test measures starts after it.
+func startSensor(t *testing.T, ctx context.Context, prefix netip.Prefix, hosts []netlab.Host, siteExtra string) *sensor {
+	t.Helper()
+	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: hosts})
+	s := &sensor{lab: lab, dir: t.TempDir(), port: 9750}
+	const header = "id,site,building,location,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"
+	s.write("tokens", e2eToken+"\n")
+	s.write("registry.csv", header)
+	s.write("policy.yaml", "banned_manufacturers: [Hikvision, Dahua]\nexpiry_warning_days: 30\n")
+	// Inside the scanner namespace every port is ours.
+	cfg := s.write("camsweep.yaml", fmt.Sprintf(`listen: "127.0.0.1:%d"
+api_tokens_file: tokens
+history:
+  path: history.db
+sites:
+  - name: LAB
+    scope:
+      targets: ["%s"]
+    interface: %s
+    passive: true
+    schedule:
+      interval: 24h
+    profile: gentle
+    rate: 200
+    registry: registry.csv
+    policy: policy.yaml
+%s`, s.port, prefix, lab.ScannerIf, siteExtra))
+	s.cmd = startIn(t, ctx, lab, s.dir, "camsweep", camsweepBinary(t), "serve", "--config", cfg, "--log-format", "json", "--log-level", "info")
+	client := nsClient(lab)
+	s.get = func(port int, path string) (string, int) {
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
+		req.Header.Set("Authorization", "Bearer "+e2eToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", 0
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		return string(b), resp.StatusCode
+	}
+	waitFor(t, time.Minute, "camsweep listening on the lab link", func() bool {
+		m, _ := s.get(s.port, "/metrics")
+		return strings.Contains(m, `camsweep_passive_listening{site="LAB"} 1`)
+	})
+	waitFor(t, 3*time.Minute, "the first sweep", func() bool {
+		m, _ := s.get(s.port, "/metrics")
+		return strings.Contains(m, `camsweep_scan_running{site="LAB"} 0`) && strings.Contains(m, `camsweep_scans_total{site="LAB",status="ok"} 1`)
+	})
+	return s
+}
+
+const e2eToken = "e2e-token-0123456789abcdef0123456789abcdef"
+
 // findingFirstSeen reads camsweep_finding_first_seen_timestamp_seconds of
 // the unregistered_camera finding of mac from an exposition.
 func findingFirstSeen(exposition, mac string) time.Time {
@@ -252,7 +274,7 @@ func nsClient(lab *netlab.Lab) *http.Client {
 
 // startIn runs name inside the lab's scanner namespace for the test and
 // kills it (by its own pid) at cleanup, showing its log on failure.
-func startIn(t *testing.T, ctx context.Context, lab *netlab.Lab, dir, label, name string, args ...string) {
+func startIn(t *testing.T, ctx context.Context, lab *netlab.Lab, dir, label, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := lab.Command(ctx, lab.ScannerNS, name, args...)
 	cmd.Dir = dir
@@ -273,6 +295,7 @@ func startIn(t *testing.T, ctx context.Context, lab *netlab.Lab, dir, label, nam
 			t.Logf("%s log (tail):\n%s", label, tail(string(b), 4000))
 		}
 	})
+	return cmd
 }
 
 // serveInLab serves persona p on lab host h's address, every socket opened

@@ -21,6 +21,11 @@ import (
 	"github.com/camsweep/camsweep/scanner/probe"
 )
 
+// listenReadBuffer is the continuous listener's socket buffer: at the
+// 60-byte frames of an ARP storm a few seconds of them, kernel memory
+// that holds a burst while the listener is busy.
+const listenReadBuffer = 4 << 20
+
 // errNoRawSocket says why the listener cannot listen.
 var errNoRawSocket = errors.New("passive listening needs CAP_NET_RAW (run as root or grant the capability)")
 
@@ -31,7 +36,7 @@ var errNoRawSocket = errors.New("passive listening needs CAP_NET_RAW (run as roo
 // called before the first frame is read: the fan-out point where a
 // mirror-port flow tracker (issue 14, scanner/flow) shares the socket.
 func listenLink(ctx context.Context, name string, scope *scanner.Scope, routerMACs []string, log zerolog.Logger,
-	listening func(iface string), heard func(link.Heard), consume func(tap *link.Tap)) error {
+	listening func(serve.Listening), heard func(link.Heard), consume func(tap *link.Tap)) error {
 	if !link.RawFramesSupported {
 		if name == "" {
 			return fmt.Errorf("%w: %w", serve.ErrNoLink, link.ErrNeedsLinux)
@@ -61,7 +66,7 @@ func listenLink(ctx context.Context, name string, scope *scanner.Scope, routerMA
 	if err != nil {
 		return err
 	}
-	raw, err := link.OpenFrameConn(ifc, link.FrameOptions{Filter: filter, AllMulticast: true})
+	raw, err := link.OpenFrameConn(ifc, link.FrameOptions{Filter: filter, AllMulticast: true, ReadBuffer: listenReadBuffer})
 	if err != nil {
 		return err
 	}
@@ -76,7 +81,14 @@ func listenLink(ctx context.Context, name string, scope *scanner.Scope, routerMA
 	tapErr := make(chan error, 1)
 	go func() { tapErr <- tap.Run(tctx) }()
 	p := link.NewPassive(passiveConn, link.DecoderOptions{Interface: &ifc, Routers: routers, Gateways: link.DefaultGateways(ifc.Name)}, log)
-	listening(ifc.Name)
+	dropped := func() uint64 {
+		n := passiveConn.Dropped()
+		if dc, ok := raw.(link.DropCounter); ok {
+			n += dc.Dropped()
+		}
+		return n
+	}
+	listening(serve.Listening{Interface: ifc.Name, Dropped: dropped})
 	if err := p.Hear(tctx, heard); err != nil {
 		return err
 	}
@@ -93,7 +105,7 @@ func listenLink(ctx context.Context, name string, scope *scanner.Scope, routerMA
 
 // siteListener is the daemon's continuous listener for a site.
 func siteListener() serve.ListenFunc {
-	return func(ctx context.Context, site serve.Site, log zerolog.Logger, listening func(string), heard func(link.Heard)) error {
+	return func(ctx context.Context, site serve.Site, log zerolog.Logger, listening func(serve.Listening), heard func(link.Heard)) error {
 		return listenLink(ctx, site.Interface, site.ScannerScope(), site.RouterMACs, log, listening, heard, nil)
 	}
 }

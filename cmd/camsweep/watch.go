@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/sense"
+	"github.com/camsweep/camsweep/cmd/camsweep/internal/serve"
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/inventory"
@@ -147,15 +148,22 @@ func runWatch(ctx context.Context, stdout io.Writer, targets []string, wf *watch
 	sctx, stop := context.WithCancel(ctx)
 	sensorDone := make(chan struct{})
 	go func() { _ = sensor.Run(sctx); close(sensorDone) }()
-	var iface string
-	listenErr := listenLink(ctx, wf.iface, scope, wf.routerMACs, log, func(name string) {
-		iface = name
-		log.Info().Str("interface", name).Str("profile", wf.profile).Msg("watching; Ctrl-C to stop")
+	var (
+		iface   string
+		dropped func() uint64
+	)
+	listenErr := listenLink(ctx, wf.iface, scope, wf.routerMACs, log, func(l serve.Listening) {
+		iface, dropped = l.Interface, l.Dropped
+		log.Info().Str("interface", l.Interface).Str("profile", wf.profile).Msg("watching; Ctrl-C to stop")
 	}, sensor.Heard, nil)
 	stop()
 	<-sensorDone
 	st := sensor.Stats()
-	out.summary(iface, st)
+	var lost uint64
+	if dropped != nil {
+		lost = dropped()
+	}
+	out.summary(iface, st, lost)
 	if listenErr != nil {
 		return withCode(exitError, fmt.Errorf("watch: %w", listenErr))
 	}
@@ -303,7 +311,7 @@ func (o *watchOutput) allFindings() []inventory.Finding {
 }
 
 // summary closes the output.
-func (o *watchOutput) summary(iface string, st sense.Stats) {
+func (o *watchOutput) summary(iface string, st sense.Stats, dropped uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	bySev := map[string]int{}
@@ -324,15 +332,15 @@ func (o *watchOutput) summary(iface string, st sense.Stats) {
 	if !o.table {
 		b, _ := json.Marshal(map[string]any{
 			"type": "summary", "time": time.Now(), "interface": iface, "seconds": took.Seconds(),
-			"frames_heard": st.Frames, "devices": len(o.devices), "cameras": cameras, "new_devices": st.DevicesFirstSeen,
+			"frames_heard": st.Frames, "frames_dropped": dropped, "devices": len(o.devices), "cameras": cameras, "new_devices": st.DevicesFirstSeen,
 			"mac_changes": st.MACChanges, "findings": len(o.findings), "findings_by_severity": bySev, "worst_severity": worst,
 			"probes": st.Probes.OK, "probes_failed": st.Probes.Failed, "probes_refused": st.Probes.Refused,
 		})
 		fmt.Fprintf(o.w, "%s\n", b)
 		return
 	}
-	fmt.Fprintf(o.w, "\nwatched %s on %s for %s: %d frames heard, %d devices (%d camera-like), %d address(es) changed MAC\n",
-		orDash(iface), o.started.Local().Format(time.DateTime), took, st.Frames, len(o.devices), cameras, st.MACChanges)
+	fmt.Fprintf(o.w, "\nwatched %s from %s for %s: %d frames heard (%d dropped), %d devices (%d camera-like), %d address(es) changed MAC\n",
+		orDash(iface), o.started.Local().Format(time.DateTime), took, st.Frames, dropped, len(o.devices), cameras, st.MACChanges)
 	fmt.Fprintf(o.w, "%d finding(s)", len(o.findings))
 	for _, sev := range []string{"critical", "high", "medium", "warning", "info"} {
 		if n := bySev[sev]; n > 0 {

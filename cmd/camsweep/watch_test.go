@@ -30,7 +30,7 @@ func TestWatchOutput(t *testing.T) {
 		o := &watchOutput{w: &buf, table: table, fp: fp, started: time.Now(), devices: map[string]string{}}
 		o.event(ev)
 		o.looked(sense.Target{Addr: addr, MAC: dev.MAC}, dev, []inventory.Finding{f})
-		o.summary("eth1", sense.Stats{Frames: 12, DevicesFirstSeen: 1})
+		o.summary("eth1", sense.Stats{Frames: 12, DevicesFirstSeen: 1}, 0)
 		out := buf.String()
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if table {

@@ -28,7 +28,7 @@ type descs struct {
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
 	findingFirstSeen                                                    *prometheus.Desc
-	listening, frames, hosts, firstSeen, macChanges                     *prometheus.Desc
+	listening, frames, dropped, hosts, firstSeen, macChanges            *prometheus.Desc
 	triggered, refused, detection                                       *prometheus.Desc
 }
 
@@ -59,6 +59,8 @@ func newDescs() descs {
 			"site", "kind", "severity", "key"),
 		listening: d("passive_listening", "Whether the site's continuous passive listener is listening (1) or cannot (0); absent when the site does not listen.", "site"),
 		frames:    d("passive_frames_total", "What the site's passive listener heard since the process started: one per frame and host it names.", "site"),
+		dropped: d("passive_frames_dropped_total", "Frames the site's passive listener lost before reading them (its socket buffer or queue overflowed), since the process started.",
+			"site"),
 		hosts:     d("passive_hosts", "Hosts the site's passive listener holds in memory (bounded; least recently heard dropped first).", "site"),
 		firstSeen: d("devices_first_seen_total", "Devices the site's passive listener heard that its history had never seen, since the process started.", "site"),
 		macChanges: d("address_mac_changes_total", "Addresses the site's passive listener heard with another MAC than the history last saw there, since the process started.",
@@ -85,7 +87,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
 		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
-		c.d.findingFirstSeen, c.d.listening, c.d.frames, c.d.hosts, c.d.firstSeen, c.d.macChanges,
+		c.d.findingFirstSeen, c.d.listening, c.d.frames, c.d.dropped, c.d.hosts, c.d.firstSeen, c.d.macChanges,
 		c.d.triggered, c.d.refused, c.d.detection,
 	} {
 		ch <- d
@@ -153,6 +155,7 @@ func (c *Collector) collectPassive(ch chan<- prometheus.Metric, gauge func(*prom
 	gauge(c.d.listening, b2f(p.Listening), site)
 	gauge(c.d.hosts, float64(p.Hosts), site)
 	counter(c.d.frames, p.Frames, site)
+	counter(c.d.dropped, p.FramesDropped, site)
 	counter(c.d.firstSeen, p.DevicesFirstSeen, site)
 	counter(c.d.macChanges, p.MACChanges, site)
 	counter(c.d.triggered, p.ProbesOK, site, "ok")

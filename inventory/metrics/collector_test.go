@@ -68,7 +68,7 @@ func testSnapshot() Snapshot {
 				Name: "NOH", Interval: 6 * time.Hour, Report: nohReport(),
 				LastScan: finished, LastScanDuration: 90 * time.Second, LastScanOK: true, LastSuccess: finished,
 				ScansTotal: map[string]uint64{"ok": 3, "failed": 1}, ProbeErrorsTotal: map[string]uint64{"onvif": 2},
-				Passive: &Passive{Listening: true, Frames: 12345, Hosts: 87, DevicesFirstSeen: 3, MACChanges: 1,
+				Passive: &Passive{Listening: true, Frames: 12345, FramesDropped: 6, Hosts: 87, DevicesFirstSeen: 3, MACChanges: 1,
 					ProbesOK: 2, ProbesFailed: 1, ProbesRefused: 4, Detection: detection(3.2, 8.5, 700)},
 				FindingFirstSeen: map[string]time.Time{
 					"unregistered_camera/NOH/mac=e0:50:8b:3d:72:19": firstRaised,
@@ -178,6 +178,10 @@ camsweep_last_scan_timestamp_seconds{site="RH"} 0
 # TYPE camsweep_passive_frames_total counter
 camsweep_passive_frames_total{site="NOH"} 12345
 camsweep_passive_frames_total{site="RH"} 0
+# HELP camsweep_passive_frames_dropped_total Frames the site's passive listener lost before reading them (its socket buffer or queue overflowed), since the process started.
+# TYPE camsweep_passive_frames_dropped_total counter
+camsweep_passive_frames_dropped_total{site="NOH"} 6
+camsweep_passive_frames_dropped_total{site="RH"} 0
 # HELP camsweep_passive_hosts Hosts the site's passive listener holds in memory (bounded; least recently heard dropped first).
 # TYPE camsweep_passive_hosts gauge
 camsweep_passive_hosts{site="NOH"} 87

@@ -55,9 +55,12 @@ type Passive struct {
 	// CAP_NET_RAW, the interface gone); it is retried.
 	Listening bool
 	// Frames counts what was heard (one per frame and host it names),
-	// Hosts the hosts held in memory now.
-	Frames uint64
-	Hosts  int
+	// FramesDropped frames lost before they were read (the socket's
+	// buffer or the listener's queue overflowed), Hosts the hosts held in
+	// memory now.
+	Frames        uint64
+	FramesDropped uint64
+	Hosts         int
 	// DevicesFirstSeen counts devices never seen before by the site's
 	// history; MACChanges addresses heard with another MAC than before.
 	DevicesFirstSeen uint64

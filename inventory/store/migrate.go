@@ -80,9 +80,11 @@ CREATE TABLE heard (
 	heard      TEXT    NOT NULL DEFAULT '',
 	PRIMARY KEY (site, mac, ip)
 );
+CREATE INDEX heard_mac ON heard (mac);
 CREATE INDEX heard_ip ON heard (site, ip, last_seen);
 CREATE INDEX heard_last_seen ON heard (site, last_seen);
 CREATE INDEX devices_mac ON devices (mac);
+CREATE INDEX devices_site_ip ON devices (site, ip);
 `,
 }
 

@@ -3,10 +3,13 @@
 package netlab
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
+	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
 )
 
@@ -52,4 +55,51 @@ func (l *Lab) SendUDP(h Host, srcPort uint16, dst netip.AddrPort, payload []byte
 		}
 		return nil
 	})
+}
+
+// Flood sends frame(i) for i = 0, 1, ... at rate frames a second for dur
+// (or until ctx ends) from the device side of the link, as a storm of
+// stations would: one socket on the device namespace's end of the veth,
+// paced in batches every 10 ms. It returns how many frames it sent.
+func (l *Lab) Flood(ctx context.Context, rate int, dur time.Duration, frame func(i int) []byte) (int, error) {
+	var conn *packet.Conn
+	err := l.InDevice(func() error {
+		if err := Guard(); err != nil {
+			return err
+		}
+		ifi, err := net.InterfaceByName(l.DeviceIf)
+		if err != nil {
+			return fmt.Errorf("netlab: flood: %w", err)
+		}
+		conn, err = packet.Listen(ifi, packet.Raw, 0, nil) // protocol 0: send only
+		if err != nil {
+			return fmt.Errorf("netlab: flood: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	const tick = 10 * time.Millisecond
+	perTick := max(1, rate*int(tick)/int(time.Second))
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	end := time.Now().Add(dur)
+	sent := 0
+	for time.Now().Before(end) {
+		for range perTick {
+			f := frame(sent)
+			if _, err := conn.WriteTo(f, &packet.Addr{HardwareAddr: net.HardwareAddr(f[:6])}); err != nil {
+				return sent, fmt.Errorf("netlab: flood: %w", err)
+			}
+			sent++
+		}
+		select {
+		case <-ctx.Done():
+			return sent, nil
+		case <-t.C:
+		}
+	}
+	return sent, nil
 }

@@ -30,6 +30,9 @@ const (
 	checkQueue = 8192
 	// checkBatch is how many hosts one read of the history looks up.
 	checkBatch = 512
+	// urgentQueue holds camera-like hosts that found the check queue full
+	// (a flood of new MACs): they are checked first.
+	urgentQueue = 256
 	// trimEvery is how often the history's heard rows are held to their cap.
 	trimEvery = time.Minute
 )
@@ -115,6 +118,9 @@ type host struct {
 	// unprobed: new, but heard at no address a probe could use yet (a
 	// DHCP DISCOVER before its address); the probe follows the address.
 	unprobed bool
+	// refused is the reason of a look the budget refused; it is asked
+	// for again at the host's next frame.
+	refused string
 	elem     *list.Element
 }
 
@@ -129,6 +135,7 @@ type Sensor struct {
 	lru     list.List // *host, least recently heard at the front
 	addrIdx map[netip.Addr]string
 	checks  chan string
+	urgent  chan string
 	stats   Stats
 	// pending are events waiting to be delivered by Run's goroutine, so
 	// that a slow OnEvent never holds the listener; wake tells Run.
@@ -155,7 +162,7 @@ func New(opts Options) *Sensor {
 	s := &Sensor{
 		opts: opts, log: opts.Log.With().Str("component", "sense").Str("site", opts.Site).Logger(),
 		hosts: map[string]*host{}, addrIdx: map[netip.Addr]string{}, checks: make(chan string, checkQueue),
-		wake: make(chan struct{}, 1),
+		urgent: make(chan string, urgentQueue), wake: make(chan struct{}, 1),
 	}
 	s.trig = newTrigger(opts.ProbeBudget, opts.CameraLike, opts.Now)
 	return s
@@ -235,19 +242,41 @@ func (s *Sensor) Heard(h link.Heard) {
 	}
 	if !ho.checked {
 		if !ho.queued {
-			select {
-			case s.checks <- k:
-				ho.queued = true
-			default:
-				s.stats.CheckDropped++
-			}
+			s.queueCheckLocked(ho)
 		}
 		return
 	}
-	if ho.unprobed && h.Addr.IsValid() {
+	switch {
+	case ho.unprobed && h.Addr.IsValid():
 		ho.unprobed = false
 		s.triggerLocked(ho, NewDevice, h.Addr)
+	case ho.refused != "" && h.Addr.IsValid():
+		// Refused while the budget was spent: asked again with what it
+		// said since, which may rank it a camera now.
+		s.triggerLocked(ho, ho.refused, h.Addr)
 	}
+}
+
+// queueCheckLocked queues ho for the history. When a flood of new MACs has
+// filled the queue, a camera-like host still gets in, ahead of the flood;
+// the rest are tried again at their next frame. CameraLike is asked only
+// then, so the fingerprint costs nothing in normal times.
+func (s *Sensor) queueCheckLocked(ho *host) {
+	select {
+	case s.checks <- ho.key:
+		ho.queued = true
+		return
+	default:
+	}
+	if s.opts.CameraLike != nil && s.opts.CameraLike(ho.evidence) {
+		select {
+		case s.urgent <- ho.key:
+			ho.queued = true
+			return
+		default:
+		}
+	}
+	s.stats.CheckDropped++
 }
 
 // seenAtLocked notes that ho was heard at addr, and that addr changed
@@ -328,10 +357,15 @@ func (s *Sensor) triggerLocked(ho *host, reason string, addr netip.Addr) {
 	if s.opts.Probe == nil {
 		return
 	}
-	s.trig.enqueue(Target{
+	again := ho.refused != ""
+	ok := s.trig.enqueue(Target{
 		Site: s.opts.Site, Reason: reason, Addr: addr, MAC: ho.mac, FirstHeard: ho.first, Foreign: ho.foreign,
 		Evidence: slices.Clone(ho.evidence),
-	})
+	}, again)
+	ho.refused = ""
+	if !ok {
+		ho.refused = reason
+	}
 }
 
 // Run checks new hosts against the history, delivers events, runs the
@@ -359,20 +393,10 @@ func (s *Sensor) Run(ctx context.Context) error {
 			s.flush(fctx)
 			cancel()
 			return nil
+		case k := <-s.urgent:
+			s.checkBatch(ctx, k)
 		case k := <-s.checks:
-			batch := []string{k}
-		drain:
-			for len(batch) < checkBatch {
-				select {
-				case k := <-s.checks:
-					batch = append(batch, k)
-				default:
-					break drain
-				}
-			}
-			s.check(ctx, batch)
-			s.deliver()
-			s.flush(ctx)
+			s.checkBatch(ctx, k)
 		case <-s.wake:
 			s.deliver()
 		case <-flush.C:
@@ -387,6 +411,26 @@ func (s *Sensor) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// checkBatch checks k and what else waits, camera-like hosts that found
+// the queue full first, then delivers and flushes.
+func (s *Sensor) checkBatch(ctx context.Context, k string) {
+	batch := []string{k}
+	for _, ch := range []chan string{s.urgent, s.checks} {
+	drain:
+		for len(batch) < checkBatch {
+			select {
+			case k := <-ch:
+				batch = append(batch, k)
+			default:
+				break drain
+			}
+		}
+	}
+	s.check(ctx, batch)
+	s.deliver()
+	s.flush(ctx)
 }
 
 func (s *Sensor) historyError(err error, msg string) {

@@ -334,9 +334,13 @@ func TestSensorBudget(t *testing.T) {
 		}
 		s.Heard(heard(a, fmt.Sprintf("02:00:00:00:%02x:%02x", i>>8, i&0xff), "arp"))
 	}
+	// The camera is heard first by ARP alone, which says nothing of a
+	// camera: refused with the flood. Its Hello then ranks it first.
+	time.Sleep(50 * time.Millisecond)
+	s.Heard(heard(camIP, camMAC, "arp"))
+	time.Sleep(50 * time.Millisecond)
 	cam := heard(camIP, camMAC, "wsd")
 	cam.Evidence = append(cam.Evidence, evidence.Evidence{Probe: "passive", Field: "wsd.types", Value: "dn:NetworkVideoTransmitter"})
-	time.Sleep(50 * time.Millisecond)
 	s.Heard(cam)
 	time.Sleep(3 * window)
 
@@ -372,5 +376,24 @@ func TestSensorBoundedMemory(t *testing.T) {
 	}
 	if st := s.Stats(); st.Evicted != 9900 || len(s.addrIdx) > 100*maxHostAddrs {
 		t.Errorf("stats %+v, address index %d", st, len(s.addrIdx))
+	}
+}
+
+// TestSensorCheckQueueFlood: when a flood of new MACs fills the queue for
+// the history, a camera-like host still gets in ahead of it.
+func TestSensorCheckQueueFlood(t *testing.T) {
+	cameraLike := func(ev []evidence.Evidence) bool {
+		return slices.ContainsFunc(ev, func(e evidence.Evidence) bool { return e.Field == "wsd.types" })
+	}
+	s := New(Options{Site: "NOH", InScope: scope.Contains, CameraLike: cameraLike})
+	// Not running: nothing drains the queue.
+	for i := range checkQueue + 10 {
+		s.Heard(heard(netip.AddrFrom4([4]byte{10, 20, 8 + byte(i>>8&3), byte(i)}), fmt.Sprintf("02:00:00:00:%02x:%02x", i>>8, i&0xff), "arp"))
+	}
+	cam := heard(camIP, camMAC, "wsd")
+	cam.Evidence = append(cam.Evidence, evidence.Evidence{Probe: "passive", Field: "wsd.types", Value: "dn:NetworkVideoTransmitter"})
+	s.Heard(cam)
+	if st := s.Stats(); st.CheckDropped != 10 || len(s.urgent) != 1 || <-s.urgent != camMAC {
+		t.Errorf("dropped %d, urgent %d: want the 10 beyond the queue dropped and the camera queued first", st.CheckDropped, len(s.urgent))
 	}
 }

@@ -76,10 +76,12 @@ func (t *trigger) stats() ProbeStats {
 	return st
 }
 
-// enqueue asks for a look at target. The queue holds a minute's budget:
-// beyond that a look is refused, unless it is a camera and a non-camera
-// waits, which is refused instead.
-func (t *trigger) enqueue(target Target) {
+// enqueue asks for a look at target and reports whether it was taken. The
+// queue holds a minute's budget: beyond that a look is refused, unless it
+// is a camera and a non-camera waits, which is refused instead. A refused
+// look may be asked again (again: it was refused before and is not
+// counted twice).
+func (t *trigger) enqueue(target Target, again bool) bool {
 	now := t.now()
 	camera := t.cameraLike != nil && t.cameraLike(target.Evidence)
 	t.mu.Lock()
@@ -87,7 +89,7 @@ func (t *trigger) enqueue(target Target) {
 	k := target.MAC + "|" + target.Addr.String()
 	if at, ok := t.recent[k]; ok && now.Sub(at) < dedupWindow {
 		t.st.Deduplicated++
-		return
+		return true
 	}
 	if len(t.recent) >= maxDedup {
 		for rk, at := range t.recent {
@@ -99,7 +101,6 @@ func (t *trigger) enqueue(target Target) {
 			clear(t.recent)
 		}
 	}
-	t.recent[k] = now
 	q := queued{t: target, at: now, camera: camera}
 	if len(t.queue) >= t.budget {
 		last := -1
@@ -109,12 +110,18 @@ func (t *trigger) enqueue(target Target) {
 				break
 			}
 		}
-		t.st.Refused++
 		if last < 0 {
-			return
+			if !again {
+				t.st.Refused++
+			}
+			return false
 		}
+		// The evicted look is refused for good: its host has been
+		// looked at by nobody, and the sweep will judge it.
+		t.st.Refused++
 		t.queue = append(t.queue[:last], t.queue[last+1:]...)
 	}
+	t.recent[k] = now
 	// Cameras go before the first non-camera; others to the back.
 	at := len(t.queue)
 	if camera {
@@ -132,6 +139,7 @@ func (t *trigger) enqueue(target Target) {
 	case t.wake <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // next waits for a look and for the budget to allow it.

@@ -29,11 +29,19 @@ const TriggerPassive = "passive"
 var ErrNoLink = errors.New("no link-level interface holds the site's scope")
 
 // ListenFunc listens on a site's link until ctx ends and never sends a
-// frame. It calls listening with the interface's name once it listens,
-// and heard for everything heard, from one goroutine. It returns an
-// error wrapping ErrNoLink when the site has no link-level interface, and
-// another when it cannot listen (no CAP_NET_RAW, the interface gone).
-type ListenFunc func(ctx context.Context, site Site, log zerolog.Logger, listening func(iface string), heard func(link.Heard)) error
+// frame. It calls listening once it listens, and heard for everything
+// heard, from one goroutine. It returns an error wrapping ErrNoLink when
+// the site has no link-level interface, and another when it cannot listen
+// (no CAP_NET_RAW, the interface gone).
+type ListenFunc func(ctx context.Context, site Site, log zerolog.Logger, listening func(Listening), heard func(link.Heard)) error
+
+// Listening is what a listener says once it listens.
+type Listening struct {
+	Interface string
+	// Dropped, when set, counts frames lost before they were read: the
+	// socket's buffer or the listener's queue overflowed.
+	Dropped func() uint64
+}
 
 // LookFunc identifies one host the passive listener set a look off for:
 // what was heard (t.Evidence) and, where the site's profile and scope
@@ -78,6 +86,7 @@ type sitePassive struct {
 	iface     string
 	listening bool
 	lastErr   string
+	dropped   func() uint64
 }
 
 // detection is what a triggered probe published: the device and its
@@ -188,9 +197,9 @@ func (d *daemon) runPassive(ctx context.Context, ss *siteState, sp *sitePassive,
 		d.notify()
 	}
 	for {
-		err := d.passive.Listen(ctx, site, log, func(iface string) {
-			set(func() { sp.iface, sp.listening, sp.lastErr = iface, true, "" })
-			log.Info().Str("interface", iface).Msg("listening continuously")
+		err := d.passive.Listen(ctx, site, log, func(l Listening) {
+			set(func() { sp.iface, sp.listening, sp.lastErr, sp.dropped = l.Interface, true, "", l.Dropped })
+			log.Info().Str("interface", l.Interface).Msg("listening continuously")
 		}, sp.sensor.Heard)
 		if ctx.Err() != nil {
 			return
@@ -380,8 +389,12 @@ func (ss *siteState) passiveMetricsLocked() *metrics.Passive {
 		return nil
 	}
 	st := sp.sensor.Stats()
+	var dropped uint64
+	if sp.dropped != nil {
+		dropped = sp.dropped()
+	}
 	return &metrics.Passive{
-		Listening: sp.listening, Frames: st.Frames, Hosts: st.Hosts,
+		Listening: sp.listening, Frames: st.Frames, FramesDropped: dropped, Hosts: st.Hosts,
 		DevicesFirstSeen: st.DevicesFirstSeen, MACChanges: st.MACChanges,
 		ProbesOK: st.Probes.OK, ProbesFailed: st.Probes.Failed, ProbesRefused: st.Probes.Refused,
 		Detection: metrics.Histogram{Counts: slices.Clone(ss.detectionSeconds.Counts), Count: ss.detectionSeconds.Count, Sum: ss.detectionSeconds.Sum},

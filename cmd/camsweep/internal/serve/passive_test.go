@@ -30,11 +30,11 @@ type fakeLink struct {
 
 func newFakeLink() *fakeLink { return &fakeLink{heard: make(chan link.Heard, 64)} }
 
-func (f *fakeLink) listen(ctx context.Context, site Site, _ zerolog.Logger, listening func(string), heard func(link.Heard)) error {
+func (f *fakeLink) listen(ctx context.Context, site Site, _ zerolog.Logger, listening func(Listening), heard func(link.Heard)) error {
 	if site.Name != "NOH" {
 		return fmt.Errorf("fake: %w", ErrNoLink)
 	}
-	listening("lab0")
+	listening(Listening{Interface: "lab0"})
 	for {
 		select {
 		case <-ctx.Done():
