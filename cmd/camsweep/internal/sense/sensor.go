@@ -121,7 +121,7 @@ type host struct {
 	// refused is the reason of a look the budget refused; it is asked
 	// for again at the host's next frame.
 	refused string
-	elem     *list.Element
+	elem    *list.Element
 }
 
 // Sensor is one site's continuous detection. Heard takes what the listener
