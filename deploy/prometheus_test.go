@@ -20,6 +20,7 @@ var wantAlerts = map[string]string{
 	"CamsweepScanStale":                "warning",
 	"CamsweepScanFailing":              "warning",
 	"CamsweepSensorDown":               "warning",
+	"CamsweepPassiveListenerDown":      "warning",
 }
 
 type ruleFile struct {

@@ -168,3 +168,43 @@ func TestDefragBounds(t *testing.T) {
 		}
 	})
 }
+
+// FuzzDefragmenter feeds ip4defrag, through the bounds, arbitrary IPv4
+// packets: each input is split into packets by a 16-bit length prefix, so
+// fragments of one datagram can arrive in any order, overlap, repeat or
+// lie about their lengths.
+func FuzzDefragmenter(f *testing.F) {
+	seed := func(packets ...[]byte) []byte {
+		var out []byte
+		for _, p := range packets {
+			out = append(out, byte(len(p)>>8), byte(len(p)))
+			out = append(out, p...)
+		}
+		return out
+	}
+	hello := l2UdpFrame(f, l2CamMAC, l2SsdpMAC, netip.AddrPortFrom(l2CamIP, 3702), netip.AddrPortFrom(l2SsdpGroup.Addr(), 3702), []byte(l2LongHello(1700)), 0)
+	var ips [][]byte
+	for _, fr := range l2Fragments(f, hello, 576) {
+		ips = append(ips, fr[14:])
+	}
+	f.Add(seed(ips...))
+	f.Add(seed(ips[2], ips[0], ips[1], ips[0], ips[3]))
+	f.Add(seed(ips[1][:30], ips[0]))
+	lim := DefragLimits{Datagrams: 3, Fragments: 6, Bytes: 4096, Timeout: time.Second}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewDefragmenter(lim)
+		at := time.Unix(100, 0)
+		for len(data) >= 2 {
+			n := min(int(data[0])<<8|int(data[1]), len(data)-2)
+			p := append([]byte(nil), data[2:2+n]...)
+			data = data[2+n:]
+			at = at.Add(300 * time.Millisecond)
+			if out, done := d.Add(p, at); done && (out == nil || len(out.Payload) > 65535) {
+				t.Fatalf("reassembled %v", out)
+			}
+			if st := d.Stats(); st.Held > lim.Datagrams || st.HeldBytes > lim.Bytes || st.HeldBytes < 0 {
+				t.Fatalf("holds %d datagrams, %d bytes: limits %+v", st.Held, st.HeldBytes, lim)
+			}
+		}
+	})
+}

@@ -238,8 +238,15 @@ func (d *daemon) look(ctx context.Context, ss *siteState, t sense.Target, log ze
 	defer ss.lookMu.Unlock()
 	d.mu.Lock()
 	site := ss.cfg
+	judged := ss.sweptSinceLocked(t)
 	d.mu.Unlock()
 	log = log.With().Str("host", addrOrNone(t.Addr)).Str("mac", t.MAC).Str("reason", t.Reason).Logger()
+	if judged {
+		// A sweep that began after the host was first heard reported it
+		// (the first sweep after a start, which hears everything as new).
+		log.Debug().Msg("new device already judged by a sweep; not probed again")
+		return nil
+	}
 	refs, err := d.refs.load(site, log)
 	if err != nil {
 		return fmt.Errorf("serve: look: %w", err)
@@ -399,6 +406,21 @@ func (ss *siteState) passiveMetricsLocked() *metrics.Passive {
 		ProbesOK: st.Probes.OK, ProbesFailed: st.Probes.Failed, ProbesRefused: st.Probes.Refused,
 		Detection: metrics.Histogram{Counts: slices.Clone(ss.detectionSeconds.Counts), Count: ss.detectionSeconds.Count, Sum: ss.detectionSeconds.Sum},
 	}
+}
+
+// sweptSinceLocked reports whether the site's latest complete sweep began
+// after t's host was first heard and reported it.
+func (ss *siteState) sweptSinceLocked(t sense.Target) bool {
+	rep := ss.report
+	if rep == nil || !rep.Started.After(t.FirstHeard) {
+		return false
+	}
+	for _, dv := range rep.Devices {
+		if (t.MAC != "" && strings.EqualFold(dv.MAC, t.MAC)) || (t.MAC == "" && dv.IP == t.Addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // judgedLocked drops what triggered probes found before a complete sweep

@@ -162,3 +162,27 @@ func TestPassiveDetection(t *testing.T) {
 		t.Errorf("open findings %q: want the LTS's open (the sweep ran before its look) and the Dahua's resolved", keys)
 	}
 }
+
+// TestSweptSince: a look waiting while a sweep ran is skipped when that
+// sweep began after the host was first heard and reported it.
+func TestSweptSince(t *testing.T) {
+	heard := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	rep := &inventory.Report{Started: heard.Add(time.Second), Devices: []inventory.Device{nohDahua}}
+	tests := []struct {
+		name   string
+		report *inventory.Report
+		target sense.Target
+		want   bool
+	}{
+		{"reported by a later sweep", rep, sense.Target{MAC: nohDahua.MAC, Addr: nohDahua.IP, FirstHeard: heard}, true},
+		{"heard after the sweep began", rep, sense.Target{MAC: nohDahua.MAC, Addr: nohDahua.IP, FirstHeard: heard.Add(time.Minute)}, false},
+		{"not in the sweep's report", rep, sense.Target{MAC: rhLTS.MAC, Addr: rhLTS.IP, FirstHeard: heard}, false},
+		{"no complete sweep yet", nil, sense.Target{MAC: nohDahua.MAC, FirstHeard: heard}, false},
+	}
+	for _, tt := range tests {
+		ss := &siteState{report: tt.report}
+		if got := ss.sweptSinceLocked(tt.target); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
