@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -25,9 +24,6 @@ import (
 // 60-byte frames of an ARP storm a few seconds of them, kernel memory
 // that holds a burst while the listener is busy.
 const listenReadBuffer = 4 << 20
-
-// errNoRawSocket says why the listener cannot listen.
-var errNoRawSocket = errors.New("passive listening needs CAP_NET_RAW (run as root or grant the capability)")
 
 // listenLink opens the interface for listening (wrapping serve.ErrNoLink
 // when no interface holds the scope and none was named) and hears until
@@ -52,7 +48,7 @@ func listenLink(ctx context.Context, name string, scope *scanner.Scope, routerMA
 	}
 	ifc.Requested = true // the interface holds the scope, or the user named it
 	if !link.CanRawSocket() {
-		return errNoRawSocket
+		return serve.ErrNoRawSocket
 	}
 	routers := make([]net.HardwareAddr, 0, len(routerMACs))
 	for _, m := range routerMACs {

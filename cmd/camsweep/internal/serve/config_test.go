@@ -110,6 +110,10 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"overlapping sites", validBase + "  - name: NOH-B\n    scope: {targets: [10.20.9.0/24, 10.30.0.0/24]}\n    registry: registry.csv\n    policy: policy.yaml\n",
 			[]string{`camsweep.yaml:12:12: site "NOH-B": scope overlaps site "NOH" at 10.20.9.0-10.20.9.255`}},
 		{"bad site name", strings.Replace(validBase, "name: NOH", "name: \"N O H\"", 1), []string{"camsweep.yaml:6:11: site \"N O H\": name must be"}},
+		{"bad router MAC", site("    router_macs: [\"00:00:5e:00:01:01\", gateway]\n"), []string{`camsweep.yaml:11:40: site "NOH": router_macs "gateway": want six octets`}},
+		{"negative probe budget", site("    triggered_probes_per_minute: -1\n"), []string{`camsweep.yaml:11:34: site "NOH": triggered_probes_per_minute must not be negative`}},
+		{"bad interface", site("    interface: \"eth 1\"\n"), []string{`camsweep.yaml:11:16: site "NOH": interface "eth 1" is not an interface name`}},
+		{"passive not a bool", site("    passive: sometimes\n"), []string{"camsweep.yaml:11:"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,8 +25,14 @@ const TriggerPassive = "passive"
 
 // ErrNoLink is what a ListenFunc returns (wrapped) when the site has no
 // link-level interface: its scope lies on no local subnet (routed VLANs,
-// loopback) and none is configured.
+// loopback) and none is configured, or the system has no raw sockets.
 var ErrNoLink = errors.New("no link-level interface holds the site's scope")
+
+// ErrNoRawSocket is what a ListenFunc returns (wrapped) when the process
+// may not open raw sockets (CAP_NET_RAW). Like ErrNoLink it turns a
+// listener that is on only by default off; one the configuration asks
+// for (passive: true) keeps failing, and alerting, until it is fixed.
+var ErrNoRawSocket = errors.New("passive listening needs CAP_NET_RAW (run as root or grant the capability)")
 
 // ListenFunc listens on a site's link until ctx ends and never sends a
 // frame. It calls listening once it listens, and heard for everything
@@ -204,9 +210,10 @@ func (d *daemon) runPassive(ctx context.Context, ss *siteState, sp *sitePassive,
 		if ctx.Err() != nil {
 			return
 		}
-		if errors.Is(err, ErrNoLink) && site.Passive == nil {
-			// Listening is the default only where the site has a link.
-			log.Info().Err(err).Msg("continuous listening off: the site has no link-level interface")
+		if (errors.Is(err, ErrNoLink) || errors.Is(err, ErrNoRawSocket)) && site.Passive == nil {
+			// Listening is the default only where the site has a link and
+			// the process may listen on it.
+			log.Warn().Err(err).Msg("continuous listening off: new cameras wait for the next sweep (set passive: true to make this an error)")
 			d.mu.Lock()
 			if ss.passive == sp {
 				ss.passive = nil
