@@ -11,7 +11,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # say they need Linux.
 CROSS     ?= linux/amd64 linux/arm64 darwin/arm64 darwin/amd64 windows/amd64
 
-.PHONY: all build test vet lint fmt-check staticcheck cross unit fuzz e2e bench demo clean
+.PHONY: all build test vet lint fmt-check staticcheck cross unit fuzz e2e bench demo release reproducible clean refresh-data
 
 all: build
 
@@ -20,6 +20,16 @@ build:
 
 demo: build
 	./$(BIN) demo
+
+# Release binaries for every platform, SHA256SUMS and an SBOM per binary, in
+# dist/ (docs/release.md). PLATFORMS narrows it: make release PLATFORMS=linux/amd64
+release:
+	VERSION=$(VERSION) ./.ci/release.sh $(PLATFORMS)
+
+# Builds twice (here, and from a git archive elsewhere with an empty cache)
+# and compares checksums; default linux/amd64 and linux/arm64.
+reproducible:
+	./.ci/reproducible.sh $(PLATFORMS)
 
 test: lint cross unit fuzz
 
@@ -68,5 +78,15 @@ bench:
 		CAMSWEEP_LAB_BENCH=1 $(GO) test -count=1 -run TestLabBenchmark -v -timeout 180m ./cmd/camsweep/; \
 	else echo "lab benchmark skipped: needs root and nmap (apt-get install -y nmap)"; fi
 
+# Refresh the shipped fingerprint data: recog's XML databases from a local
+# recog checkout (git clone https://github.com/rapid7/recog), copied
+# unchanged, and the IEEE MAC registry from npm's oui-data (npm pack; set
+# OUI_DATA=VERSION to pin one). Review the diff, then run go test ./fingerprint/.
+RECOG    ?=
+OUI_DATA ?= latest
+refresh-data:
+	@if [ -z "$(RECOG)" ]; then echo "usage: make refresh-data RECOG=/path/to/recog-checkout [OUI_DATA=version]"; exit 2; fi
+	./fingerprint/internal/refresh/refresh-data.sh "$(RECOG)" "$(OUI_DATA)"
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -43,6 +43,18 @@ var contractMetrics = []string{
 	"camsweep_triggered_probes_total",
 	"camsweep_triggered_probes_refused_total",
 	"camsweep_detection_seconds",
+	// Issue 14: flow sources and the central VMS's list.
+	"camsweep_flow_source",
+	"camsweep_flow_records_total",
+	"camsweep_flow_datagrams_total",
+	"camsweep_flow_last_datagram_timestamp_seconds",
+	"camsweep_flow_mirror_frames_total",
+	"camsweep_flow_table_entries",
+	"camsweep_flow_table_evictions_total",
+	"camsweep_flow_cloud_lookups",
+	"camsweep_vms_hardware",
+	"camsweep_vms_last_success_timestamp_seconds",
+	"camsweep_vms_errors_total",
 }
 
 // seriesOf is the metric a series name belongs to: a histogram's

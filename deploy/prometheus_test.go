@@ -21,6 +21,12 @@ var wantAlerts = map[string]string{
 	"CamsweepScanFailing":              "warning",
 	"CamsweepSensorDown":               "warning",
 	"CamsweepPassiveListenerDown":      "warning",
+	"CamsweepRecordedOutsideVMS":       "high",
+	"CamsweepUnapprovedRecorder":       "high",
+	"CamsweepCameraEgress":             "critical",
+	"CamsweepFlowCollectorSilent":      "warning",
+	"CamsweepFlowExporterRefused":      "warning",
+	"CamsweepVMSListStale":             "warning",
 }
 
 type ruleFile struct {

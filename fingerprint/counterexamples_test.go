@@ -11,45 +11,44 @@ import (
 // file format has positive examples only; these are its negative ones.
 func TestCounterExamples(t *testing.T) {
 	e := engine(t)
-	cases := []struct{ field, value string }{
+	cases := []struct{ field, value, class, brand string }{
 		// Generic servers name no maker and no class (they are also on
 		// printers, routers and medical devices).
-		{"http.server", "nginx"},
-		{"http.server", "nginx/1.24.0"},
-		{"http.server", "lighttpd/1.4.35"},
-		{"http.server", "Boa/0.94.14rc21"},
-		{"http.server", "GoAhead-Webs"},
-		{"http.server", "Webs"},
-		{"http.server", "thttpd/2.25b 29dec2003"},
-		{"http.server", "mini_httpd/1.19 19dec2003"},
-		{"http.server", "Apache"},
-		{"http.server", "HTTPD"},
-		{"http.server", "httpd"},
-		{"http.server", "Camera"},
-		{"http.server", "VB-M40"},
-		{"http.server", "HIP"},
-		{"http.title", "WEB"},
-		{"http.title", "Intelbras Roteador"},
-		{"http.realm", "device"},
-		{"http.realm", "Hikvision DVR"},
-		{"http.realm", "DCS"},
-		{"rtsp.server", "H264DVR"},
-		{"ssdp.server", "Linux/4.4 UPnP/1.0 Portable SDK for UPnP devices/1.6.19"},
-		{"tls.subject", "CN=dahua-fans.example.org,O=Example"},
-		{"mac.oui", "Viconics Electronics Inc."},
-		{"mac.oui", "Sony Corporation"},
-		{"mac.oui", "CANON INC."},
-		{"mac.oui", "Panasonic Corporation"},
-		{"onvif.model", "GXV3370"},
-		{"onvif.model", "TD-W8961N"},
-		{"onvif.model", "C500"},
+		{"http.server", "nginx", "", ""},
+		{"http.server", "nginx/1.24.0", "", ""},
+		{"http.server", "lighttpd/1.4.35", "", ""},
+		{"http.server", "Boa/0.94.14rc21", "", ""},
+		{"http.server", "GoAhead-Webs", "", ""},
+		{"http.server", "Webs", "", ""},
+		{"http.server", "thttpd/2.25b 29dec2003", "", ""},
+		{"http.server", "mini_httpd/1.19 19dec2003", "", ""},
+		{"http.server", "Apache", "", ""},
+		{"http.server", "HTTPD", "", ""},
+		{"http.server", "httpd", "", ""},
+		{"http.server", "Camera", "camera", ""}, // a camera says so, and no more
+		{"http.server", "VB-M40", "", ""},
+		{"http.server", "HIP", "", ""},
+		{"http.title", "WEB", "", ""},
+		{"http.title", "Intelbras Roteador", "", "Intelbras"}, // the brand, but no maker and no camera
+		{"http.realm", "device", "", ""},
+		{"http.realm", "DCS", "", ""},
+		{"rtsp.server", "H264DVR", "recorder", ""}, // a Xiongmai recorder says "DVR", and no maker
+		{"ssdp.server", "Linux/4.4 UPnP/1.0 Portable SDK for UPnP devices/1.6.19", "", ""},
+		{"tls.subject", "CN=dahua-fans.example.org,O=Example", "", ""},
+		{"mac.oui", "Viconics Electronics Inc.", "", ""},
+		{"mac.oui", "Sony Corporation", "", ""},
+		{"mac.oui", "CANON INC.", "", ""},
+		{"mac.oui", "Panasonic Corporation", "", ""},
+		{"onvif.model", "GXV3370", "", ""},
+		{"onvif.model", "TD-W8961N", "", ""},
+		{"onvif.model", "C500", "", ""},
 	}
 	for _, c := range cases {
 		for _, r := range e.Rules() {
 			if !r.hasField(c.field) {
 				continue
 			}
-			if out, ok := r.Apply(c.value); ok && (out.Class != "" && out.Class != string(evidence.Other) || out.Manufacturer != "" || out.Brand != "") {
+			if out, ok := r.Apply(c.value); ok && (out.Class != "" && out.Class != string(evidence.Other) && out.Class != c.class || out.Manufacturer != "" || out.Brand != "" && out.Brand != c.brand) {
 				t.Errorf("%s=%q matches rule %s (%+v); it names nobody", c.field, c.value, r.ID, out)
 			}
 		}

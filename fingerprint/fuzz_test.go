@@ -21,6 +21,9 @@ func FuzzLoadRules(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if isRecogXML(data) {
+			return // FuzzLoadRecog's
+		}
 		errs := Verify("fuzz.yaml", data)
 		e := New()
 		err := e.Load("fuzz.yaml", data)
@@ -30,6 +33,32 @@ func FuzzLoadRules(f *testing.F) {
 		for _, r := range e.Rules() {
 			for _, ex := range r.Examples {
 				r.Apply(ex.Value)
+			}
+		}
+	})
+}
+
+// FuzzLoadRecog: a recog database given with --rules is untrusted input.
+// Loading must never panic; whatever loads must match its own examples.
+func FuzzLoadRecog(f *testing.F) {
+	f.Add([]byte(userRecog))
+	f.Add([]byte(`<fingerprints matches="html_title"><fingerprint pattern="^(a)(?&lt;n&gt;b)\h$" flags="REG_ICASE"><description>d</description><example _encoding="base64" hw.product="a">YWJj</example><param pos="1" name="hw.product"/><param pos="0" name="hw.vendor" value="{hw.product}{hw.vendor}"/></fingerprint></fingerprints>`))
+	f.Add([]byte(`<fingerprints><fingerprint pattern="x"><param pos="99" name="a"/></fingerprint></fingerprints>`))
+	files, err := EmbeddedRecogFiles()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(files["recog/xml/rtsp_servers.xml"])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rules, _, err := loadRecog("fuzz.xml", data, true)
+		if err != nil {
+			return
+		}
+		for _, r := range rules {
+			for _, ex := range r.Recog.Examples {
+				if _, ok := r.Apply(ex.Text); !ok {
+					t.Fatalf("loaded rule %s does not match its example %q", r.ID, ex.Text)
+				}
 			}
 		}
 	})

@@ -71,28 +71,7 @@ func (e *Engine) Identify(ev []evidence.Evidence) Verdict {
 	v := Verdict{Why: notes}
 	var claims []claim
 	for _, it := range items {
-		for _, group := range e.byField[it.field] {
-			for _, r := range group {
-				out, ok := r.Apply(it.value)
-				if !ok {
-					continue
-				}
-				src := fmt.Sprintf("%s=%s", it.field, quoteShort(it.value))
-				var said []string
-				for _, name := range outputNames {
-					val := out.get(name)
-					if val == "" {
-						continue
-					}
-					said = append(said, name+" "+val)
-					claims = append(claims, claim{attr: name, value: val, weight: r.Weight, tier: tierOf(it.field), source: src + " (rule " + r.ID + ")"})
-				}
-				if len(said) > 0 {
-					v.Why = append(v.Why, fmt.Sprintf("%s -> %s (rule %s)", src, strings.Join(said, ", "), r.ID))
-				}
-				break // first match in a file wins
-			}
-		}
+		claims = append(claims, e.itemClaims(it, &v)...)
 	}
 	claims = append(claims, e.oemClaims(claims, &v)...)
 
@@ -120,6 +99,67 @@ func (e *Engine) Identify(ev []evidence.Evidence) Verdict {
 	return v
 }
 
+// itemClaims applies the rules of every file for the item's field: the
+// first match in a file wins, as in recog. camsweep's own rule files go
+// first; a recog fingerprint then adds only what they did not say about
+// this item (they are more specific where both speak: a maker's firmware
+// banner, the OEM map's view of a brand), and Why notes what it was
+// overruled on.
+func (e *Engine) itemClaims(it item, v *Verdict) []claim {
+	var claims []claim
+	said := map[string]bool{}
+	src := fmt.Sprintf("%s=%s", it.field, quoteShort(it.value))
+	for _, recogPass := range []bool{false, true} {
+		for _, group := range e.byField[it.field] {
+			if (group[0].Recog != nil) != recogPass {
+				continue
+			}
+			for _, r := range group {
+				out, ok := r.Apply(it.value)
+				if !ok {
+					continue
+				}
+				var took, overruled []string
+				for _, name := range outputNames {
+					val := out.get(name)
+					if val == "" {
+						continue
+					}
+					if recogPass && said[name] {
+						overruled = append(overruled, name+" "+val)
+						continue
+					}
+					took = append(took, name+" "+val)
+					claims = append(claims, claim{attr: name, value: val, weight: r.Weight, tier: tierOf(it.field), source: src + " (rule " + r.ID + ")"})
+				}
+				// Only a rule that names the device (its maker, brand or
+				// model) is more specific than recog's fingerprint; the
+				// generic vocabulary ("Video Web Server") is not, and
+				// leaves recog's class standing beside its own.
+				if !recogPass && (out.Brand != "" || out.Manufacturer != "" || out.Model != "") {
+					for _, name := range outputNames {
+						if out.get(name) != "" {
+							said[name] = true
+						}
+					}
+				}
+				what := "rule " + r.ID
+				if r.Recog != nil {
+					what = fmt.Sprintf("recog %s: %s", r.ID, r.Recog.Description)
+				}
+				if len(took) > 0 {
+					v.Why = append(v.Why, fmt.Sprintf("%s -> %s (%s)", src, strings.Join(took, ", "), what))
+				}
+				if len(overruled) > 0 {
+					v.Why = append(v.Why, fmt.Sprintf("%s: %s not taken, camsweep's own rules said otherwise (%s)", src, strings.Join(overruled, ", "), what))
+				}
+				break // first match in a file wins
+			}
+		}
+	}
+	return claims
+}
+
 // collect normalises the evidence: trims and bounds values, derives mac.oui
 // from every MAC field (noting the registry owner), and sorts and
 // de-duplicates, which makes the verdict independent of the order the probes
@@ -138,7 +178,7 @@ func collect(ev []evidence.Evidence) ([]item, []string) {
 	for _, x := range ev {
 		f, val := strings.TrimSpace(x.Field), clip(x.Value)
 		add(item{f, val})
-		if f == "mac" || strings.HasSuffix(f, ".mac") {
+		if isMACField(f) {
 			if org, ok := LookupOUI(val); ok {
 				add(item{ouiField, org})
 				notes = append(notes, fmt.Sprintf("%s=%s -> mac.oui=%s (IEEE registry)", f, strings.ToLower(val), org))
@@ -153,6 +193,13 @@ func collect(ev []evidence.Evidence) ([]item, []string) {
 	})
 	sort.Strings(notes)
 	return items, dedupe(notes)
+}
+
+// isMACField reports whether a field carries a MAC address: mac, any
+// *.mac, and the LLDP chassis ID (most devices send their MAC there,
+// subtype 4; a name there is refused by LookupOUI).
+func isMACField(f string) bool {
+	return f == "mac" || strings.HasSuffix(f, ".mac") || f == "lldp.chassis_id"
 }
 
 func dedupe(s []string) []string {

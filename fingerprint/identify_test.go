@@ -164,6 +164,15 @@ var identifyCases = []struct {
 		class: "unknown", maxConf: 0,
 	},
 	{
+		// Behind a router: only the switch saw it, over LLDP. The chassis ID
+		// is the MAC, in a block the IEEE assigned Hikvision in 2023.
+		name:  "camera known only from the switch's LLDP table",
+		ev:    ev("lldp.chassis_id", "04:ee:cd:11:22:33", "lldp.port_id", "eth0"),
+		class: "camera", brand: "Hikvision", manufacturer: "Hikvision",
+		minConf: 0.1, maxConf: 0.5,
+		whyContains: []string{"lldp.chassis_id=04:ee:cd:11:22:33 -> mac.oui=Hangzhou Hikvision Digital Technology Co.,Ltd. (IEEE registry)"},
+	},
+	{
 		name:  "nothing at all",
 		ev:    nil,
 		class: "unknown", maxConf: 0,

@@ -11,7 +11,12 @@ func TestLookupOUI(t *testing.T) {
 		{"hikvision MA-L dash upper", "BC-AD-28-00-11-22", "Hangzhou Hikvision Digital Technology Co.,Ltd.", true},
 		{"dahua MA-L cisco dots", "08ed.ed12.3456", "Zhejiang Dahua Technology Co., Ltd.", true},
 		{"axis MA-L bare", "ACCC8E123456", "Axis Communications AB", true},
-		{"axis prefix only", "00:40:8c", "AXIS COMMUNICATIONS AB", true},
+		{"axis prefix only", "00:40:8c", "Axis Communications AB", true},
+		// Blocks the IEEE assigned after Debian's ieee-data of 2022-08-27.
+		{"hikvision 2023+ block", "04:ee:cd:01:02:03", "Hangzhou Hikvision Digital Technology Co.,Ltd.", true},
+		{"hikvision 2023+ block 2", "08:cc:81:01:02:03", "Hangzhou Hikvision Digital Technology Co.,Ltd.", true},
+		{"hikvision 2023+ block 3", "24:48:45:01:02:03", "Hangzhou Hikvision Digital Technology Co.,Ltd.", true},
+		{"dahua zhilian block", "20:2c:05:01:02:03", "ZHEJIANG DAHUA ZHILIAN CO.,LTD", true},
 		{"MA-M block", "74:1a:e0:50:00:01", "FUJIAN TAILI COMMUNICATION TECHNOLOGY CO.,LTD", true},
 		{"MA-M parent when no MA-M block matches", "74:1a:e0:f0:00:01", "IEEE Registration Authority", true},
 		{"MA-S block", "70:b3:d5:f2:f0:01", "TELEPLATFORMS", true},

@@ -65,6 +65,10 @@ type Rule struct {
 	Outputs     Outputs
 	Examples    []Example
 
+	// Recog is set for a rule made from a recog fingerprint; camsweep's own
+	// rules take precedence over it on the same evidence item.
+	Recog *RecogInfo
+
 	File   string // file the rule came from, for messages
 	Line   int    // position of the rule in File
 	Column int

@@ -65,6 +65,9 @@ func TestRuleNamesAreCanonical(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range e.Rules() {
+		if r.Recog != nil {
+			continue // recog's names are its own; TestRecogVideoVendorsKnown covers the ones that matter
+		}
 		for _, v := range []string{r.Outputs.Brand, r.Outputs.Manufacturer} {
 			if v == "" || strings.Contains(v, "{") {
 				continue
@@ -108,6 +111,9 @@ var noRuleFields = map[string]string{
 	"passive.foreign_subnet":     "marks a factory address, names no maker",
 	"passive.heard":              "what kind of frame a host sent, names no maker",
 	"arp.mac_conflict":           "marks spoofing or an address conflict, names no maker",
+	"lldp.chassis_id":            "a MAC, converted to mac.oui",
+	"lldp.port_id":               "names the host's port, not its maker",
+	"lldp.port_description":      "set by the host's firmware or its admin, per port",
 }
 
 func TestEvidenceFieldsCovered(t *testing.T) {
@@ -217,6 +223,47 @@ func TestWSDNameBrands(t *testing.T) {
 	for _, name := range []string{"XNV-C8083R", "RLC-810A", "DS-2CD2143G2-I", "Lobby east", "IPC", "General", "Axisbank lobby"} {
 		if out, ok := r.Apply(name); ok {
 			t.Errorf("wsd.name %q: brand %q, want none", name, out.Brand)
+		}
+	}
+}
+
+// lexiconLeftOut are OEM map brands the lexicon does not look for in free
+// text, with the reason; lexicon.yaml says the same.
+var lexiconLeftOut = map[string]string{
+	"Axis":             "Apache Axis; matched as AXIS plus a model instead",
+	"LTS":              "Ubuntu LTS and long-term-support everywhere",
+	"2N":               "two characters",
+	"TVT":              "three letters, other meanings",
+	"ADT":              "three letters, other meanings",
+	"Eneo":             "a common word in other languages",
+	"Vicon":            "Vicon motion capture",
+	"ELAN":             "a common word and chip maker",
+	"IDIS":             "other meanings",
+	"Hikrobot":         "robots and machine vision, not video",
+	"Cisco Meraki":     "matched as Meraki",
+	"Digital Watchdog": "",
+}
+
+// TestLexiconCoversOEMMap keeps lexicon.yaml in step with the OEM map: every
+// brand is recognised by name in a banner, unless it is left out for a
+// reason.
+func TestLexiconCoversOEMMap(t *testing.T) {
+	e := engine(t)
+	video, other := e.ids["lexicon-video-maker"], e.ids["lexicon-other-maker"]
+	if video == nil || other == nil {
+		t.Fatal("lexicon rules not loaded")
+	}
+	for _, o := range oemMap().list {
+		if lexiconLeftOut[o.Brand] != "" {
+			continue
+		}
+		value := "Welcome to " + o.Brand + " Web"
+		out, ok := video.Apply(value)
+		if !ok {
+			out, ok = other.Apply(value)
+		}
+		if !ok || out.Brand != o.Brand {
+			t.Errorf("lexicon: %q gives brand %q, want %q", value, out.Brand, o.Brand)
 		}
 	}
 }

@@ -17,7 +17,16 @@ import (
 // The OEM map (a document with brands: and generic: instead of rules:) is
 // checked as one: it parses strictly, shares are known, no alias names two
 // brands and every made_by is a brand of the map.
+//
+// A recog database (XML) is checked as camsweep loads it, with recog's own
+// verifier's checks: examples match and yield the params they assert, no
+// example is caught by an earlier fingerprint. A fingerprint camsweep cannot
+// run or test is not an error here; VerifyRecog reports those.
 func Verify(name string, data []byte) []error {
+	if isRecogXML(data) {
+		_, errs := VerifyRecog(name, data)
+		return errs
+	}
 	if isOEMMap(data) {
 		if _, err := parseOEM(data); err != nil {
 			return []error{fmt.Errorf("%s: %w", name, err)}
@@ -26,6 +35,23 @@ func Verify(name string, data []byte) []error {
 	}
 	rules, errs := parseRules(name, data)
 	return append(errs, lintRules(rules)...)
+}
+
+// VerifyRecog loads a recog database as a user's --rules file would be
+// loaded and returns its counts, with the fingerprints whose examples fail
+// or are shadowed as errors.
+func VerifyRecog(name string, data []byte) (RecogStats, []error) {
+	_, st, err := loadRecog(name, data, true)
+	if err != nil {
+		return st, []error{err}
+	}
+	var errs []error
+	for _, s := range st.Skipped {
+		if s.Kind == "example" || s.Kind == "shadowed" {
+			errs = append(errs, &LoadError{File: s.File, Line: s.Line, Column: 1, Msg: fmt.Sprintf("fingerprint %q: %s", s.Description, s.Reason)})
+		}
+	}
+	return st, errs
 }
 
 func lintRules(rules []*Rule) []error {

@@ -15,10 +15,14 @@ import (
 // export headers that carry nothing camsweep needs. A header that is neither
 // canonical, mapped nor ignored is an error, so a misspelt "MAC-adresse"
 // cannot silently load every row without its MAC.
+// Sheet names the worksheet that holds the registry when the export is an
+// Excel workbook; empty means the first visible sheet. Text formats have no
+// sheets and ignore it.
 // The zero ColumnMap expects the canonical headers.
 type ColumnMap struct {
 	Columns map[string]string `yaml:"columns"`
 	Ignore  []string          `yaml:"ignore"`
+	Sheet   string            `yaml:"sheet"`
 }
 
 // headerKey folds a header the way spreadsheets and people vary it: case,
@@ -78,6 +82,7 @@ func LoadColumnMap(path string) (ColumnMap, error) {
 //	  id: Aktiv-ID
 //	  mac: MAC-adresse
 //	ignore: [Kommentar]
+//	sheet: Kameraer
 //
 // Unknown keys, unknown canonical columns and two columns mapped to one
 // header are errors.
@@ -93,7 +98,7 @@ func ParseColumnMap(name string, data []byte) (ColumnMap, error) {
 		return m, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return ColumnMap{}, fmt.Errorf("inventory: parse column map: %w", &RowError{File: name, Line: root.Line, Column: root.Column, Msg: "want a mapping with columns and ignore"})
+		return ColumnMap{}, fmt.Errorf("inventory: parse column map: %w", &RowError{File: name, Line: root.Line, Column: root.Column, Msg: "want a mapping with columns, ignore and sheet"})
 	}
 	seenHeader := map[string]string{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -135,8 +140,14 @@ func ParseColumnMap(name string, data []byte) (ColumnMap, error) {
 				}
 				m.Ignore = append(m.Ignore, h.Value)
 			}
+		case "sheet":
+			if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+				pe.add(v.Line, v.Column, "sheet", "sheet: want the name of the workbook's sheet that holds the registry")
+				continue
+			}
+			m.Sheet = v.Value
 		default:
-			pe.add(k.Line, k.Column, k.Value, "unknown key %q (want columns or ignore)", k.Value)
+			pe.add(k.Line, k.Column, k.Value, "unknown key %q (want columns, ignore or sheet)", k.Value)
 		}
 	}
 	if len(pe.errs) > 0 {

@@ -25,6 +25,18 @@ type Device struct {
 	// Connections is how many TCP connections the sweep opened to it.
 	Connections int                 `json:"connections"`
 	Evidence    []evidence.Evidence `json:"evidence"`
+	// StreamClients are the hosts flows show pulling video from it.
+	StreamClients []StreamClient `json:"stream_clients,omitempty"`
+	// Records lists the devices it pulls video from (a recorder).
+	Records []netip.Addr `json:"records,omitempty"`
+	// Egress lists addresses outside the internal prefixes it exchanged
+	// traffic with, and camera-cloud names it looked up.
+	Egress []EgressPeer `json:"egress,omitempty"`
+	// VMS is the central VMS's entry for it, when the VMS list was read.
+	VMS *VMSMatch `json:"vms,omitempty"`
+	// FlowOnly marks a host the sweep did not report, known only from
+	// flows (a recorder pulling video from the site's cameras).
+	FlowOnly bool `json:"flow_only,omitempty"`
 }
 
 // IsCameraLike reports whether the device records or streams video, so that
@@ -83,7 +95,8 @@ func (e *UnknownSeverityError) Error() string {
 	return "inventory: unknown severity " + `"` + e.Name + `"` + " (want info, warning, medium, high or critical)"
 }
 
-// Finding kinds (DESIGN.md, "Reconcile").
+// Finding kinds (docs/registry.md, "Findings and their keys"). Each is also
+// in the report schema's kind enum (docs/report.schema.json).
 const (
 	KindUnregisteredCamera      = "unregistered_camera"
 	KindBannedManufacturer      = "banned_manufacturer"

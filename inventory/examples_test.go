@@ -89,6 +89,9 @@ func TestExampleNOHStory(t *testing.T) {
 		KindBannedManufacturer:  10, // the nine unregistered Dahua-made devices and the registered LTS (Hikvision-made)
 		KindDispensationExpired: 6,  // three Hikvision cameras and their NVR (DISP-HIK-70), two Reolinks (DISP-REO-6)
 		KindMissingCamera:       1,  // NOH-CAM-0112, registered in scope, not on the network
+		// The policy names NOH's approved recorders, so the Dahua NVR is
+		// judged on its fingerprint alone (the demo adds the flows).
+		KindUnapprovedRecorder: 1,
 	}
 	if fmt.Sprint(count) != fmt.Sprint(want) {
 		for _, f := range res.Findings {

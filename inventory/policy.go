@@ -20,7 +20,7 @@ import (
 // DefaultExpiryWarningDays is the warning window when the policy names none.
 const DefaultExpiryWarningDays = 30
 
-// Policy is the camera policy (DESIGN.md, "Inventory"): which manufacturers
+// Policy is the camera policy (docs/registry.md, "Policy"): which manufacturers
 // are banned, which dispensations exist, where a site's cameras may sit, and
 // which findings are accepted for a while.
 type Policy struct {
@@ -34,6 +34,8 @@ type Policy struct {
 	// Sites maps a site (as in the registry's site column) to its rules.
 	Sites        map[string]SitePolicy
 	Suppressions []Suppression
+	// Recording is the region-wide recording policy; each site's adds to it.
+	Recording RecordingPolicy
 	// Location is the time zone whose calendar days the expiry dates
 	// mean (key timezone, default DefaultPolicyTimezone). A sensor or
 	// container running in UTC must still let a dispensation lapse at
@@ -81,6 +83,25 @@ type SitePolicy struct {
 	// CameraSegments are the site's approved (closed) camera networks. When
 	// empty, outside_camera_segment is not judged for the site.
 	CameraSegments []netip.Prefix
+	// Recording adds the site's own recorders, viewers and internal
+	// networks to the region's.
+	Recording RecordingPolicy
+}
+
+// RecordingPolicy says who may receive a camera's video and where the
+// region's networks end.
+type RecordingPolicy struct {
+	// ApprovedRecorders are the recording servers allowed to pull video
+	// (the central VMS's recording servers, a closed network's NVR).
+	ApprovedRecorders []netip.Prefix
+	// ApprovedViewers may view video too (a VMS mobile server, a guard
+	// station) without being recorders.
+	ApprovedViewers []netip.Prefix
+	// InternalPrefixes are the region's own networks; traffic to any
+	// other address is egress. When no level names any, the private
+	// ranges are internal (DefaultInternalPrefixes); the site's scanned
+	// scope and camera segments always are.
+	InternalPrefixes []netip.Prefix
 }
 
 // Suppression hides the finding with Key until Expires (inclusive). An
@@ -176,6 +197,8 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 			p.Sites = parseSites(pe, v)
 		case "suppressions":
 			p.Suppressions = parseSuppressions(pe, v)
+		case "approved_recorders", "approved_viewers", "internal_prefixes":
+			setRecording(&p.Recording, k.Value, parsePrefixes(pe, "policy", k.Value, v, true))
 		case "timezone":
 			loc, err := time.LoadLocation(strings.TrimSpace(v.Value))
 			if v.Kind != yaml.ScalarNode || v.Value == "" || err != nil {
@@ -184,7 +207,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 			}
 			p.Location = loc
 		default:
-			pe.add(k.Line, k.Column, k.Value, "unknown key %q (want banned_manufacturers, expiry_warning_days, dispensations, sites, suppressions or timezone)", k.Value)
+			pe.add(k.Line, k.Column, k.Value, "unknown key %q (want banned_manufacturers, expiry_warning_days, dispensations, sites, suppressions, timezone, approved_recorders, approved_viewers or internal_prefixes)", k.Value)
 		}
 	}
 	if len(pe.errs) > 0 {
@@ -230,7 +253,7 @@ func fields(pe *posErrors, what string, n *yaml.Node, known, required []string, 
 			pe.add(k.Line, k.Column, k.Value, "%s: unknown key %q (want %s)", what, k.Value, strings.Join(known, ", "))
 		case got[k.Value]:
 			pe.add(k.Line, k.Column, k.Value, "%s: %s given twice", what, k.Value)
-		case v.Kind != yaml.ScalarNode && k.Value != "camera_segments":
+		case v.Kind != yaml.ScalarNode && !listKeys[k.Value]:
 			got[k.Value] = true
 			pe.add(v.Line, v.Column, k.Value, "%s: %s: want a single value", what, k.Value)
 		default:
@@ -328,21 +351,13 @@ func parseSites(pe *posErrors, v *yaml.Node) map[string]SitePolicy {
 			continue
 		}
 		var sp SitePolicy
-		fields(pe, "site "+site, n, []string{"camera_segments"}, nil, func(key string, f *yaml.Node) {
-			if f.Kind != yaml.SequenceNode {
-				pe.add(f.Line, f.Column, key, "site %s: camera_segments: want a list of prefixes", site)
-				return
-			}
-			for _, s := range f.Content {
-				pfx, err := netip.ParsePrefix(strings.TrimSpace(s.Value))
-				switch {
-				case s.Kind != yaml.ScalarNode || err != nil:
-					pe.add(s.Line, s.Column, key, "site %s: %q is not a prefix such as 10.20.8.0/22", site, s.Value)
-				case pfx != pfx.Masked():
-					pe.add(s.Line, s.Column, key, "site %s: %s has host bits set; did you mean %s?", site, pfx, pfx.Masked())
-				default:
-					sp.CameraSegments = append(sp.CameraSegments, pfx)
-				}
+		fields(pe, "site "+site, n, []string{"camera_segments", "approved_recorders", "approved_viewers", "internal_prefixes"}, nil, func(key string, f *yaml.Node) {
+			what := "site " + site
+			switch key {
+			case "camera_segments":
+				sp.CameraSegments = parsePrefixes(pe, what, key, f, false)
+			default:
+				setRecording(&sp.Recording, key, parsePrefixes(pe, what, key, f, true))
 			}
 		})
 		out[site] = sp
@@ -386,6 +401,58 @@ func parseSuppressions(pe *posErrors, v *yaml.Node) []Suppression {
 			}
 		})
 		out = append(out, s)
+	}
+	return out
+}
+
+// listKeys are the policy keys whose value is a list, not a single value.
+var listKeys = map[string]bool{"camera_segments": true, "approved_recorders": true, "approved_viewers": true, "internal_prefixes": true}
+
+func setRecording(r *RecordingPolicy, key string, ps []netip.Prefix) {
+	switch key {
+	case "approved_recorders":
+		r.ApprovedRecorders = ps
+	case "approved_viewers":
+		r.ApprovedViewers = ps
+	case "internal_prefixes":
+		r.InternalPrefixes = ps
+	}
+}
+
+// parsePrefixes reads a list of prefixes (10.20.8.0/22) and, when
+// addresses is true, single addresses (10.20.1.10, taken as a /32 or
+// /128). A prefix with host bits set is an error that names the prefix
+// meant.
+func parsePrefixes(pe *posErrors, what, key string, f *yaml.Node, addresses bool) []netip.Prefix {
+	want := "prefixes"
+	if addresses {
+		want = "addresses or prefixes"
+	}
+	if f.Kind != yaml.SequenceNode {
+		pe.add(f.Line, f.Column, key, "%s: %s: want a list of %s", what, key, want)
+		return nil
+	}
+	var out []netip.Prefix
+	for _, s := range f.Content {
+		v := strings.TrimSpace(s.Value)
+		pfx, err := netip.ParsePrefix(v)
+		if err != nil && addresses {
+			if a, aerr := netip.ParseAddr(v); aerr == nil && a.Zone() == "" {
+				pfx, err = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+			}
+		}
+		switch {
+		case s.Kind != yaml.ScalarNode || err != nil:
+			example := "a prefix such as 10.20.8.0/22"
+			if addresses {
+				example = "an address such as 10.20.1.10 or a prefix such as 10.20.8.0/22"
+			}
+			pe.add(s.Line, s.Column, key, "%s: %q is not %s", what, s.Value, example)
+		case pfx != pfx.Masked():
+			pe.add(s.Line, s.Column, key, "%s: %s has host bits set; did you mean %s?", what, pfx, pfx.Masked())
+		default:
+			out = append(out, pfx)
+		}
 	}
 	return out
 }

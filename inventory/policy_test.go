@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// designPolicy is the policy as DESIGN.md shows it.
+// designPolicy is the policy as docs/registry.md shows it.
 const designPolicy = `banned_manufacturers: [Hikvision, Dahua]      # judged on the real manufacturer, so rebrands count
 expiry_warning_days: 30
 dispensations:
@@ -64,6 +64,36 @@ func TestParsePolicyDefaults(t *testing.T) {
 
 // TestParsePolicyInvalid: each bad policy gives exactly these errors, in
 // this order, at these positions.
+func TestParsePolicyRecording(t *testing.T) {
+	doc := `approved_recorders: [10.20.1.10, 10.20.1.0/28]
+internal_prefixes: [10.0.0.0/8, 2001:db8:100::/40]
+sites:
+  NOH:
+    camera_segments: [10.20.8.0/22]
+    approved_recorders: [10.20.8.40]
+    approved_viewers: ["2001:db8:100::7"]
+`
+	p, err := ParsePolicy("p.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RecordingPolicy{
+		ApprovedRecorders: []netip.Prefix{netip.MustParsePrefix("10.20.1.10/32"), netip.MustParsePrefix("10.20.1.0/28")},
+		InternalPrefixes:  []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:100::/40")},
+	}
+	if !reflect.DeepEqual(p.Recording, want) {
+		t.Errorf("region-wide recording %+v, want %+v", p.Recording, want)
+	}
+	noh := p.Sites["NOH"].Recording
+	if len(noh.ApprovedRecorders) != 1 || noh.ApprovedRecorders[0] != netip.MustParsePrefix("10.20.8.40/32") || noh.ApprovedViewers[0] != netip.MustParsePrefix("2001:db8:100::7/128") {
+		t.Errorf("NOH's recording %+v", noh)
+	}
+	rp := p.recording("NOH", Scope{Prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.50.0/24")}})
+	if !rp.enforced || len(rp.recorders) != 3 || rp.external(netip.MustParseAddr("10.9.9.9")) || !rp.external(netip.MustParseAddr("172.16.0.1")) || rp.external(netip.MustParseAddr("192.168.50.9")) {
+		t.Errorf("joined recording policy %+v: the region's internal prefixes replace the private default; the scope is always internal", rp)
+	}
+}
+
 func TestParsePolicyInvalid(t *testing.T) {
 	disp := "dispensations:\n  - id: D-1\n    manufacturer: Hikvision\n    owner: CIMT\n    reason: r\n    expires: 2026-08-18\n    max_cameras: 7\n"
 	tests := []struct {
@@ -87,6 +117,10 @@ func TestParsePolicyInvalid(t *testing.T) {
 		{"segment", "sites:\n  NOH:\n    camera_segments: [10.20.8.0/33]\n", []string{`p.yaml:3:23: site NOH: "10.20.8.0/33" is not a prefix`}},
 		{"segment host bits", "sites:\n  NOH:\n    camera_segments: [10.20.9.0/22]\n", []string{"p.yaml:3:23: site NOH: 10.20.9.0/22 has host bits set; did you mean 10.20.8.0/22?"}},
 		{"site key", "sites:\n  NOH:\n    segments: [10.20.8.0/22]\n", []string{`p.yaml:3:5: site NOH: unknown key "segments"`}},
+		{"recorder not an address", "approved_recorders: [10.20.1.10, vms01]\n", []string{`p.yaml:1:34: policy: "vms01" is not an address such as 10.20.1.10 or a prefix`}},
+		{"recorders not a list", "approved_recorders: 10.20.1.10\n", []string{"p.yaml:1:21: policy: approved_recorders: want a list of addresses or prefixes"}},
+		{"viewer host bits", "sites:\n  NOH:\n    approved_viewers: [10.20.2.7/24]\n", []string{"p.yaml:3:24: site NOH: 10.20.2.7/24 has host bits set; did you mean 10.20.2.0/24?"}},
+		{"internal zone", "internal_prefixes: ['fe80::1%eth0']\n", []string{`p.yaml:1:21: policy: "fe80::1%eth0" is not an address`}},
 		{"suppression expiry", "suppressions:\n  - key: k\n    reason: r\n", []string{"p.yaml:2:5: suppression: expires is required"}},
 		{"suppression reason", "suppressions:\n  - key: k\n    reason: ''\n    expires: 2027-01-01\n", []string{"p.yaml:3:13: suppression: reason: say why"}},
 		{"suppression twice", "suppressions:\n  - {key: k, reason: r, expires: 2027-01-01}\n  - {key: k, reason: r, expires: 2027-01-01}\n", []string{`p.yaml:3:11: suppression: key "k" already suppressed at line 2`}},

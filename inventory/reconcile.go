@@ -23,12 +23,21 @@ type Result struct {
 }
 
 // Reconcile holds the devices a sweep found against the registry and the
-// policy, and returns the findings (DESIGN.md, "Reconcile"). It is a pure
+// policy, and returns the findings (docs/registry.md, "Reconcile"). It is a pure
 // function: no I/O, and now is the only clock it knows. reg and pol may be
 // nil (no registry: every camera is unregistered; no policy: no bans,
 // dispensations, segments or suppressions are judged). See docs/registry.md
 // for the finding keys.
 func Reconcile(devices []Device, reg *Registry, pol *Policy, scope Scope, now time.Time) Result {
+	return ReconcileObserved(devices, reg, pol, scope, Observations{}, now)
+}
+
+// ReconcileObserved is Reconcile with what the sensor saw beside the
+// sweep: flows (recorded_outside_vms, unapproved_recorder, camera_egress)
+// and the central VMS's own list (not_on_central_vms then judged from it,
+// not from the registry's vms column). Devices known only from flows are
+// appended to Result.Devices, with MatchedBy "". Still pure.
+func ReconcileObserved(devices []Device, reg *Registry, pol *Policy, scope Scope, obs Observations, now time.Time) Result {
 	var rows []Row
 	if reg != nil {
 		rows = reg.Rows
@@ -42,15 +51,27 @@ func Reconcile(devices []Device, reg *Registry, pol *Policy, scope Scope, now ti
 	res := Result{Devices: make([]Device, len(devices)), MatchedBy: m.by}
 	out := make([]Finding, 0, len(devices)+len(devices)/2)
 	nc := normCache{}
+	matchedRow := make([]*Row, len(devices))
+	vms := obs.VMS.index()
 	for i, d := range devices {
 		var row *Row
 		if j := m.rowOf[i]; j >= 0 {
 			row = &rows[j]
 			d.RegistryID = row.ID
 		}
+		matchedRow[i] = row
+		if obs.VMS != nil {
+			d.VMS = vms.match(d, obs.VMS.Source)
+		}
 		res.Devices[i] = d
 		if d.IsCameraLike() {
-			out = deviceFindings(out, nc, d, row, m.by[i], pol, scope, today)
+			out = deviceFindings(out, nc, d, row, m.by[i], pol, scope, obs.VMS, today)
+		}
+	}
+	if len(obs.FlowSources) > 0 || pol.recording(scope.Site, scope).enforced {
+		out, res.Devices = observedFindings(out, res.Devices, matchedRow, &obs, pol, scope, today)
+		for len(res.MatchedBy) < len(res.Devices) {
+			res.MatchedBy = append(res.MatchedBy, "")
 		}
 	}
 	out = append(out, registryFindings(rows, pol, scope.Site)...)
@@ -98,7 +119,7 @@ func deviceSubject(d Device) string {
 
 // deviceFindings judges one camera-like device, matched to row or not.
 // It appends to out and returns it, so 100,000 devices cost no slice each.
-func deviceFindings(out []Finding, nc normCache, d Device, row *Row, by string, pol *Policy, scope Scope, today Date) []Finding {
+func deviceFindings(out []Finding, nc normCache, d Device, row *Row, by string, pol *Policy, scope Scope, vms *VMSInventory, today Date) []Finding {
 	site := scope.Site
 	subject := deviceSubject(d)
 	if row != nil {
@@ -163,10 +184,17 @@ func deviceFindings(out []Finding, nc normCache, d Device, row *Row, by string, 
 	if segs := pol.site(scope.Site).CameraSegments; len(segs) > 0 && d.IP.IsValid() && !containsAddr(segs, d) {
 		add(KindOutsideCameraSegment, SeverityHigh, "%s at %s is outside %s's camera segments %s", what, addrString(d), scope.Site, prefixList(segs))
 	}
+	if vms != nil {
+		// The VMS's own list decides, whatever the registry's column says.
+		if why := offVMS(d, vms, covered, pol.recording(scope.Site, scope)); why != "" {
+			add(KindNotOnCentralVMS, SeverityMedium, "%s at %s: %s", what, addrString(d), why)
+		}
+	}
 	if row == nil {
 		return out
 	}
 	switch {
+	case vms != nil:
 	case row.VMS == VMSLocal:
 		add(KindNotOnCentralVMS, SeverityMedium, "registry row %s records to a local server, not the central VMS", row.ID)
 	case row.VMS == VMSClosedNet && !covered:

@@ -38,40 +38,11 @@ func parseRegistryCSV(pe *posErrors, data []byte, res resolver) []rawRow {
 		pe.final = append(pe.final, &RowError{File: pe.file, Line: 1, Column: 1, Msg: "no rows loaded: the header line could not be read"})
 		return nil
 	}
-	cols := make([]string, len(header)) // field index -> canonical column, "" to skip
-	have := map[string]bool{}
-	headerOK := true
-	for i, h := range header {
+	tab := &table{pe: pe, res: res}
+	if !tab.readHeader(header, func(i int) (int, int) {
 		line, bc := r.FieldPos(i)
-		canon, ignored := res.column(h)
-		switch {
-		case canon != "" && have[canon]:
-			pe.add(line, col(line, bc), canon, "header %q: column %s appears twice", h, canon)
-			headerOK = false
-		case canon != "":
-			cols[i] = canon
-			have[canon] = true
-		case ignored:
-		case strings.TrimSpace(h) == "":
-			pe.add(line, col(line, bc), "", "header %d is empty: name it, or map or ignore it in the column map", i+1)
-		default:
-			pe.add(line, col(line, bc), "", "unknown column %q: map it to a camsweep column or list it under ignore in the column map", h)
-		}
-	}
-	var missing []string
-	for _, c := range []string{ColID, ColSite, ColCategory, ColOwner, ColVMS} {
-		if !have[c] {
-			missing = append(missing, c)
-		}
-	}
-	if !have[ColIP] && !have[ColMAC] && !have[ColSerial] {
-		missing = append(missing, "one of ip, mac, serial")
-	}
-	if len(missing) > 0 || !headerOK {
-		if len(missing) > 0 {
-			pe.add(1, 1, "", "header lacks %s", strings.Join(missing, ", "))
-		}
-		pe.final = append(pe.final, &RowError{File: pe.file, Line: 1, Column: 1, Msg: "no rows loaded: fix the header (or the column map) first"})
+		return line, col(line, bc)
+	}) {
 		return nil
 	}
 
@@ -88,22 +59,10 @@ func parseRegistryCSV(pe *posErrors, data []byte, res resolver) []rawRow {
 		if allEmpty(rec) {
 			continue
 		}
-		line, _ := r.FieldPos(0)
-		raw := rawRow{line: line, col: 1, cells: make(map[string]cell, len(Columns))}
-		for i, v := range rec {
-			fl, bc := r.FieldPos(i)
-			if i >= len(cols) {
-				if strings.TrimSpace(v) != "" {
-					pe.add(fl, col(fl, bc), "", "row has %d fields, the header %d", len(rec), len(header))
-					raw.bad = true
-				}
-				continue
-			}
-			if cols[i] == "" {
-				continue
-			}
-			raw.cells[cols[i]] = cell{value: strings.TrimSpace(v), line: fl, col: col(fl, bc)}
-		}
+		raw := tab.row(rec, func(i int) (int, int) {
+			line, bc := r.FieldPos(i)
+			return line, col(line, bc)
+		})
 		if len(rec) < len(header) {
 			fl, bc := r.FieldPos(len(rec) - 1)
 			pe.add(fl, col(fl, bc)+utf8.RuneCountInString(rec[len(rec)-1]), "", "row has %d fields, the header %d (a missing separator?)", len(rec), len(header))

@@ -227,11 +227,11 @@ func TestLoadRegistriesDuplicateAcrossFiles(t *testing.T) {
 }
 
 func TestParseColumnMap(t *testing.T) {
-	m, err := ParseColumnMap("m.yaml", []byte("columns:\n  id: Aktiv-ID\n  mac: MAC-adresse\nignore: [Kommentar]\n"))
+	m, err := ParseColumnMap("m.yaml", []byte("columns:\n  id: Aktiv-ID\n  mac: MAC-adresse\nignore: [Kommentar]\nsheet: Kameraer NOH\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Columns["id"] != "Aktiv-ID" || m.Columns["mac"] != "MAC-adresse" || !slices.Equal(m.Ignore, []string{"Kommentar"}) {
+	if m.Columns["id"] != "Aktiv-ID" || m.Columns["mac"] != "MAC-adresse" || !slices.Equal(m.Ignore, []string{"Kommentar"}) || m.Sheet != "Kameraer NOH" {
 		t.Errorf("got %+v", m)
 	}
 	bad := []struct{ doc, want string }{
@@ -239,6 +239,8 @@ func TestParseColumnMap(t *testing.T) {
 		{"columns:\n  id: X\n  site: x\n", `m.yaml:3:9: header "x" is already mapped to id`},
 		{"colums: {}\n", `m.yaml:1:1: unknown key "colums"`},
 		{"ignore: Kommentar\n", "m.yaml:1:9: ignore: want a list"},
+		{"sheet: [a, b]\n", "m.yaml:1:8: sheet: want the name"},
+		{"sheet: ''\n", "m.yaml:1:8: sheet: want the name"},
 		{"- a\n", "m.yaml:1:1: want a mapping"},
 	}
 	for _, b := range bad {
@@ -284,5 +286,32 @@ func TestNormalizeVendor(t *testing.T) {
 	}
 	if sameVendor("Hikvision", "Dahua") || sameVendor("Co., Ltd.", "Inc.") {
 		t.Error("different or empty makers compare equal")
+	}
+}
+
+// TestRowErrorInWorkbook checks the cell references a registry keeper types
+// into a spreadsheet's name box, worked out by hand.
+func TestRowErrorInWorkbook(t *testing.T) {
+	tests := []struct {
+		err  RowError
+		want string
+	}{
+		{RowError{File: "noh.xlsx", Sheet: "Sheet1", Line: 7, Column: 3, Msg: "m"}, "noh.xlsx: Sheet1!C7: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Sheet1", Line: 1, Column: 26, Msg: "m"}, "noh.xlsx: Sheet1!Z1: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Sheet1", Line: 2, Column: 27, Msg: "m"}, "noh.xlsx: Sheet1!AA2: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Sheet1", Line: 3, Column: 702, Msg: "m"}, "noh.xlsx: Sheet1!ZZ3: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Sheet1", Line: 4, Column: 703, Msg: "m"}, "noh.xlsx: Sheet1!AAA4: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Sheet1", Line: 1048576, Column: 16384, Msg: "m"}, "noh.xlsx: Sheet1!XFD1048576: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Kameraer NOH", Line: 9, Column: 1, Msg: "m"}, "noh.xlsx: 'Kameraer NOH'!A9: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Børn", Line: 9, Column: 2, Msg: "m"}, "noh.xlsx: Børn!B9: m"},
+		{RowError{File: "noh.xlsx", Sheet: "2025", Line: 9, Column: 2, Msg: "m"}, "noh.xlsx: '2025'!B9: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Jens' ark", Line: 9, Column: 2, Msg: "m"}, "noh.xlsx: 'Jens'' ark'!B9: m"},
+		{RowError{File: "noh.xlsx", Sheet: "Sheet1", Msg: "empty sheet"}, "noh.xlsx: Sheet1: empty sheet"},
+		{RowError{File: "noh.csv", Line: 7, Column: 3, Msg: "m"}, "noh.csv:7:3: m"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
 	}
 }

@@ -18,6 +18,9 @@ type Report struct {
 	Stats      Stats        `json:"stats"`
 	Devices    []Device     `json:"devices"`
 	Findings   []Finding    `json:"findings"`
+	// Observations says which flow sources and which VMS list the
+	// findings were judged on; absent when the report was not reconciled.
+	Observations *ObservationSummary `json:"observations,omitempty"`
 }
 
 // ScopeSummary records what the sweep was allowed to touch and how.

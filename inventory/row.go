@@ -2,7 +2,7 @@ package inventory
 
 import "net/netip"
 
-// Registry columns (DESIGN.md, "Inventory"). These are the canonical names;
+// Registry columns (docs/registry.md, "Columns"). These are the canonical names;
 // a ColumnMap translates a site's own export headers to them.
 const (
 	ColID             = "id"

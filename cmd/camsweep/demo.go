@@ -35,8 +35,10 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 		Short: "Sweep an emulated hospital network (the NOH case) on loopback and print the findings",
 		Long: `demo starts an emulated Nordsjællands Hospital network in-process, every device a fake
 served on its own 127.77.x.y loopback address on unprivileged ports (so it runs as any user),
-sweeps it with the real scanner and fingerprint engine, reconciles the result against the
-example NOH registry and policy embedded in the binary, and prints the report.
+sweeps it with the real scanner and fingerprint engine, watches the recorders pull video from
+the cameras (RTSP on loopback, exported as IPFIX to camsweep's flow collector), reads the
+emulated central Milestone VMS's camera list through its API, reconciles the result against
+the example NOH registry and policy embedded in the binary, and prints the report.
 Nothing leaves the machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,7 +60,7 @@ Nothing leaves the machine.`,
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			network, err := scantest.Start(cmd.Context(), hosts, scantest.Options{Logger: zerolog.Nop()})
+			network, err := scantest.Start(cmd.Context(), hosts, scantest.Options{Logger: zerolog.Nop(), Stream: &scantest.NOHStreamAccount})
 			if err != nil {
 				return withCode(exitError, fmt.Errorf("start the emulated network: %w", err))
 			}
@@ -73,6 +75,14 @@ Nothing leaves the machine.`,
 			if rep == nil {
 				return withCode(exitError, sweepErr)
 			}
+			// Who records the cameras, and the central VMS's own list:
+			// earned from real RTSP pulls, decoded flow records and the
+			// Milestone API, all on loopback (docs/demo-network.md).
+			obs, err := demoObservations(cmd.Context(), network, log)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			in.observations = &obs
 			if err := in.apply(rep); err != nil {
 				return withCode(exitError, err)
 			}

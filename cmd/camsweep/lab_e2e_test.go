@@ -163,7 +163,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 
 		// The wire: nothing ever to the excluded address; the host with an
 		// excluded OUI got the one ARP request that revealed its MAC and
-		// nothing after it (DESIGN.md, ARPOptions.Exclude).
+		// nothing after it (README "Safety", ARPOptions.Exclude).
 		w := classify(sent)
 		if n := w.arpAsked[excluded.Addr] + w.ipTo[excluded.Addr]; n != 0 {
 			t.Errorf("excluded address %s: %d frames (ARP %d, IPv4 %d)", excluded.Addr, n, w.arpAsked[excluded.Addr], w.ipTo[excluded.Addr])

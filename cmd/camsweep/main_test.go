@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/camsweep/camsweep/docs"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner/scantest"
 )
@@ -79,9 +80,10 @@ func requireKeys(t *testing.T, what string, m map[string]any, keys ...string) {
 	}
 }
 
-// TestScanJSONFollowsReportContract checks `scan -o json` against the
-// report v1 contract of DESIGN.md, and that `diff` on the saved report gives
-// the same findings the scan gave.
+// TestScanJSONFollowsReportContract checks `scan -o json` and `diff -o json`
+// against the report v1 contract (docs/report.schema.json), and that `diff`
+// on the saved report gives the same findings the scan gave, with the
+// registry as CSV or as a workbook.
 func TestScanJSONFollowsReportContract(t *testing.T) {
 	n := startNOH(t)
 	reconcile := []string{"--registry", examplesDir + "registry.csv", "--columns", examplesDir + "registry-columns.yaml",
@@ -91,6 +93,9 @@ func TestScanJSONFollowsReportContract(t *testing.T) {
 		t.Fatalf("exit code %d, want %d (critical findings); stderr:\n%s", code, exitFindings, stderr)
 	}
 
+	if err := docs.ValidateReport([]byte(stdout)); err != nil {
+		t.Errorf("scan -o json: %v", err)
+	}
 	var raw map[string]any
 	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
 		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
@@ -150,12 +155,41 @@ func TestScanJSONFollowsReportContract(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("diff exit %d: %s", code, stderr)
 	}
+	if err := docs.ValidateReport([]byte(diffOut)); err != nil {
+		t.Errorf("diff -o json: %v", err)
+	}
 	var again inventory.Report
 	if err := json.Unmarshal([]byte(diffOut), &again); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(findingKeys(rep.Findings), findingKeys(again.Findings)) {
 		t.Errorf("diff findings differ from scan findings:\nscan: %v\ndiff: %v", findingKeys(rep.Findings), findingKeys(again.Findings))
+	}
+
+	// The same registry kept as the keepers' workbook gives the same findings.
+	wb := []string{"diff", "--registry", exampleWorkbook(t, false), "--sheet", "Kameraer", "--columns", examplesDir + "registry-columns.yaml",
+		"--policy", examplesDir + "policy.yaml", "--now", "2026-11-28", "-o", "json", "--fail-on", "none", saved}
+	wbOut, stderr, code := camsweep(t, "", wb...)
+	if code != exitOK {
+		t.Fatalf("diff with a workbook registry: exit %d: %s", code, stderr)
+	}
+	var fromWorkbook inventory.Report
+	if err := json.Unmarshal([]byte(wbOut), &fromWorkbook); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(findingKeys(rep.Findings), findingKeys(fromWorkbook.Findings)) {
+		t.Errorf("findings with the workbook registry differ:\ncsv:  %v\nxlsx: %v", findingKeys(rep.Findings), findingKeys(fromWorkbook.Findings))
+	}
+}
+
+// TestDemoJSONFollowsReportContract: the demo's report is the same contract.
+func TestDemoJSONFollowsReportContract(t *testing.T) {
+	stdout, stderr, code := camsweep(t, "", "demo", "-o", "json", "--now", "2026-11-28", "--log-level", "warn", "--fail-on", "critical")
+	if code != exitFindings {
+		t.Fatalf("demo exit %d, want %d (critical findings); stderr:\n%s", code, exitFindings, stderr)
+	}
+	if err := docs.ValidateReport([]byte(stdout)); err != nil {
+		t.Error(err)
 	}
 }
 

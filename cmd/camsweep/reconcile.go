@@ -23,6 +23,9 @@ type reconcileInputs struct {
 	failOn   inventory.Severity
 	noFail   bool
 	enabled  bool
+	// observations are flows and a VMS list to judge beside the sweep
+	// (the demo earns them on loopback); nil judges the registry alone.
+	observations *inventory.Observations
 }
 
 // load reads the registry and policy; every registry problem is reported
@@ -49,15 +52,10 @@ func (f *reconcileFlags) load() (*reconcileInputs, error) {
 		in.failOn = s
 	}
 	if len(f.registries) > 0 {
-		var mapping inventory.ColumnMap
-		if f.mapping != "" {
-			m, err := inventory.LoadColumnMap(f.mapping)
-			if err != nil {
-				return nil, withCode(exitError, err)
-			}
-			mapping = m
+		reg, errs, err := loadRegistries(f.registries, f.mapping, f.sheet)
+		if err != nil {
+			return nil, withCode(exitError, err)
 		}
-		reg, errs := inventory.LoadRegistries(f.registries, mapping)
 		if len(errs) > 0 {
 			return nil, withCode(exitError, joinErrors("registry", errs))
 		}
@@ -96,7 +94,12 @@ func (in *reconcileInputs) apply(rep *inventory.Report) error {
 		return err
 	}
 	scope.Partial = rep.Incomplete
-	res := inventory.Reconcile(rep.Devices, in.registry, in.policy, scope, in.now)
+	var obs inventory.Observations
+	if in.observations != nil {
+		obs = *in.observations
+	}
+	res := inventory.ReconcileObserved(rep.Devices, in.registry, in.policy, scope, obs, in.now)
+	rep.Observations = obs.Summary()
 	rep.Devices = res.Devices
 	rep.Findings = res.Findings
 	if rep.Findings == nil {

@@ -9,20 +9,12 @@ import (
 )
 
 func newRegistryCommand(_ *globalFlags) *cobra.Command {
-	var mapping, policy, site string
+	var mapping, sheet, policy, site string
 	check := &cobra.Command{
 		Use:   "check FILE...",
-		Short: "Validate registry files and report every problem, with file, line and column",
+		Short: "Validate registry files (CSV, JSON, YAML, .xlsx) and report every problem, with its line and column or cell",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			var cm inventory.ColumnMap
-			if mapping != "" {
-				m, err := inventory.LoadColumnMap(mapping)
-				if err != nil {
-					return withCode(exitError, err)
-				}
-				cm = m
-			}
 			var pol *inventory.Policy
 			if policy != "" {
 				p, err := inventory.LoadPolicy(policy)
@@ -31,7 +23,10 @@ func newRegistryCommand(_ *globalFlags) *cobra.Command {
 				}
 				pol = p
 			}
-			reg, errs := inventory.LoadRegistries(files, cm)
+			reg, errs, err := loadRegistries(files, mapping, sheet)
+			if err != nil {
+				return withCode(exitError, err)
+			}
 			out := cmd.OutOrStdout()
 			for _, e := range errs {
 				fmt.Fprintln(out, e)
@@ -52,6 +47,7 @@ func newRegistryCommand(_ *globalFlags) *cobra.Command {
 		},
 	}
 	check.Flags().StringVar(&mapping, "columns", "", "column mapping file for a CMDB export's own headers")
+	registerSheet(check, &sheet)
 	check.Flags().StringVar(&policy, "policy", "", "policy file, to check dispensation ids and claims")
 	check.Flags().StringVar(&site, "site", "", "only this site's conflicts")
 	reg := &cobra.Command{Use: "registry", Short: "Work with camera registry files"}

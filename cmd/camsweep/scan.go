@@ -22,14 +22,16 @@ import (
 type reconcileFlags struct {
 	registries []string
 	mapping    string
+	sheet      string
 	policy     string
 	now        string
 	failOn     string
 }
 
 func (f *reconcileFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&f.registries, "registry", nil, "camera registry file (CSV, JSON or YAML); repeatable")
+	cmd.Flags().StringArrayVar(&f.registries, "registry", nil, registryHelp)
 	cmd.Flags().StringVar(&f.mapping, "columns", "", "column mapping file for a CMDB export's own headers")
+	registerSheet(cmd, &f.sheet)
 	cmd.Flags().StringVar(&f.policy, "policy", "", "camera policy file (YAML)")
 	cmd.Flags().StringVar(&f.now, "now", "", "judge expiries as of this date (YYYY-MM-DD) instead of today")
 	cmd.Flags().StringVar(&f.failOn, "fail-on", "critical", "exit 1 when a finding is at or above this severity (info, warning, medium, high, critical, or none)")

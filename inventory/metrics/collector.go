@@ -30,6 +30,9 @@ type descs struct {
 	findingFirstSeen                                                    *prometheus.Desc
 	listening, frames, dropped, hosts, firstSeen, macChanges            *prometheus.Desc
 	triggered, refused, detection                                       *prometheus.Desc
+	flowSource, flowRecords, flowDatagrams, flowLastDatagram            *prometheus.Desc
+	flowMirrorFrames, flowEntries, flowEvictions, flowDNSLookups        *prometheus.Desc
+	vmsHardware, vmsLastSuccess, vmsErrors                              *prometheus.Desc
 }
 
 func newDescs() descs {
@@ -69,6 +72,18 @@ func newDescs() descs {
 			"site", "outcome"),
 		refused:   d("triggered_probes_refused_total", "Triggered probes not done because the site's budget per minute was spent, since the process started.", "site"),
 		detection: d("detection_seconds", "Time from a device's first frame heard to the findings of its triggered probe being published.", "site"),
+
+		flowSource:       d("flow_source", "Always 1 for each configured flow source (mirror, netflow).", "source"),
+		flowRecords:      d("flow_records_total", "Flow records decoded since the process started, by format.", "format"),
+		flowDatagrams:    d("flow_datagrams_total", "Flow datagrams received since the process started, by result (decoded, refused: not a configured exporter, error).", "result"),
+		flowLastDatagram: d("flow_last_datagram_timestamp_seconds", "When the collector last decoded a datagram, in seconds since the Unix epoch; 0 if never."),
+		flowMirrorFrames: d("flow_mirror_frames_total", "Frames read from the mirror port since the process started."),
+		flowEntries:      d("flow_table_entries", "Flows in the flow table now."),
+		flowEvictions:    d("flow_table_evictions_total", "Flows the table's cap pushed out since the process started."),
+		flowDNSLookups:   d("flow_cloud_lookups", "Camera-cloud DNS lookups held (seen on the mirror port)."),
+		vmsHardware:      d("vms_hardware", "Hardware devices in the site's central VMS list, as last read.", "site", "source"),
+		vmsLastSuccess:   d("vms_last_success_timestamp_seconds", "When the site's VMS list was last read, in seconds since the Unix epoch; 0 if never.", "site"),
+		vmsErrors:        d("vms_errors_total", "Failed reads of the site's VMS list since the process started.", "site"),
 	}
 }
 
@@ -89,6 +104,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
 		c.d.findingFirstSeen, c.d.listening, c.d.frames, c.d.dropped, c.d.hosts, c.d.firstSeen, c.d.macChanges,
 		c.d.triggered, c.d.refused, c.d.detection,
+		c.d.flowSource, c.d.flowRecords, c.d.flowDatagrams, c.d.flowLastDatagram,
+		c.d.flowMirrorFrames, c.d.flowEntries, c.d.flowEvictions, c.d.flowDNSLookups,
+		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors,
 	} {
 		ch <- d
 	}
@@ -106,6 +124,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, site := range s.Sites {
 		c.collectSite(ch, gauge, site)
+	}
+	if f := s.Flows; f != nil {
+		c.collectFlows(ch, gauge, f)
 	}
 	// A dispensation shared by several sites' policies is one series; the
 	// same id with conflicting fields would be a duplicate series and fail
@@ -133,6 +154,11 @@ func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometh
 		gauge(c.d.lastDuration, s.LastScanDuration.Seconds(), name)
 	}
 	gauge(c.d.registryErrors, float64(s.RegistryLoadErrors), name)
+	if v := s.VMS; v != nil {
+		gauge(c.d.vmsHardware, float64(v.Hardware), name, v.Source)
+		gauge(c.d.vmsLastSuccess, unix(v.LastSuccess), name)
+		ch <- prometheus.MustNewConstMetric(c.d.vmsErrors, prometheus.CounterValue, float64(v.ErrorsTotal), name)
+	}
 	for _, st := range scanStatuses {
 		ch <- prometheus.MustNewConstMetric(c.d.scansTotal, prometheus.CounterValue, float64(s.ScansTotal[st]), name, st)
 	}
@@ -259,4 +285,35 @@ func sortedMapKeys[K comparable, V any](m map[K]V, less func(a, b K) bool) []K {
 	}
 	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out
+}
+
+// flowFormats are always exported for flow_records_total when the
+// collector runs, even at zero.
+var flowFormats = []string{"netflow_v5", "netflow_v9", "ipfix", "sflow"}
+
+func (c *Collector) collectFlows(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), f *FlowStats) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	collector, mirror := false, false
+	for _, s := range f.Sources {
+		gauge(c.d.flowSource, 1, s)
+		collector = collector || s == "netflow"
+		mirror = mirror || s == "mirror"
+	}
+	gauge(c.d.flowEntries, float64(f.Entries))
+	counter(c.d.flowEvictions, f.Evicted)
+	if collector {
+		for _, format := range flowFormats {
+			counter(c.d.flowRecords, f.Records[format], format)
+		}
+		counter(c.d.flowDatagrams, f.Decoded, "decoded")
+		counter(c.d.flowDatagrams, f.Refused, "refused")
+		counter(c.d.flowDatagrams, f.DecodeErrors, "error")
+		gauge(c.d.flowLastDatagram, unix(f.LastDatagram))
+	}
+	if mirror {
+		counter(c.d.flowMirrorFrames, f.MirrorFrames)
+		gauge(c.d.flowDNSLookups, float64(f.DNSLookups))
+	}
 }

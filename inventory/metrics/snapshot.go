@@ -13,6 +13,39 @@ type Snapshot struct {
 	// ConfigReloaded is when the configuration was last loaded successfully
 	// (at start or on SIGHUP).
 	ConfigReloaded time.Time
+	// Flows are the sensor's flow sources; nil when none is configured.
+	Flows *FlowStats
+}
+
+// FlowStats are the flow sources' counters since the process started.
+type FlowStats struct {
+	// Sources are the configured sources: mirror, netflow.
+	Sources []string
+	// Records counts flow records decoded by format (netflow_v9, ipfix,
+	// sflow, netflow_v5).
+	Records map[string]uint64
+	// Datagrams by outcome: decoded, refused (a sender that is not a
+	// configured exporter), decode errors.
+	Decoded, Refused, DecodeErrors uint64
+	// LastDatagram is when the collector last decoded one.
+	LastDatagram time.Time
+	MirrorFrames uint64
+	// DNSLookups is how many camera-cloud lookups the table holds.
+	DNSLookups uint64
+	// Entries is the flow table's size now; Evicted how many flows the
+	// cap pushed out.
+	Entries int
+	Evicted uint64
+}
+
+// VMS is a site's central VMS list, as last read.
+type VMS struct {
+	Source   string
+	Hardware int
+	// LastSuccess is when the list was last read; zero if never.
+	LastSuccess time.Time
+	// ErrorsTotal counts failed reads since the process started.
+	ErrorsTotal uint64
 }
 
 // Site is one site's state.
@@ -40,6 +73,8 @@ type Site struct {
 	// RegistryLoadErrors is how many errors the latest registry or policy
 	// load gave (bad rows, or 1 for an unreadable file).
 	RegistryLoadErrors int
+	// VMS is the site's central VMS list; nil when none is configured.
+	VMS *VMS
 	// Passive is the site's continuous listener; nil when the site does
 	// not listen. With one, Report also holds what its triggered probes
 	// found since the latest complete scan.

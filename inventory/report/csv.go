@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ var csvHeader = []string{
 	"severity", "kind", "key", "site", "ip", "mac", "registry_id", "registry_ids",
 	"manufacturer", "brand", "model", "detail",
 	"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
+	"device_stream_clients", "device_records", "device_egress", "device_vms_hardware",
 }
 
 func writeCSV(w io.Writer, r *inventory.Report) error {
@@ -45,6 +47,11 @@ func writeCSV(w io.Writer, r *inventory.Report) error {
 			ev[i] = e.Field + "=" + e.Value
 		}
 		rec = append(rec, strings.Join(ev, "; "))
+		if ok {
+			rec = append(rec, flowColumns(d)...)
+		} else {
+			rec = append(rec, "", "", "", "")
+		}
 		for i := range rec {
 			rec[i] = defuse(rec[i])
 		}
@@ -64,4 +71,34 @@ func defuse(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// flowColumns are the device's stream clients, the devices it records,
+// its egress and its VMS hardware id, each space-separated.
+func flowColumns(d inventory.Device) []string {
+	clients := make([]string, len(d.StreamClients))
+	for i, c := range d.StreamClients {
+		clients[i] = c.IP.String()
+	}
+	records := make([]string, len(d.Records))
+	for i, a := range d.Records {
+		records[i] = a.String()
+	}
+	egress := make([]string, len(d.Egress))
+	for i, e := range d.Egress {
+		egress[i] = egressName(e)
+	}
+	vms := ""
+	if d.VMS != nil {
+		vms = d.VMS.HardwareID
+	}
+	return []string{strings.Join(clients, " "), strings.Join(records, " "), strings.Join(egress, " "), vms}
+}
+
+// egressName is "198.51.100.10:443/tcp" or a looked-up name.
+func egressName(e inventory.EgressPeer) string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return netip.AddrPortFrom(e.IP, e.Port).String() + "/" + e.Proto
 }

@@ -12,19 +12,45 @@ import (
 // writeJSON writes the report v1 document, indented. Empty lists are written
 // as [] rather than null, so readers need no special case.
 func writeJSON(w io.Writer, r *inventory.Report) error {
+	c := withEmptyLists(r)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(&c)
+}
+
+// withEmptyLists returns a copy of r whose lists and maps the contract
+// always writes (docs/report.schema.json's required arrays) are empty rather
+// than nil, whoever built r: a sweep, a saved report read back, or a test's
+// fake. r itself is not changed, as the daemon shares it between requests.
+func withEmptyLists(r *inventory.Report) inventory.Report {
 	c := *r
 	if c.Schema == "" {
 		c.Schema = inventory.ReportSchema
 	}
-	if c.Devices == nil {
-		c.Devices = []inventory.Device{}
+	c.Scope.Targets = orEmpty(c.Scope.Targets)
+	c.Scope.Exclude = orEmpty(c.Scope.Exclude)
+	c.Scope.Ports = orEmpty(c.Scope.Ports)
+	c.Scope.Probes = orEmpty(c.Scope.Probes)
+	c.Scope.Discovery = orEmpty(c.Scope.Discovery)
+	if c.Stats.ProbeErrors == nil {
+		c.Stats.ProbeErrors = map[string]int{}
 	}
-	if c.Findings == nil {
-		c.Findings = []inventory.Finding{}
+	c.Devices = make([]inventory.Device, len(r.Devices))
+	for i, d := range r.Devices {
+		d.Hostnames = orEmpty(d.Hostnames)
+		d.OpenPorts = orEmpty(d.OpenPorts)
+		d.Evidence = orEmpty(d.Evidence)
+		c.Devices[i] = d
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(&c)
+	c.Findings = orEmpty(c.Findings)
+	return c
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // maxReportBytes bounds what ParseReport reads: a report of 100,000 devices

@@ -21,6 +21,10 @@ func writeTable(w io.Writer, r *inventory.Report) error {
 	if r.Incomplete {
 		fmt.Fprintln(ew, "INCOMPLETE: the sweep did not finish; missing_camera findings may be wrong")
 	}
+	if o := r.Observations; o != nil {
+		fmt.Fprintln(ew, observedLine(o))
+	}
+	writeRecorders(ew, r)
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(ew, "\nno findings")
 		return ew.err
@@ -104,4 +108,45 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// observedLine says what the flow and VMS findings were judged on.
+func observedLine(o *inventory.ObservationSummary) string {
+	vms := "not_on_central_vms from the registry's vms column"
+	if o.VMSSource != "registry" {
+		vms = fmt.Sprintf("not_on_central_vms from %s's own list (%s, %d hardware, read %s)", o.VMSSource, o.VMSURL, o.VMSHardware, o.VMSFetched.UTC().Format(time.RFC3339))
+	}
+	if o.VMSError != "" {
+		vms += " (the VMS could not be read: " + oneLine(o.VMSError) + ")"
+	}
+	flows := "no flow source"
+	if len(o.FlowSources) > 0 {
+		flows = fmt.Sprintf("flows from %s over %s: %d flows, %d cloud lookups", strings.Join(o.FlowSources, ", "),
+			time.Duration(o.FlowWindowSeconds*float64(time.Second)).Round(time.Second), o.Flows, o.DNSLookups)
+	}
+	return vms + "; " + flows
+}
+
+// writeRecorders lists the hosts flows show pulling video, with what they
+// record: a recorder is a device of the report even when the sweep never
+// reached it.
+func writeRecorders(w io.Writer, r *inventory.Report) {
+	var lines []string
+	for _, d := range r.Devices {
+		if len(d.Records) == 0 {
+			continue
+		}
+		what := "recorder"
+		if d.FlowOnly {
+			what = "seen only in flows"
+		}
+		recs := make([]string, len(d.Records))
+		for i, a := range d.Records {
+			recs[i] = a.String()
+		}
+		lines = append(lines, fmt.Sprintf("  %s (%s) pulls video from %d: %s", d.IP, what, len(recs), strings.Join(recs, " ")))
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(w, "video recorded by:\n%s\n", strings.Join(lines, "\n"))
+	}
 }

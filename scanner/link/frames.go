@@ -41,6 +41,10 @@ type FrameOptions struct {
 	// AllMulticast asks the interface for every multicast frame (passive
 	// listening on a NIC that filters groups nobody joined).
 	AllMulticast bool
+	// Promiscuous asks the interface for every frame, whoever it is
+	// addressed to: a mirror (SPAN) port delivers other hosts' traffic,
+	// which a NIC drops by default.
+	Promiscuous bool
 	// ReadBuffer, when set, is the socket's receive buffer in bytes: a
 	// continuous listener rides out a burst of frames (a storm of
 	// announcements) while it is busy, instead of the kernel dropping
@@ -78,6 +82,18 @@ func DiscoveryFilter() ([]bpf.RawInstruction, error) {
 // ARPFilter passes incoming ARP only.
 func ARPFilter() ([]bpf.RawInstruction, error) {
 	prog := append(dropOutgoing(), discoveryCore(nil)...)
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return nil, fmt.Errorf("scanner: assemble filter: %w", err)
+	}
+	return raw, nil
+}
+
+// MirrorFilter passes every incoming frame: a mirror port's whole traffic
+// is the evidence. The flow consumer reads headers only and keeps no
+// payload.
+func MirrorFilter() ([]bpf.RawInstruction, error) {
+	prog := append(dropOutgoing(), bpf.RetConstant{Val: 0x40000})
 	raw, err := bpf.Assemble(prog)
 	if err != nil {
 		return nil, fmt.Errorf("scanner: assemble filter: %w", err)

@@ -39,9 +39,15 @@ func OpenFrameConn(ifc Interface, opts FrameOptions) (FrameConn, error) {
 		return nil, fmt.Errorf("scanner: open frames on %s: %w", ifc.Name, err)
 	}
 	if opts.AllMulticast {
-		if err := allMulticast(c, ifc.Index); err != nil {
+		if err := membership(c, ifc.Index, unix.PACKET_MR_ALLMULTI); err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("scanner: open frames on %s: all-multicast: %w", ifc.Name, err)
+		}
+	}
+	if opts.Promiscuous {
+		if err := membership(c, ifc.Index, unix.PACKET_MR_PROMISC); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("scanner: open frames on %s: promiscuous: %w", ifc.Name, err)
 		}
 	}
 	if opts.ReadBuffer > 0 {
@@ -57,9 +63,10 @@ func OpenFrameConn(ifc Interface, opts FrameOptions) (FrameConn, error) {
 	return &rawFrames{c: c, self: ifc.MAC, bufLen: mtu + 18}, nil
 }
 
-// allMulticast sets PACKET_MR_ALLMULTI, which the kernel undoes when the
-// socket closes, so a crash never leaves the NIC in a changed mode.
-func allMulticast(c *packet.Conn, index int) error {
+// membership sets PACKET_MR_ALLMULTI or PACKET_MR_PROMISC, which the
+// kernel undoes when the socket closes, so a crash never leaves the NIC
+// in a changed mode.
+func membership(c *packet.Conn, index int, mode uint16) error {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return err
@@ -67,7 +74,7 @@ func allMulticast(c *packet.Conn, index int) error {
 	var serr error
 	err = rc.Control(func(fd uintptr) {
 		serr = unix.SetsockoptPacketMreq(int(fd), unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP,
-			&unix.PacketMreq{Ifindex: int32(index), Type: unix.PACKET_MR_ALLMULTI})
+			&unix.PacketMreq{Ifindex: int32(index), Type: mode})
 	})
 	if err != nil {
 		return err

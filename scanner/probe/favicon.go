@@ -1,8 +1,10 @@
 package probe
 
 import (
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"math/bits"
 )
 
@@ -12,6 +14,14 @@ import (
 // the end). Matching Shodan byte for byte lets sites reuse published hashes.
 func FaviconHash(icon []byte) int32 {
 	return int32(murmur3x86_32(encodeBytes(icon), 0))
+}
+
+// FaviconMD5 is the icon's MD5 in lower-case hex, the key of recog's
+// favicons.xml (and of nmap's http-favicon script and OWASP's favicon
+// database).
+func FaviconMD5(icon []byte) string {
+	sum := md5.Sum(icon)
+	return hex.EncodeToString(sum[:])
 }
 
 // encodeBytes mirrors Python's base64.encodebytes: standard alphabet with

@@ -111,6 +111,7 @@ func (p *HTTPProber) favicon(ctx context.Context, f *httpFetcher, page *httpAnsw
 		return
 	}
 	sink.Add("http.favicon_mmh3", strconv.FormatInt(int64(FaviconHash(a.body)), 10))
+	sink.Add("http.favicon_md5", FaviconMD5(a.body))
 }
 
 // emitHTTPAnswer turns one response into http.* evidence.

@@ -158,7 +158,8 @@ func TestHTTPProbe(t *testing.T) {
 				"/img/f.png":   {200, nil, icon},
 				"/favicon.ico": {200, nil, "not this one"},
 			},
-			want:  map[string][]string{"http.favicon_mmh3": {strconv.Itoa(int(FaviconHash([]byte(icon))))}},
+			// MD5 computed with Python's hashlib.md5(b"\x00\x01icon"*40).
+			want:  map[string][]string{"http.favicon_mmh3": {strconv.Itoa(int(FaviconHash([]byte(icon))))}, "http.favicon_md5": {"f5d9b0b6efff1dbbc74d9a13d574fb2e"}},
 			never: []string{"GET /favicon.ico"},
 		},
 		{
@@ -175,7 +176,7 @@ func TestHTTPProbe(t *testing.T) {
 				"/":            {200, nil, "<title>big</title>"},
 				"/favicon.ico": {200, nil, big},
 			},
-			want: map[string][]string{"http.favicon_mmh3": nil, "http.title": {"big"}},
+			want: map[string][]string{"http.favicon_mmh3": nil, "http.favicon_md5": nil, "http.title": {"big"}},
 		},
 		{
 			name:   "404 everywhere is evidence, not an error",

@@ -67,6 +67,9 @@ type Options struct {
 	Listen       func(ctx context.Context, network, address string) (net.Listener, error)
 	ListenPacket func(ctx context.Context, network, address string) (net.PacketConn, error)
 	Logger       zerolog.Logger
+	// Stream, when set, is the account recorders pull video with (see
+	// StreamAccount); without it no persona streams.
+	Stream *StreamAccount
 }
 
 // HostSpec asks for one host playing a persona. Addr, Serial and MAC are
@@ -89,6 +92,9 @@ type Host struct {
 
 	mux *http.ServeMux  // persona routes at "/", protocol handlers mounted beside them
 	udp map[string]bool // services in Ports that are UDP
+
+	stream       *StreamAccount
+	listenPacket func(ctx context.Context, network, address string) (net.PacketConn, error)
 }
 
 // Serial is the host's serial number ({{serial}} in its persona).
@@ -280,7 +286,8 @@ func (n *Network) startHost(ctx context.Context, spec HostSpec, addr netip.Addr,
 	// A serial may itself be made of the MAC (Axis uses the MAC as serial).
 	vars.Serial = Vars{MAC: vars.MAC}.expandString(vars.Serial)
 	p.Serial, p.MAC = vars.Serial, vars.MAC
-	h := &Host{Persona: vars.Expand(p), Addr: addr, Ports: map[string]uint16{}, mux: http.NewServeMux(), udp: map[string]bool{}}
+	h := &Host{Persona: vars.Expand(p), Addr: addr, Ports: map[string]uint16{}, mux: http.NewServeMux(), udp: map[string]bool{},
+		stream: opts.Stream, listenPacket: opts.ListenPacket}
 	h.mux.Handle("/", routesHandler(h))
 	for _, section := range sectionNames {
 		if mount, ok := httpMounts[section]; ok && hasSection(h.Persona, section) {

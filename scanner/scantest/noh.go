@@ -87,3 +87,60 @@ func NOHAt(base netip.Prefix) ([]HostSpec, error) {
 	}
 	return out, nil
 }
+
+// NOHStreamAccount is the account the NOH recorders pull video with (the
+// cameras stream to it; see StreamAccount).
+var NOHStreamAccount = StreamAccount{User: "recorder", Password: "noh-demo-stream"}
+
+// nohPulls is who records whom at the emulated NOH: the seven Dahua
+// cameras record to the local Dahua NVR (the press case), and the central
+// Milestone's recording server (NOH-RS01, outside the swept segments)
+// records the registered Axis and LTS.
+var nohPulls = []struct {
+	recorder string
+	cameras  []string
+}{
+	{"127.77.8.40", []string{"127.77.8.11", "127.77.8.12", "127.77.8.13", "127.77.8.14", "127.77.8.15", "127.77.8.16", "127.77.8.17"}},
+	{"127.77.30.10", []string{"127.77.10.5", "127.77.10.21"}},
+}
+
+// Pull is a recorder pulling a camera's video.
+type Pull struct{ Recorder, Camera netip.Addr }
+
+// NOHPulls returns the emulated NOH's recording, moved into base like
+// NOHAt's hosts.
+func NOHPulls(base netip.Prefix) []Pull {
+	var out []Pull
+	for _, p := range nohPulls {
+		for _, c := range p.cameras {
+			out = append(out, Pull{Recorder: rebase(base, p.recorder), Camera: rebase(base, c)})
+		}
+	}
+	return out
+}
+
+// NOHMilestone is the central VMS of the emulated NOH: the Milestone
+// XProtect that CIMT runs, holding the two cameras registered on it (the
+// Axis and the LTS) on recording server NOH-RS01. The seven Dahua cameras
+// are not in it.
+func NOHMilestone(base netip.Prefix) *MilestoneVMS {
+	return &MilestoneVMS{
+		ClientID: "camsweep-noh", ClientSecret: "noh-demo-client-secret",
+		RecordingServers: []MilestoneRecordingServer{{ID: "5b5e2b1e-rs01", Name: "NOH-RS01", HostName: rebase(base, "127.77.30.10").String()}},
+		Hardware: []MilestoneHardware{
+			{ID: "3f0c9a42-0110", Name: "AXIS P3245-LVE - Indgang Nord", Address: "http://" + rebase(base, "127.77.10.5").String() + "/", MAC: "AC:CC:8E:A2:72:31",
+				Serial: "ACCC8EA27231", Model: "AXIS P3245-LVE", Enabled: true, RecordingServer: "5b5e2b1e-rs01",
+				Cameras: []MilestoneCamera{{ID: "c1a0-0110", Name: "Indgang Nord", Enabled: true, Recording: true}}},
+			{ID: "3f0c9a42-0111", Name: "LTS CMIP8242WB - Varegård", Address: "http://" + rebase(base, "127.77.10.21").String() + "/", MAC: "14:2F:FD:6E:09:B3",
+				Serial: "CMIP8242WB20170412AAWR748213390", Model: "CMIP8242WB", Enabled: true, RecordingServer: "5b5e2b1e-rs01",
+				Cameras: []MilestoneCamera{{ID: "c1a0-0111", Name: "Varegård", Enabled: true, Recording: true}}},
+		},
+	}
+}
+
+func rebase(base netip.Prefix, addr string) netip.Addr {
+	a := netip.MustParseAddr(addr).As4()
+	hi := base.Masked().Addr().As4()
+	a[0], a[1] = hi[0], hi[1]
+	return netip.AddrFrom4(a)
+}

@@ -21,6 +21,8 @@ func (h *Host) serveRTSP(ctx context.Context, c net.Conn) {
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
 	defer stop()
 	svc := h.Persona.RTSP
+	sess := newRTSPSession(h, c)
+	defer sess.close()
 	lr := &io.LimitedReader{R: c}
 	tp := textproto.NewReader(bufio.NewReader(lr))
 	for range maxKeepAlive {
@@ -42,10 +44,16 @@ func (h *Host) serveRTSP(ctx context.Context, c net.Conn) {
 				return
 			}
 		}
-		method, _, _ := strings.Cut(line, " ")
-		out := rtspAnswer(svc, method, hdr.Get("CSeq"), time.Now())
-		_ = c.SetWriteDeadline(time.Now().Add(idleTimeout))
-		if _, err := io.WriteString(c, out); err != nil {
+		method, rest, _ := strings.Cut(line, " ")
+		uri, _, _ := strings.Cut(rest, " ")
+		out, ok := "", false
+		if h.stream.authorized(method, uri, hdr) {
+			out, ok = sess.answer(ctx, method, uri, hdr.Get("CSeq"), hdr)
+		}
+		if !ok {
+			out = rtspAnswer(svc, method, hdr.Get("CSeq"), time.Now())
+		}
+		if err := sess.write(out); err != nil {
 			return
 		}
 	}

@@ -1,12 +1,17 @@
-// Command ouigen turns the IEEE MAC address registries, as Debian's ieee-data
-// package ships them (oui.csv, mam.csv, oui36.csv, iab.csv), into the compact
-// table fingerprint embeds: one "PREFIX<TAB>ORGANISATION" line per block,
+// Command ouigen turns the IEEE MAC address registries into the compact
+// table fingerprint embeds. It reads npm's oui-data package (index.json: one
+// key per MA-L, MA-M or MA-S block, 6, 7 or 9 hex digits, mapped to the
+// organisation's name and address), which tracks the IEEE files, plus the
+// closed IAB registry as a CSV; or, with -dir, the CSV files of Debian's
+// ieee-data package (oui.csv, mam.csv, oui36.csv, iab.csv). It writes one
+// "PREFIX<TAB>ORGANISATION" line per block,
 // PREFIX being 6 (MA-L), 7 (MA-M) or 9 (MA-S, IAB) upper-case hex digits,
 // sorted, gzip-compressed without a timestamp so that regenerating from the
 // same registry gives the same bytes.
 //
-// Usage (from fingerprint/, see the go:generate line in oui.go):
+// Usage (from fingerprint/; `make refresh-data` runs the first form):
 //
+//	go run ./internal/ouigen -oui-data package/index.json -iab /usr/share/ieee-data/iab.csv -out oui.tsv.gz
 //	go run ./internal/ouigen -dir /usr/share/ieee-data -out oui.tsv.gz
 package main
 
@@ -14,6 +19,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,10 +45,21 @@ var registries = []struct {
 }
 
 func main() {
-	dir := flag.String("dir", "/usr/share/ieee-data", "directory holding the ieee-data CSV files")
+	dir := flag.String("dir", "", "directory holding Debian ieee-data's CSV files")
+	ouiData := flag.String("oui-data", "", "index.json of npm's oui-data package")
+	iab := flag.String("iab", "", "the IAB registry's CSV (with -oui-data; optional)")
 	out := flag.String("out", "oui.tsv.gz", "output file")
 	flag.Parse()
-	if err := run(*dir, *out); err != nil {
+	var err error
+	switch {
+	case *ouiData != "" && *dir == "":
+		err = runOUIData(*ouiData, *iab, *out)
+	case *dir != "" && *ouiData == "":
+		err = run(*dir, *out)
+	default:
+		err = errors.New("ouigen: give -oui-data FILE or -dir DIR")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "ouigen:", err)
 		os.Exit(1)
 	}
@@ -65,15 +82,61 @@ func run(dir, out string) error {
 		}
 		fmt.Fprintf(os.Stderr, "ouigen: %s: %d blocks\n", r.file, n)
 	}
-	data, err := encode(table)
+	return write(table, out)
+}
+
+// runOUIData builds the table from oui-data's index.json and, when given,
+// the IAB CSV. An MA-S block and an IAB block never share a prefix (both
+// are carved from IEEE-held MA-L blocks, from different ones).
+func runOUIData(index, iab, out string) error {
+	f, err := os.Open(index)
 	if err != nil {
-		return err
+		return fmt.Errorf("ouigen: open: %w", err)
 	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		return fmt.Errorf("ouigen: write: %w", err)
+	defer f.Close()
+	table := map[string]string{}
+	counts, err := readOUIData(f, table)
+	if err != nil {
+		return fmt.Errorf("ouigen: %s: %w", index, err)
 	}
-	fmt.Fprintf(os.Stderr, "ouigen: %d prefixes, %d bytes -> %s\n", len(table), len(data), out)
-	return nil
+	fmt.Fprintf(os.Stderr, "ouigen: %s: MA-L %d, MA-M %d, MA-S %d blocks\n", index, counts[6], counts[7], counts[9])
+	if iab != "" {
+		g, err := os.Open(iab)
+		if err != nil {
+			return fmt.Errorf("ouigen: open: %w", err)
+		}
+		n, err := readRegistry(g, 9, table)
+		g.Close()
+		if err != nil {
+			return fmt.Errorf("ouigen: %s: %w", iab, err)
+		}
+		fmt.Fprintf(os.Stderr, "ouigen: %s: %d blocks\n", iab, n)
+	}
+	return write(table, out)
+}
+
+// readOUIData adds oui-data's blocks to table: the key is the prefix, the
+// value's first line the organisation (the rest is its address).
+func readOUIData(r io.Reader, table map[string]string) (map[int]int, error) {
+	var m map[string]string
+	if err := json.NewDecoder(r).Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	counts := map[int]int{}
+	for k, v := range m {
+		prefix := strings.ToUpper(strings.TrimSpace(k))
+		if n := len(prefix); (n != 6 && n != 7 && n != 9) || !isHex(prefix) {
+			return nil, fmt.Errorf("bad prefix %q", k)
+		}
+		name, _, _ := strings.Cut(v, "\n")
+		org := strings.Join(strings.Fields(name), " ")
+		if org == "" {
+			continue
+		}
+		table[prefix] = org
+		counts[len(prefix)]++
+	}
+	return counts, nil
 }
 
 // readRegistry adds the rows of one registry CSV (Registry, Assignment,
@@ -105,6 +168,19 @@ func readRegistry(r io.Reader, digits int, table map[string]string) (int, error)
 		table[prefix] = org
 		n++
 	}
+}
+
+// write encodes the table and writes it to out.
+func write(table map[string]string, out string) error {
+	data, err := encode(table)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return fmt.Errorf("ouigen: write: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "ouigen: %d prefixes, %d bytes -> %s\n", len(table), len(data), out)
+	return nil
 }
 
 func isHex(s string) bool {

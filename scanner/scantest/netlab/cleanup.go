@@ -16,18 +16,21 @@ import (
 	"syscall"
 )
 
+// closer is a live lab of any layout (Lab, Routed).
+type closer interface{ Close() error }
+
 // live holds the labs of this process, for teardown on a signal.
 var live struct {
 	sync.Mutex
-	labs    map[*Lab]bool
+	labs    map[closer]bool
 	watched bool
 }
 
-func register(l *Lab) {
+func register(l closer) {
 	live.Lock()
 	defer live.Unlock()
 	if live.labs == nil {
-		live.labs = map[*Lab]bool{}
+		live.labs = map[closer]bool{}
 	}
 	live.labs[l] = true
 	if !live.watched {
@@ -36,7 +39,7 @@ func register(l *Lab) {
 	}
 }
 
-func unregister(l *Lab) {
+func unregister(l closer) {
 	live.Lock()
 	delete(live.labs, l)
 	live.Unlock()
@@ -49,7 +52,7 @@ func watchSignals() {
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	sig := <-ch
 	live.Lock()
-	labs := make([]*Lab, 0, len(live.labs))
+	labs := make([]closer, 0, len(live.labs))
 	for l := range live.labs {
 		labs = append(labs, l)
 	}

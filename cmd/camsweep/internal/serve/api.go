@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/inventory/report"
 	"github.com/camsweep/camsweep/inventory/store"
 )
 
@@ -161,8 +162,8 @@ type encodedReport struct {
 	err  error
 }
 
-// encode returns rep's JSON as writeJSON writes it, encoding it only the
-// first time it is asked for.
+// encode returns rep's JSON as `scan -o json` writes it, encoding it only
+// the first time it is asked for.
 func (c *reportCache) encode(site string, rep *inventory.Report) ([]byte, error) {
 	c.mu.Lock()
 	if c.sites == nil {
@@ -176,9 +177,7 @@ func (c *reportCache) encode(site string, rep *inventory.Report) ([]byte, error)
 	c.mu.Unlock()
 	e.once.Do(func() {
 		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		e.err = enc.Encode(rep)
+		e.err = report.Write(&buf, "json", rep)
 		e.body = buf.Bytes()
 	})
 	return e.body, e.err

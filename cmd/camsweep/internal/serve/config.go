@@ -41,7 +41,10 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful shutdown: running scans are
 	// cancelled and recorded, open requests finish.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	Sites           []Site        `yaml:"sites"`
+	// Flows turns on the sensor's flow sources (a mirror port, a NetFlow
+	// collector); nil for none. A change takes a restart.
+	Flows *FlowsConfig `yaml:"flows"`
+	Sites []Site       `yaml:"sites"`
 
 	path   string
 	tokens []tokenHash
@@ -100,6 +103,9 @@ type Site struct {
 	// RegistryColumnsFile is the same mapping in its own file (as
 	// `camsweep registry check --columns` reads it); give one or the other.
 	RegistryColumnsFile string `yaml:"registry_columns_file"`
+	// VMS is the site's central VMS; with it, not_on_central_vms is judged
+	// from the VMS's own list, not the registry's vms column.
+	VMS *VMSConfig `yaml:"vms"`
 
 	scope *scanner.Scope
 }
@@ -138,7 +144,7 @@ type QuietHours struct {
 	loc        *time.Location
 }
 
-// Profiles a site may use (DESIGN.md, "Safety").
+// Profiles a site may use (README, "Safety").
 var Profiles = []string{"passive", "arp", "gentle", "full"}
 
 // Defaults applied by LoadConfig.
@@ -265,6 +271,12 @@ func (c *Config) applyDefaults() {
 		rel(&s.Policy)
 		rel(&s.RegistryColumnsFile)
 		rel(&s.CredentialsFile)
+		if s.VMS != nil {
+			s.VMS.applyDefaults(rel)
+		}
+	}
+	if c.Flows != nil {
+		c.Flows.applyDefaults()
 	}
 }
 
@@ -319,6 +331,9 @@ func (c *Config) validate(v *validator) {
 	}
 	if len(c.Sites) == 0 {
 		v.at("no sites configured", "sites")
+	}
+	if c.Flows != nil {
+		c.Flows.validate(v)
 	}
 	seen := map[string]bool{}
 	for i := range c.Sites {
@@ -411,13 +426,16 @@ func (s *Site) validate(v *validator, i int, seen map[string]bool) {
 	// checked at each scan: they change on their own schedule, and a bad
 	// edit should fail a run loudly, not stop the daemon from starting.
 	if s.RegistryColumnsFile != "" {
-		if len(s.RegistryColumns.Columns) > 0 || len(s.RegistryColumns.Ignore) > 0 {
+		if len(s.RegistryColumns.Columns) > 0 || len(s.RegistryColumns.Ignore) > 0 || s.RegistryColumns.Sheet != "" {
 			at("give registry_columns or registry_columns_file, not both", "registry_columns_file")
 		} else if cm, err := inventory.LoadColumnMap(s.RegistryColumnsFile); err != nil {
 			at(err.Error(), "registry_columns_file")
 		} else {
 			s.RegistryColumns = cm
 		}
+	}
+	if s.VMS != nil {
+		s.VMS.validate(at)
 	}
 	for _, f := range []struct{ key, path string }{{"registry", s.Registry}, {"policy", s.Policy}} {
 		if f.path == "" {

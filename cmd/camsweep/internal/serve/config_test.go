@@ -114,6 +114,11 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"negative probe budget", site("    triggered_probes_per_minute: -1\n"), []string{`camsweep.yaml:11:34: site "NOH": triggered_probes_per_minute must not be negative`}},
 		{"bad interface", site("    interface: \"eth 1\"\n"), []string{`camsweep.yaml:11:16: site "NOH": interface "eth 1" is not an interface name`}},
 		{"passive not a bool", site("    passive: sometimes\n"), []string{"camsweep.yaml:11:"}},
+		{"flows without a source", "flows: {window: 1h}\n" + validBase, []string{"camsweep.yaml:1:8: flows: name a mirror interface, a netflow collector, or both"}},
+		{"collector open to anyone", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n" + validBase, []string{"camsweep.yaml:3:5: flows.netflow.exporters is required"}},
+		{"bad exporter", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n    exporters: [router1]\n" + validBase, []string{`camsweep.yaml:4:17: flows.netflow.exporters "router1": want an address or a prefix`}},
+		{"bad vms type", site("    vms: {type: genetec, url: \"https://vms.example\", credentials_file: tokens}\n"), []string{`camsweep.yaml:11:17: site "NOH": vms.type "genetec": want milestone`}},
+		{"vms over plain http", site("    vms: {type: milestone, url: \"http://vms.example\", credentials_file: nope}\n"), []string{`site "NOH": vms: credentials`, `plain http would send the credentials`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

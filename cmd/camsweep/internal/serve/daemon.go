@@ -41,6 +41,10 @@ type daemon struct {
 	store *store.Store
 	refs  *refCache
 	rnd   func(n int64) int64
+	// flows are the sensor's flow sources (nil when none is configured);
+	// vms caches each site's central VMS list.
+	flows *flowRuntime
+	vms   *vmsCache
 
 	// scanCtx parents every scan; cancelling it is how shutdown stops them.
 	scanCtx    context.Context
@@ -131,7 +135,7 @@ type runningScan struct {
 
 func newDaemon(ctx context.Context, cfg *Config, st *store.Store, sweep SweepFunc, clock Clock, log zerolog.Logger) *daemon {
 	d := &daemon{
-		log: log, clock: clock, sweep: sweep, store: st, refs: newRefCache(),
+		log: log, clock: clock, sweep: sweep, store: st, refs: newRefCache(), vms: newVMSCache(),
 		rnd: rand.Int64N, cfg: cfg, sites: map[string]*siteState{}, configReloaded: clock.Now(),
 	}
 	// Scans outlive a cancelled Run context only as long as shutdown lets
@@ -393,7 +397,7 @@ func (d *daemon) sweepSite(site Site, refs *references, refErr error, log zerolo
 		if res.Status != store.StatusOK {
 			rep.Incomplete = true
 		}
-		d.reconcile(rep, site, refs)
+		d.reconcile(rep, site, refs, d.observe(site, log))
 	}
 	return rep, res
 }
@@ -479,19 +483,32 @@ func (d *daemon) prune(finished time.Time, retention time.Duration, log zerolog.
 // reconcile fills the report's findings. A partial sweep keeps what it
 // found (an unregistered camera seen is real) but not missing_camera: it
 // cannot tell a missing camera from one it did not reach.
-func (d *daemon) reconcile(rep *inventory.Report, site Site, refs *references) {
+func (d *daemon) reconcile(rep *inventory.Report, site Site, refs *references, obs inventory.Observations) {
 	if rep.Schema == "" {
 		rep.Schema = inventory.ReportSchema
 	}
 	rep.Site = site.Name
 	scope := site.InventoryScope()
 	scope.Partial = rep.Incomplete
-	res := inventory.Reconcile(rep.Devices, refs.registry, refs.policy, scope, d.clock.Now())
+	res := inventory.ReconcileObserved(rep.Devices, refs.registry, refs.policy, scope, obs, d.clock.Now())
+	rep.Observations = obs.Summary()
 	rep.Devices = res.Devices
 	rep.Findings = res.Findings
 	if rep.Findings == nil {
 		rep.Findings = []inventory.Finding{}
 	}
+}
+
+// observe gathers what the sensor saw beside the sweep: the window's flows
+// touching the site, and the site's VMS list (read again when stale).
+func (d *daemon) observe(site Site, log zerolog.Logger) inventory.Observations {
+	now := d.clock.Now()
+	var obs inventory.Observations
+	if d.flows != nil {
+		obs = d.flows.observations(site, now)
+	}
+	obs.VMS, obs.VMSError = d.vms.get(d.scanCtx, site, now, log)
+	return obs
 }
 
 // applyConfig swaps in a reloaded configuration. Running scans keep the

@@ -75,7 +75,7 @@ func (f *fakeLink) announce(addr netip.Addr, mac string) {
 func TestPassiveDetection(t *testing.T) {
 	fl := newFakeLink()
 	sweep := newFakeSweep()
-	h := startHarnessWith(t, "", sweep, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
+	h := startHarnessOpts(t, "", sweep, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 		WithPassive(Passive{Listen: fl.listen, Look: fl.look}))
 	h.waitFor("NOH listening", func() bool { return strings.Contains(h.metrics(), `camsweep_passive_listening{site="NOH"} 1`) })
 	h.idle() // the first scheduled sweeps are done

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/inventory/registryfile"
 )
 
 // references is a site's loaded registry and policy.
@@ -65,7 +66,7 @@ func (c *refCache) load(site Site, log zerolog.Logger) (*references, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: load policy: %w", err)
 	}
-	reg, rowErrs := inventory.ParseRegistry(site.Registry, regData, site.RegistryColumns)
+	reg, rowErrs := registryfile.Parse(site.Registry, regData, site.RegistryColumns)
 	if reg == nil || (len(reg.Rows) == 0 && len(rowErrs) > 0) {
 		// Nothing usable: every camera would turn into an unregistered
 		// one. That is a broken file, not a finding.

@@ -91,6 +91,15 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 	}
 	d := newDaemon(ctx, cfg, st, sweep, o.clock, log)
 	d.passive = o.passive
+	if cfg.Flows != nil {
+		// The flow sources live as long as the daemon; a change to their
+		// configuration takes a restart (a reload keeps them as they are).
+		if d.flows, err = startFlows(d.scanCtx, *cfg.Flows, cfg.Sites, o.clock, log); err != nil {
+			return err
+		}
+		defer d.flows.close()
+		go d.republishFlows(d.scanCtx)
+	}
 	var ready atomic.Bool
 	srv := newServer(newHandler(d, o.version, &ready, log), cfg, log)
 	serveErr := serveHTTP(srv, ln, cfg.TLS)

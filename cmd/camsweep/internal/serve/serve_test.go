@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/camsweep/camsweep/docs"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/inventory/store"
 )
@@ -42,11 +43,23 @@ func startHarness(t *testing.T, extraConfig string, sweep *fakeSweep) *harness {
 
 func startHarnessLog(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger) *harness {
 	t.Helper()
-	return startHarnessWith(t, extraConfig, sweep, log)
+	return startHarnessEdit(t, extraConfig, sweep, log, nil)
 }
 
-// startHarnessWith starts the daemon with more options (WithPassive).
-func startHarnessWith(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger, opts ...Option) *harness {
+// startHarnessWith is startHarness with the configuration text passed
+// through edit (with the harness's directory) before it is written.
+func startHarnessWith(t *testing.T, extraConfig string, sweep *fakeSweep, edit func(dir, cfg string) string) *harness {
+	t.Helper()
+	return startHarnessEdit(t, extraConfig, sweep, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel), edit)
+}
+
+// startHarnessOpts starts the daemon with more options (WithPassive).
+func startHarnessOpts(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger, opts ...Option) *harness {
+	t.Helper()
+	return startHarnessEdit(t, extraConfig, sweep, log, nil, opts...)
+}
+
+func startHarnessEdit(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger, edit func(dir, cfg string) string, opts ...Option) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	writeEnv(t, dir)
@@ -55,7 +68,11 @@ func startHarnessWith(t *testing.T, extraConfig string, sweep *fakeSweep, log ze
 			t.Fatal(err)
 		}
 	}
-	cfgPath := writeConfig(t, dir, testConfig(extraConfig))
+	cfgText := testConfig(extraConfig)
+	if edit != nil {
+		cfgText = edit(dir, cfgText)
+	}
+	cfgPath := writeConfig(t, dir, cfgText)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -294,6 +311,11 @@ func TestServeIntegration(t *testing.T) {
 	})
 
 	t.Run("findings over the API equal the report's", func(t *testing.T) {
+		if res, body := h.do("GET", "/api/v1/sites/NOH/report", testToken); res == nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("report: %v %s", res, body)
+		} else if err := docs.ValidateReport(body); err != nil {
+			t.Errorf("the API's report: %v", err)
+		}
 		var rep inventory.Report
 		h.getJSON("/api/v1/sites/NOH/report", &rep)
 		if rep.Schema != inventory.ReportSchema || len(rep.Devices) != 2 {

@@ -99,8 +99,11 @@ func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Running: v.Running != nil,
 			Report: v.Report, LastScan: v.LastScan, LastScanDuration: v.LastDur, LastScanOK: v.LastOK,
 			LastSuccess: v.LastGood, ScansTotal: v.Scans, ProbeErrorsTotal: v.Probes,
-			RegistryLoadErrors: v.RegErrs, Passive: v.Passive, FindingFirstSeen: v.FirstSeen,
+			RegistryLoadErrors: v.RegErrs, VMS: d.vms.metric(v.Site), Passive: v.Passive, FindingFirstSeen: v.FirstSeen,
 		})
+	}
+	if d.flows != nil {
+		s.Flows = d.flows.stats()
 	}
 	s.Dispensations = d.dispensations()
 	s.ConfigReloaded = d.configReloaded

@@ -10,7 +10,7 @@ import (
 	"github.com/camsweep/camsweep/scanner/probe"
 )
 
-// Profiles say what a sweep may send (DESIGN.md, "Safety").
+// Profiles say what a sweep may send (README, "Safety").
 const (
 	ProfilePassive = "passive" // listen only
 	ProfileARP     = "arp"     // ARP only
