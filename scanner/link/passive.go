@@ -87,8 +87,16 @@ func (p *Passive) Hear(ctx context.Context, heard func(Heard)) error {
 // A sighting may have no address (a DHCP DISCOVER from a host that has
 // none yet): it is then identified by its MAC alone.
 func (p *Passive) Listen(ctx context.Context, found func(scanner.Sighting)) error {
+	return p.ListenKeep(ctx, nil, found)
+}
+
+// ListenKeep is Listen reporting only what keep accepts (nil: all). A
+// sweep keeps a host behind a router only when its address is in the
+// scope: the sensor's own traffic with the rest of the world (its DNS
+// server, the sites it talks to) is heard too, and is not the sweep's.
+func (p *Passive) ListenKeep(ctx context.Context, keep func(Heard) bool, found func(scanner.Sighting)) error {
 	return p.Hear(ctx, func(h Heard) {
-		if p.fresh(h.Sighting) {
+		if (keep == nil || keep(h)) && p.fresh(h.Sighting) {
 			found(h.Sighting)
 		}
 	})

@@ -303,6 +303,21 @@ func TestPassiveListen(t *testing.T) {
 	}
 }
 
+// TestPassiveListenKeep: what keep refuses is not reported.
+func TestPassiveListenKeep(t *testing.T) {
+	grat := l2ArpFrame(l2CamMAC, layers.EthernetBroadcast, layers.ARPRequest, l2CamIP, l2CamIP)
+	routed := l2UdpFrame(t, l2ServerMAC, l2TestMAC, netip.AddrPortFrom(netip.MustParseAddr("8.8.8.8"), 53), netip.AddrPortFrom(l2TestIfc.Addr, 50000), []byte("dns"), 0)
+	p := NewPassive(l2Replay(t, grat, routed), DecoderOptions{Interface: &l2TestIfc}, zerolog.Nop())
+	var got []string
+	keep := func(h Heard) bool { return !h.Routed }
+	if err := p.ListenKeep(context.Background(), keep, func(s scanner.Sighting) { got = append(got, s.Addr.String()) }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"10.9.0.64"}) {
+		t.Errorf("sightings %v, want the camera alone", got)
+	}
+}
+
 // l2Replay is a pcap replay of frames.
 func l2Replay(t testing.TB, frames ...[]byte) *Replay {
 	t.Helper()

@@ -148,7 +148,9 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 		passive := link.NewPassive(passiveConn, link.DecoderOptions{
 			Interface: &ifc, Routers: routers, Gateways: link.DefaultGateways(ifc.Name),
 		}, log)
-		opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{passive})
+		opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{p: passive, keep: func(h link.Heard) bool {
+			return !h.Routed || scope.Contains(h.Addr)
+		}})
 		l.discovery = append(l.discovery, "passive")
 	}
 	if cfg.Profile == ProfilePassive {
@@ -212,10 +214,14 @@ func parseMACs(ss []string) ([]net.HardwareAddr, error) {
 	return out, nil
 }
 
-// passiveDiscoverer adapts the passive listener to the engine's Discoverer.
-type passiveDiscoverer struct{ p *link.Passive }
+// passiveDiscoverer adapts the passive listener to the engine's
+// Discoverer, reporting what keep accepts.
+type passiveDiscoverer struct {
+	p    *link.Passive
+	keep func(link.Heard) bool
+}
 
 func (d passiveDiscoverer) Name() string { return "passive" }
 func (d passiveDiscoverer) Discover(ctx context.Context, found func(scanner.Sighting)) error {
-	return d.p.Listen(ctx, found)
+	return d.p.ListenKeep(ctx, d.keep, found)
 }
