@@ -51,6 +51,18 @@ type siteJSON struct {
 	LastOK      bool           `json:"last_scan_ok"`
 	LastSuccess string         `json:"last_success,omitempty"`
 	Findings    map[string]int `json:"open_findings_by_severity"`
+	// Passive is the site's continuous listener; absent when it has none.
+	Passive *passiveJSON `json:"passive,omitempty"`
+}
+
+type passiveJSON struct {
+	Listening        bool   `json:"listening"`
+	Interface        string `json:"interface,omitempty"`
+	Error            string `json:"error,omitempty"`
+	HostsHeard       int    `json:"hosts_heard"`
+	DevicesFirstSeen uint64 `json:"devices_first_seen"`
+	TriggeredProbes  uint64 `json:"triggered_probes"`
+	Refused          uint64 `json:"triggered_probes_refused"`
 }
 
 func (a *api) sites(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +73,10 @@ func (a *api) sites(w http.ResponseWriter, r *http.Request) {
 		if v.Running != nil {
 			id := v.Running.id
 			s.Running = &id
+		}
+		if p := v.Passive; p != nil {
+			s.Passive = &passiveJSON{Listening: p.Listening, Interface: v.Interface, Error: v.ListenErr, HostsHeard: p.Hosts,
+				DevicesFirstSeen: p.DevicesFirstSeen, TriggeredProbes: p.ProbesOK + p.ProbesFailed, Refused: p.ProbesRefused}
 		}
 		if v.Report != nil {
 			for _, f := range v.Report.Findings {

@@ -95,6 +95,21 @@ func TestPassiveDetection(t *testing.T) {
 	} {
 		h.waitFor(want, func() bool { return strings.Contains(h.metrics(), want) })
 	}
+	var sites struct {
+		Sites []siteJSON `json:"sites"`
+	}
+	h.getJSON("/api/v1/sites", &sites)
+	for _, s := range sites.Sites {
+		switch {
+		case s.Name == "NOH" && (s.Passive == nil || !s.Passive.Listening || s.Passive.Interface != "lab0" || s.Passive.DevicesFirstSeen != 1):
+			t.Errorf("NOH's listener in /api/v1/sites: %+v", s.Passive)
+		case s.Name == "RH" && s.Passive != nil:
+			t.Errorf("RH has no listener, yet /api/v1/sites shows %+v", s.Passive)
+		}
+	}
+	if res, body := h.do("GET", "/", ""); res == nil || !strings.Contains(string(body), "on lab0") {
+		t.Errorf("the status page does not say NOH listens on lab0")
+	}
 	var open struct {
 		Findings []store.FindingRecord `json:"findings"`
 	}
