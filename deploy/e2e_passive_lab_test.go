@@ -276,26 +276,7 @@ func nsClient(lab *netlab.Lab) *http.Client {
 // kills it (by its own pid) at cleanup, showing its log on failure.
 func startIn(t *testing.T, ctx context.Context, lab *netlab.Lab, dir, label, name string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := lab.Command(ctx, lab.ScannerNS, name, args...)
-	cmd.Dir = dir
-	log, err := os.Create(filepath.Join(dir, label+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		log.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(log.Name())
-			t.Logf("%s log (tail):\n%s", label, tail(string(b), 4000))
-		}
-	})
-	return cmd
+	return startCmd(t, lab.Command(ctx, lab.ScannerNS, name, args...), dir, label)
 }
 
 // serveInLab serves persona p on lab host h's address, every socket opened

@@ -169,19 +169,23 @@ func TestDefragBounds(t *testing.T) {
 	})
 }
 
+// l2Sequence packs frames (or packets) into one fuzz input, each behind
+// its 16-bit length, as the fuzz targets of this package split them.
+func l2Sequence(frames ...[]byte) []byte {
+	var out []byte
+	for _, fr := range frames {
+		out = append(out, byte(len(fr)>>8), byte(len(fr)))
+		out = append(out, fr...)
+	}
+	return out
+}
+
 // FuzzDefragmenter feeds ip4defrag, through the bounds, arbitrary IPv4
 // packets: each input is split into packets by a 16-bit length prefix, so
 // fragments of one datagram can arrive in any order, overlap, repeat or
 // lie about their lengths.
 func FuzzDefragmenter(f *testing.F) {
-	seed := func(packets ...[]byte) []byte {
-		var out []byte
-		for _, p := range packets {
-			out = append(out, byte(len(p)>>8), byte(len(p)))
-			out = append(out, p...)
-		}
-		return out
-	}
+	seed := l2Sequence
 	hello := l2UdpFrame(f, l2CamMAC, l2SsdpMAC, netip.AddrPortFrom(l2CamIP, 3702), netip.AddrPortFrom(l2SsdpGroup.Addr(), 3702), []byte(l2LongHello(1700)), 0)
 	var ips [][]byte
 	for _, fr := range l2Fragments(f, hello, 576) {

@@ -342,14 +342,7 @@ func l2Replay(t testing.TB, frames ...[]byte) *Replay {
 // 16-bit length) to one Decoder, so that reassembly and attribution state
 // carry over between them as on the wire.
 func FuzzDecodePassive(f *testing.F) {
-	seed := func(frames ...[]byte) []byte {
-		var out []byte
-		for _, fr := range frames {
-			out = append(out, byte(len(fr)>>8), byte(len(fr)))
-			out = append(out, fr...)
-		}
-		return out
-	}
+	seed := l2Sequence
 	hello := l2UdpFrame(f, l2CamMAC, l2SsdpMAC, netip.AddrPortFrom(l2CamIP, 3702), netip.AddrPortFrom(l2SsdpGroup.Addr(), 3702), []byte(l2LongHello(2000)), 0)
 	f.Add(seed(l2ArpFrame(l2CamMAC, layers.EthernetBroadcast, layers.ARPRequest, l2CamIP, l2CamIP)))
 	f.Add(seed(l2Fragments(f, hello, 1500)...))

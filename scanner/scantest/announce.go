@@ -1,7 +1,6 @@
 package scantest
 
 import (
-	"encoding/xml"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -72,20 +71,10 @@ func Announcements(p Persona, mac string, addr netip.Addr, opts AnnounceOptions)
 // HelloXML is the WS-Discovery Hello of an ONVIF device, its scopes
 // padded with location scopes to at least minBytes.
 func HelloXML(p *ONVIFService, mac, xaddr string, minBytes int) []byte {
-	esc := func(s string) string {
-		var b strings.Builder
-		_ = xml.EscapeText(&b, []byte(s))
-		return b.String()
-	}
+	esc := xmlEsc
 	build := func(scopes []string) []byte {
 		var b strings.Builder
-		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-		b.WriteString(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope"` +
-			` xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing"` +
-			` xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"` +
-			` xmlns:dn="http://www.onvif.org/ver10/network/wsdl"` +
-			` xmlns:tds="http://www.onvif.org/ver10/device/wsdl">` + "\n")
-		b.WriteString(`<SOAP-ENV:Header><wsa:MessageID>urn:uuid:` + newNonce() + `</wsa:MessageID>`)
+		wsdEnvelopeOpen(&b)
 		b.WriteString(`<wsa:To SOAP-ENV:mustUnderstand="true">urn:schemas-xmlsoap-org:ws:2005:04:discovery</wsa:To>`)
 		b.WriteString(`<wsa:Action SOAP-ENV:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2005/04/discovery/Hello</wsa:Action>`)
 		b.WriteString(`<d:AppSequence InstanceId="1" MessageNumber="1"/>`)
