@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/google/gopacket v1.1.19
+	github.com/gosnmp/gosnmp v1.47.0
 	github.com/hashicorp/mdns v1.0.7
 	github.com/mdlayher/packet v1.2.0
 	github.com/miekg/dns v1.1.72

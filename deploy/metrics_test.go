@@ -43,6 +43,10 @@ var contractMetrics = []string{
 	"camsweep_triggered_probes_total",
 	"camsweep_triggered_probes_refused_total",
 	"camsweep_detection_seconds",
+	"camsweep_infrastructure_harvest_success",
+	"camsweep_infrastructure_harvest_duration_seconds",
+	"camsweep_infrastructure_requests",
+	"camsweep_infrastructure_harvest_error_info",
 	// Issue 14: flow sources and the central VMS's list.
 	"camsweep_flow_source",
 	"camsweep_flow_records_total",

@@ -12,21 +12,22 @@ import (
 
 // The alerts issue 7 asks for, each with the severity the security team routes on.
 var wantAlerts = map[string]string{
-	"CamsweepUnregisteredCamera":       "critical",
-	"CamsweepBannedManufacturer":       "high",
-	"CamsweepDispensationExpired":      "high",
-	"CamsweepDispensationExpiringSoon": "warning",
-	"CamsweepCameraOutsideSegment":     "high",
-	"CamsweepScanStale":                "warning",
-	"CamsweepScanFailing":              "warning",
-	"CamsweepSensorDown":               "warning",
-	"CamsweepPassiveListenerDown":      "warning",
-	"CamsweepRecordedOutsideVMS":       "high",
-	"CamsweepUnapprovedRecorder":       "high",
-	"CamsweepCameraEgress":             "critical",
-	"CamsweepFlowCollectorSilent":      "warning",
-	"CamsweepFlowExporterRefused":      "warning",
-	"CamsweepVMSListStale":             "warning",
+	"CamsweepUnregisteredCamera":           "critical",
+	"CamsweepBannedManufacturer":           "high",
+	"CamsweepDispensationExpired":          "high",
+	"CamsweepDispensationExpiringSoon":     "warning",
+	"CamsweepCameraOutsideSegment":         "high",
+	"CamsweepScanStale":                    "warning",
+	"CamsweepScanFailing":                  "warning",
+	"CamsweepSensorDown":                   "warning",
+	"CamsweepPassiveListenerDown":          "warning",
+	"CamsweepRecordedOutsideVMS":           "high",
+	"CamsweepUnapprovedRecorder":           "high",
+	"CamsweepCameraEgress":                 "critical",
+	"CamsweepFlowCollectorSilent":          "warning",
+	"CamsweepFlowExporterRefused":          "warning",
+	"CamsweepVMSListStale":                 "warning",
+	"CamsweepInfrastructureHarvestFailing": "warning",
 }
 
 type ruleFile struct {

@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/camsweep/camsweep/scanner/evidence"
@@ -21,6 +22,18 @@ func TestCounterExamples(t *testing.T) {
 		{"http.server", "GoAhead-Webs", "", ""},
 		{"http.server", "Webs", "", ""},
 		{"http.server", "thttpd/2.25b 29dec2003", "", ""},
+		{"http.server", "GoAhead-http", "", ""},
+		{"http.server", "Web", "", ""},
+		{"http.server", "webserver", "", ""},
+		{"http.server", "httpserver", "", ""},
+		{"http.server", "Httpd v1.0 09AUG2012", "", ""},
+		{"http.server", "HyNetOS/2.0", "", ""},
+		{"http.server", "Gordian Embedded1.0", "", ""},
+		{"http.server", "U S Software Web Server", "", ""},
+		{"http.server", "Allegro-Software-RomPager/4.07", "", ""},
+		{"rtsp.server", "LIVE555 Streaming Media v2013.02.11", "", ""},
+		{"rtsp.server", "GStreamer RTSP server", "", ""},
+		{"tcp.open", "554", "", ""},
 		{"http.server", "mini_httpd/1.19 19dec2003", "", ""},
 		{"http.server", "Apache", "", ""},
 		{"http.server", "HTTPD", "", ""},
@@ -48,9 +61,16 @@ func TestCounterExamples(t *testing.T) {
 			if !r.hasField(c.field) {
 				continue
 			}
-			if out, ok := r.Apply(c.value); ok && (out.Class != "" && out.Class != string(evidence.Other) && out.Class != c.class || out.Manufacturer != "" || out.Brand != "" && out.Brand != c.brand) {
+			// A hint is allowed: it is camera-likeness only beside other
+			// evidence, which the verdict check below holds it to.
+			if out, ok := r.Apply(c.value); ok && (out.Class != "" && out.Class != string(evidence.Other) && out.Class != ClassHint && out.Class != c.class || out.Manufacturer != "" || out.Brand != "" && out.Brand != c.brand) {
 				t.Errorf("%s=%q matches rule %s (%+v); it names nobody", c.field, c.value, r.ID, out)
 			}
+		}
+		probe, _, _ := strings.Cut(c.field, ".")
+		v := e.Identify([]evidence.Evidence{{Probe: probe, Field: c.field, Value: c.value}})
+		if v.Class.IsVideo() && c.class == "" || v.Manufacturer != "" {
+			t.Errorf("%s=%q alone: verdict %s %s; it names nobody and no class", c.field, c.value, v.Class, v.Manufacturer)
 		}
 	}
 }

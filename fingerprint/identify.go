@@ -74,6 +74,7 @@ func (e *Engine) Identify(ev []evidence.Evidence) Verdict {
 		claims = append(claims, e.itemClaims(it, &v)...)
 	}
 	claims = append(claims, e.oemClaims(claims, &v)...)
+	claims = settleHints(claims, &v)
 
 	class := resolve(claims, "class")
 	manu := resolve(claims, "manufacturer")
@@ -208,6 +209,32 @@ func dedupe(s []string) []string {
 		if i == 0 || x != s[i-1] {
 			out = append(out, x)
 		}
+	}
+	return out
+}
+
+// settleHints turns "hint" class claims into "video" ones when other
+// evidence already claims a video device, and drops them otherwise: a
+// banner that cameras share with routers and media boxes supports a camera
+// verdict but never makes one.
+func settleHints(claims []claim, v *Verdict) []claim {
+	video := false
+	for _, c := range claims {
+		if c.attr == "class" && cameraLike(c.value) {
+			video = true
+			break
+		}
+	}
+	out := claims[:0]
+	for _, c := range claims {
+		if c.attr == "class" && c.value == ClassHint {
+			if !video {
+				v.Why = append(v.Why, c.source+": hint of a video device not used, no other evidence says video")
+				continue
+			}
+			c.value = ClassVideo
+		}
+		out = append(out, c)
 	}
 	return out
 }
@@ -356,21 +383,25 @@ func classConflicts(cands []*candidate) []string {
 	return out
 }
 
-// agreement is the winner's share of all the support for attr, times its
-// own strength: strong agreeing evidence gives near 1, weak or contradicted
-// evidence less.
+// agreement is the winner's share of all the support for attr, times the
+// combined strength of the values on its side: strong agreeing evidence
+// gives near 1, weak or contradicted evidence less.
 func agreement(cands []*candidate, same func(a, b string) bool) float64 {
 	if len(cands) == 0 {
 		return 0
 	}
 	var total, win float64
+	miss := 1.0
 	for _, c := range cands {
 		total += c.score
 		if same(c.value, cands[0].value) {
 			win += c.score
+			miss *= 1 - c.score
 		}
 	}
-	return cands[0].score * win / total
+	// The winner's strength is that of all the evidence on its side:
+	// a camera claim, a recorder claim and a hint all say "video device".
+	return (1 - miss) * win / total
 }
 
 func confidence(class evidence.Class, classes, makers []*candidate) float64 {

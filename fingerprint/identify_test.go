@@ -263,3 +263,27 @@ func BenchmarkIdentify(b *testing.B) {
 		i++
 	}
 }
+
+// TestHintsNeedCompany: banners cameras share with routers and media
+// boxes (Boa, LIVE555, an open RTSP port) make no verdict on their own,
+// and add to the confidence of one that other evidence makes.
+func TestHintsNeedCompany(t *testing.T) {
+	e := engine(t)
+	hints := ev("http.server", "Boa/0.94.14rc21", "tcp.open", "554", "rtsp.server", "LIVE555 Streaming Media v2013.02.11")
+	v := e.Identify(hints)
+	if v.Class != evidence.Unknown || v.Confidence != 0 {
+		t.Errorf("hints alone: class %s, confidence %.2f; want unknown, 0\nwhy: %s", v.Class, v.Confidence, strings.Join(v.Why, "\n  "))
+	}
+	if why := strings.Join(v.Why, "\n"); !strings.Contains(why, "hint of a video device not used") {
+		t.Errorf("why does not say the hints were dropped:\n%s", why)
+	}
+	title := ev("http.title", "Web Client for DVR")
+	alone := e.Identify(title)
+	both := e.Identify(append(title, hints...))
+	if both.Class != evidence.Recorder || alone.Class != evidence.Recorder {
+		t.Fatalf("title alone %s, with hints %s; want recorder both", alone.Class, both.Class)
+	}
+	if both.Confidence <= alone.Confidence {
+		t.Errorf("confidence with hints %.2f, title alone %.2f; hints should add to it", both.Confidence, alone.Confidence)
+	}
+}

@@ -32,10 +32,11 @@ func errAt(file string, n *yaml.Node, format string, args ...any) error {
 }
 
 var (
-	ruleKeys    = keySet("id", "field", "pattern", "description", "weight", "examples", "class", "brand", "manufacturer", "model", "firmware", "serial")
+	ruleKeys    = keySet("id", "field", "pattern", "description", "weight", "sources", "examples", "class", "brand", "manufacturer", "model", "firmware", "serial")
 	exampleKeys = keySet("value", "class", "brand", "manufacturer", "model", "firmware", "serial")
 	fieldName   = regexp.MustCompile(`^[a-z0-9_]+(?:[.-][a-z0-9_]+)*$`)
-	classes     = keySet(string(evidence.Camera), string(evidence.Recorder), ClassVideo, string(evidence.Other))
+	sourceName  = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+	classes     = keySet(string(evidence.Camera), string(evidence.Recorder), ClassVideo, ClassHint, string(evidence.Other))
 )
 
 func keySet(keys ...string) map[string]bool {
@@ -70,13 +71,17 @@ func parseRules(file string, data []byte) ([]*Rule, []error) {
 	}
 	var errs []error
 	var list *yaml.Node
+	var fileSources []string
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
-		if k.Value != "rules" {
-			errs = append(errs, errAt(file, k, "unknown key %q (want rules)", k.Value))
-			continue
+		switch k.Value {
+		case "rules":
+			list = v
+		case "sources":
+			fileSources = parseSources(file, v, &errs)
+		default:
+			errs = append(errs, errAt(file, k, "unknown key %q (want rules or sources)", k.Value))
 		}
-		list = v
 	}
 	if list == nil {
 		return nil, append(errs, errAt(file, top, "missing rules: list"))
@@ -89,6 +94,9 @@ func parseRules(file string, data []byte) ([]*Rule, []error) {
 		r, rerrs := parseRule(file, n)
 		errs = append(errs, rerrs...)
 		if r != nil {
+			if r.Sources == nil {
+				r.Sources = fileSources
+			}
 			rules = append(rules, r)
 		}
 	}
@@ -135,6 +143,8 @@ func parseRule(file string, n *yaml.Node) (*Rule, []error) {
 				continue
 			}
 			r.Weight = w
+		case "sources":
+			r.Sources = parseSources(file, v, &errs)
 		case "examples":
 			examplesNode = v
 		default:
@@ -161,7 +171,7 @@ func parseRule(file string, n *yaml.Node) (*Rule, []error) {
 		fail(n, "%s: missing description", where)
 	}
 	if c := r.Outputs.Class; c != "" && !classes[c] {
-		fail(raw["class"], "%s: class %q: want camera, recorder, video or other", where, c)
+		fail(raw["class"], "%s: class %q: want camera, recorder, video, hint or other", where, c)
 	}
 	empty := true
 	if r.re != nil {
@@ -265,6 +275,27 @@ func parseFields(file string, v *yaml.Node, errs *[]error) []string {
 			*errs = append(*errs, errAt(file, v, "field %q: match the derived mac.oui field, not raw MAC addresses", f))
 			return nil
 		}
+	}
+	return names
+}
+
+// parseSources reads a list of source tags: the public records a rule was
+// written from (a file-level list is every rule's default). They are
+// provenance, not behaviour: the evaluation leaves out the rules taken only
+// from the source it is scored on (docs/fingerprint.md).
+func parseSources(file string, v *yaml.Node, errs *[]error) []string {
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		*errs = append(*errs, errAt(file, v, "sources: want a non-empty list of source tags"))
+		return nil
+	}
+	names := make([]string, 0, len(v.Content))
+	for _, c := range v.Content {
+		s := scalar(file, c, "sources", errs)
+		if !sourceName.MatchString(s) {
+			*errs = append(*errs, errAt(file, c, "source %q: want a lower-case tag such as nmap or whatweb", s))
+			continue
+		}
+		names = append(names, s)
 	}
 	return names
 }

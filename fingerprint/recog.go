@@ -400,6 +400,7 @@ func recogRule(file, base, matches string, fields []string, f *rawRecogFP, re *r
 		Pattern:     f.pattern,
 		Description: f.description,
 		Weight:      weight,
+		Sources:     []string{"recog"},
 		File:        file,
 		Line:        f.line,
 		Column:      f.col,

@@ -15,6 +15,14 @@ import (
 // none.
 const ClassVideo = "video"
 
+// ClassHint is for evidence that cameras share with much else: an embedded
+// web server (Boa, GoAhead "Webs", thttpd) or RTSP stack (LIVE555) that
+// cameras use as often as routers and media boxes do. A hint never makes a
+// verdict on its own: it counts as "video" only when some other evidence
+// of the host already says camera, recorder or video, and is dropped
+// otherwise.
+const ClassHint = "hint"
+
 // Outputs is what a rule says about a device. Values are constants or
 // templates with capture references ("{1}", "{model}") into the pattern.
 type Outputs struct {
@@ -64,6 +72,9 @@ type Rule struct {
 	Weight      float64
 	Outputs     Outputs
 	Examples    []Example
+	// Sources names the public records the rule was written from (tags
+	// such as nmap, whatweb, vendor), for the evaluation by source.
+	Sources []string
 
 	// Recog is set for a rule made from a recog fingerprint; camsweep's own
 	// rules take precedence over it on the same evidence item.

@@ -114,6 +114,8 @@ var noRuleFields = map[string]string{
 	"lldp.chassis_id":            "a MAC, converted to mac.oui",
 	"lldp.port_id":               "names the host's port, not its maker",
 	"lldp.port_description":      "set by the host's firmware or its admin, per port",
+	"lldp.capabilities":          "the kind of station (bridge, router, telephone, station-only), not its maker",
+	"snmp.router":                "names the router whose neighbour table gave the MAC, not the device's maker",
 }
 
 func TestEvidenceFieldsCovered(t *testing.T) {

@@ -29,7 +29,7 @@ func TestVerifyErrors(t *testing.T) {
 		{"valid", validRule, nil},
 		{"empty", "", []string{"x.yaml:1:1: empty rule file"}},
 		{"not a mapping", "- a\n", []string{"x.yaml:1:1: want a mapping with a rules: list"}},
-		{"unknown top key", "rulez: []\n", []string{`x.yaml:1:1: unknown key "rulez" (want rules)`, "x.yaml:1:1: missing rules: list"}},
+		{"unknown top key", "rulez: []\n", []string{`x.yaml:1:1: unknown key "rulez" (want rules or sources)`, "x.yaml:1:1: missing rules: list"}},
 		{"unknown rule key", strings.Replace(validRule, "    class: camera\n    firmware", "    klass: camera\n    firmware", 1),
 			[]string{`x.yaml:6:5: unknown key "klass" in rule`}},
 		{"no examples", `rules:
@@ -45,7 +45,7 @@ func TestVerifyErrors(t *testing.T) {
 			[]string{"x.yaml:7:15: rule a: firmware refers to {2}, which the pattern does not capture"}},
 		{"named capture", strings.Replace(strings.Replace(validRule, `(\d+)`, `(?P<ver>\d+)`, 1), "'{1}'", "'{ver}'", 1), nil},
 		{"bad class", strings.Replace(validRule, "class: camera\n    firmware", "class: webcam\n    firmware", 1),
-			[]string{`x.yaml:6:12: rule a: class "webcam": want camera, recorder, video or other`}},
+			[]string{`x.yaml:6:12: rule a: class "webcam": want camera, recorder, video, hint or other`}},
 		{"bad weight", strings.Replace(validRule, "    class: camera\n    firmware", "    weight: 2\n    class: camera\n    firmware", 1),
 			[]string{`x.yaml:6:13: weight "2": want a number in (0, 1]`}},
 		{"example mismatch", strings.Replace(validRule, `firmware: "2"`, `firmware: "3"`, 1),
@@ -72,6 +72,9 @@ func TestVerifyErrors(t *testing.T) {
         class: other
 `, []string{"x.yaml:12:5: rule a: id already used at line 2",
 			`x.yaml:18:9: rule a: example "Foo/2" is shadowed by earlier rule a (line 2)`}},
+		{"sources", "sources: [nmap, whatweb]\n" + strings.Replace(validRule, "    class: camera\n    firmware", "    sources: [vendor]\n    class: camera\n    firmware", 1), nil},
+		{"bad sources", "sources: nmap\n" + strings.Replace(validRule, "    class: camera\n    firmware", "    sources: [Vendor Docs]\n    class: camera\n    firmware", 1),
+			[]string{"x.yaml:1:10: sources: want a non-empty list of source tags", `x.yaml:7:15: source "Vendor Docs": want a lower-case tag`}},
 		{"oem map", "generic: [IPC]\nbrands:\n  - {brand: Acme, made_by: Hikvision, share: all}\n  - {brand: Hikvision}\n", nil},
 		{"oem map bad share", "brands:\n  - {brand: Acme, share: half}\n", []string{`x.yaml: fingerprint: oem map: brand Acme: share "half"`}},
 		{"oem map unknown maker", "brands:\n  - {brand: Acme, made_by: Nobody, share: all}\n", []string{`made_by "Nobody" is not a brand of the map`}},

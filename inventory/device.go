@@ -37,6 +37,14 @@ type Device struct {
 	// FlowOnly marks a host the sweep did not report, known only from
 	// flows (a recorder pulling video from the site's cameras).
 	FlowOnly bool `json:"flow_only,omitempty"`
+	// MACSource says how the MAC was learnt: the probe that saw it ("arp"
+	// on the local segment, "onvif", ...) or, across a router,
+	// "snmp <router> <table>".
+	MACSource string `json:"mac_source,omitempty"`
+	// Location is the switch port the device is plugged into, as the
+	// network's own switches report it; nil when no configured switch
+	// placed it.
+	Location *evidence.Location `json:"location,omitempty"`
 }
 
 // IsCameraLike reports whether the device records or streams video, so that
@@ -131,4 +139,8 @@ type Finding struct {
 	Model        string              `json:"model,omitempty"`
 	Detail       string              `json:"detail"`
 	Evidence     []evidence.Evidence `json:"evidence,omitempty"`
+	// MACSource and Location are the device's (Device.MACSource,
+	// Device.Location): how its MAC was learnt and where to find it.
+	MACSource string             `json:"mac_source,omitempty"`
+	Location  *evidence.Location `json:"location,omitempty"`
 }

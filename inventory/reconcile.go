@@ -132,6 +132,7 @@ func deviceFindings(out []Finding, nc normCache, d Device, row *Row, by string, 
 	base := Finding{
 		Site: site, IP: addrString(d), MAC: deviceMAC(d),
 		Manufacturer: d.Manufacturer, Brand: d.Brand, Model: d.Model, Evidence: d.Evidence,
+		MACSource: d.MACSource, Location: d.Location,
 	}
 	if row != nil {
 		base.RegistryID = row.ID

@@ -18,9 +18,51 @@ type Report struct {
 	Stats      Stats        `json:"stats"`
 	Devices    []Device     `json:"devices"`
 	Findings   []Finding    `json:"findings"`
+	// Infrastructure says how the harvest of each configured router and
+	// switch went (SNMP); absent when none is configured.
+	Infrastructure []InfraDevice `json:"infrastructure,omitempty"`
 	// Observations says which flow sources and which VMS list the
 	// findings were judged on; absent when the report was not reconciled.
 	Observations *ObservationSummary `json:"observations,omitempty"`
+}
+
+// InfraDevice is one configured router or switch and what its harvest
+// gave. A failure here never fails the sweep; it is shown, and counted in
+// the metrics.
+type InfraDevice struct {
+	Name     string   `json:"name"`
+	Address  string   `json:"address"`
+	Roles    []string `json:"roles"`
+	SysName  string   `json:"sys_name,omitempty"`
+	SysDescr string   `json:"sys_descr,omitempty"`
+	OK       bool     `json:"ok"`
+	// Error and ErrorKind (timeout, auth, refused, deadline, truncated,
+	// protocol, error) say what went wrong.
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	// Requests counts the datagrams sent to it, retries included.
+	Requests uint64 `json:"requests"`
+	// Tables counts the rows read per table; Truncated names those cut at
+	// the configured max_entries; Malformed counts entries skipped.
+	Tables    map[string]int `json:"tables"`
+	Truncated []string       `json:"truncated,omitempty"`
+	Malformed int            `json:"malformed,omitempty"`
+	// Neighbours is how many in-scope neighbour entries it gave; Located
+	// how many MACs were placed on its edge ports.
+	Neighbours int           `json:"neighbours"`
+	Located    int           `json:"located"`
+	Uplinks    []InfraUplink `json:"uplinks,omitempty"`
+	Notes      []string      `json:"notes,omitempty"`
+	// DurationSeconds is how long its harvest took.
+	DurationSeconds float64 `json:"duration_seconds"`
+}
+
+// InfraUplink is a switch port recognised as an uplink or trunk (no device
+// is located on it), and why.
+type InfraUplink struct {
+	Port    string   `json:"port"`
+	MACs    int      `json:"macs"`
+	Reasons []string `json:"reasons"`
 }
 
 // ScopeSummary records what the sweep was allowed to touch and how.
@@ -35,6 +77,9 @@ type ScopeSummary struct {
 	RatePerSec  float64  `json:"rate_per_second"`
 	Interface   string   `json:"interface,omitempty"`
 	Notes       []string `json:"notes,omitempty"`
+	// Infrastructure lists the routers and switches asked over SNMP:
+	// the only destinations of SNMP, never a scanned host.
+	Infrastructure []string `json:"infrastructure,omitempty"`
 }
 
 // Stats counts the sweep's work.
@@ -47,4 +92,9 @@ type Stats struct {
 	DurationSeconds float64        `json:"duration_seconds"`
 	ProbeErrors     map[string]int `json:"probe_errors"`
 	HostsTimedOut   int            `json:"hosts_timed_out"`
+	// SNMPRequests counts the datagrams sent to infrastructure devices
+	// (also counted in PacketsSent), and SNMPSeconds how long their
+	// harvest, after the probes, took (also in DurationSeconds).
+	SNMPRequests uint64  `json:"snmp_requests,omitempty"`
+	SNMPSeconds  float64 `json:"snmp_seconds,omitempty"`
 }

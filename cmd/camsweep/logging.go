@@ -24,10 +24,15 @@ func (g *globalFlags) logger(w io.Writer) (zerolog.Logger, error) {
 	if err != nil || g.logLevel == "" {
 		return zerolog.Nop(), withCode(exitError, fmt.Errorf("unknown --log-level %q (want debug, info, warn or error)", g.logLevel))
 	}
+	terminal := writerIsTerminal(w)
+	// Probes and the SNMP harvest log from many goroutines at once: one
+	// event at a time reaches a writer that is not itself safe for that
+	// (a buffer, a pipe wrapper).
+	w = zerolog.SyncWriter(w)
 	switch g.logFormat {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !writerIsTerminal(w)}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !terminal}
 	default:
 		return zerolog.Nop(), withCode(exitError, fmt.Errorf("unknown --log-format %q (want console or json)", g.logFormat))
 	}

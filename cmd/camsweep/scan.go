@@ -16,6 +16,7 @@ import (
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/probe"
+	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
 // reconcileFlags are shared by scan and diff.
@@ -64,6 +65,7 @@ type scanFlags struct {
 	pcap        string
 	listen      time.Duration
 	credentials string
+	infra       string
 	udpPorts    map[string]string
 	rules       []string
 	dryRun      bool
@@ -126,6 +128,7 @@ With --registry and --policy the devices found are reconciled into findings.`,
 	fl.StringToStringVar(&sf.udpPorts, "udp-ports", nil, "move a UDP discovery service off its standard port, e.g. ssdp=11900,mdns=15353")
 	fl.DurationVar(&sf.listen, "listen", 0, "how long the passive profile listens (e.g. 5m)")
 	fl.StringVar(&sf.credentials, "credentials", "", "ONVIF credentials file (YAML); CAMSWEEP_ONVIF_USERNAME/CAMSWEEP_ONVIF_PASSWORD also work")
+	fl.StringVar(&sf.infra, "infrastructure", "", "routers and switches to ask over SNMP for MACs and switch ports (YAML; docs/infrastructure.md)")
 	fl.StringArrayVar(&sf.rules, "rules", nil, "directory or file of extra fingerprint rules; repeatable")
 	fl.BoolVar(&sf.dryRun, "dry-run", false, "print the probe plan and send nothing")
 	fl.BoolVar(&sf.noProgress, "no-progress", false, "no progress bar even on a terminal")
@@ -170,7 +173,29 @@ func (sf *scanFlags) config(targets []string) (sweep.Config, error) {
 		return cfg, err
 	}
 	cfg.Credentials = creds
+	if sf.infra != "" {
+		if err := sf.loadInfrastructure(&cfg); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, cfg.Validate()
+}
+
+// loadInfrastructure reads --infrastructure and its credentials. A dry run
+// goes on without them (the reviewer who signs the plan off need not hold
+// the secrets): the plan then says they were not resolved.
+func (sf *scanFlags) loadInfrastructure(cfg *sweep.Config) error {
+	ic, err := snmp.LoadConfig(sf.infra)
+	if err != nil {
+		return err
+	}
+	cfg.Infrastructure = ic
+	creds, err := snmp.ResolveCredentials(ic, os.Getenv)
+	if err != nil && !sf.dryRun {
+		return err
+	}
+	cfg.InfraCredentials = creds
+	return nil
 }
 
 func loadFingerprints(extra []string) (*fingerprint.Engine, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner/probe"
+	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
 func newServeCommand(g *globalFlags) *cobra.Command {
@@ -83,6 +84,17 @@ func siteSweeper(fp *fingerprint.Engine) serve.SweepFunc {
 			Credentials: creds,
 			Interface:   site.Interface,
 			RouterMACs:  site.RouterMACs,
+		}
+		if site.Infrastructure != nil {
+			cfg.Infrastructure = site.Infrastructure
+			// Read the secrets at every sweep, so a rotated community
+			// needs no reload. If they cannot be read the sweep still
+			// runs; each device then reports why it was not asked.
+			ic, err := snmp.ResolveCredentials(site.Infrastructure, os.Getenv)
+			if err != nil {
+				log.Error().Err(err).Msg("snmp: infrastructure credentials; the devices will not be asked")
+			}
+			cfg.InfraCredentials = ic
 		}
 		return sweep.Run(ctx, cfg, fp, log, nil)
 	}

@@ -42,8 +42,11 @@ var allowedImports = map[string][]string{
 
 	// Probers and link-layer work build on the engine's contract and share
 	// code only through scanner/internal, never with each other.
+	"scanner/secret": {},
+	"scanner/snmp":   {"scanner/evidence", "scanner/secret", "scanner/internal/value", "internal/yamlpos"},
+
 	"scanner/probe": {"scanner", "scanner/evidence", "scanner/internal/bounded", "scanner/internal/datagram",
-		"scanner/internal/osnet", "scanner/internal/value", "scanner/internal/wire"},
+		"scanner/internal/osnet", "scanner/internal/value", "scanner/internal/wire", "scanner/secret"},
 	"scanner/link": {"scanner", "scanner/evidence", "scanner/internal/bounded", "scanner/internal/osnet",
 		"scanner/internal/value", "scanner/internal/wire"},
 

@@ -3,12 +3,14 @@ package metrics
 import (
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camsweep/camsweep/inventory"
+	"github.com/camsweep/camsweep/scanner/evidence"
 )
 
 // Collector turns a Snapshot into metrics at every scrape.
@@ -33,7 +35,12 @@ type descs struct {
 	flowSource, flowRecords, flowDatagrams, flowLastDatagram            *prometheus.Desc
 	flowMirrorFrames, flowEntries, flowEvictions, flowDNSLookups        *prometheus.Desc
 	vmsHardware, vmsLastSuccess, vmsErrors                              *prometheus.Desc
+	infraSuccess, infraDuration, infraRequests, infraError              *prometheus.Desc
 }
+
+// locationLabels are the switch port an info series names, so an alert can
+// say where to go: empty when no configured switch placed the device.
+var locationLabels = []string{"switch", "port", "port_description", "vlan"}
 
 func newDescs() descs {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
@@ -41,8 +48,8 @@ func newDescs() descs {
 	}
 	return descs{
 		findings:       d("findings", "Open findings in the latest complete scan.", "site", "kind", "severity"),
-		findingInfo:    d("finding_info", "One series per open finding, carrying the device that has it.", "site", "kind", "severity", "key", "ip", "mac", "manufacturer", "model", "registry_id"),
-		unregistered:   d("unregistered_camera_info", "One series per camera found on the network that no registry row matches.", "site", "ip", "mac", "brand", "manufacturer", "model"),
+		findingInfo:    d("finding_info", "One series per open finding, carrying the device that has it and the switch port it is plugged into.", append([]string{"site", "kind", "severity", "key", "ip", "mac", "manufacturer", "model", "registry_id"}, locationLabels...)...),
+		unregistered:   d("unregistered_camera_info", "One series per camera found on the network that no registry row matches, with the switch port it is plugged into.", append([]string{"site", "ip", "mac", "brand", "manufacturer", "model"}, locationLabels...)...),
 		devices:        d("devices", "Devices in the latest complete scan.", "site", "class", "manufacturer"),
 		dispExpiry:     d("dispensation_expiry_timestamp_seconds", "When a policy dispensation expires, in seconds since the Unix epoch.", "dispensation", "manufacturer", "owner"),
 		dispCameras:    d("dispensation_cameras", "Registry rows that claim a dispensation.", "dispensation"),
@@ -84,6 +91,10 @@ func newDescs() descs {
 		vmsHardware:      d("vms_hardware", "Hardware devices in the site's central VMS list, as last read.", "site", "source"),
 		vmsLastSuccess:   d("vms_last_success_timestamp_seconds", "When the site's VMS list was last read, in seconds since the Unix epoch; 0 if never.", "site"),
 		vmsErrors:        d("vms_errors_total", "Failed reads of the site's VMS list since the process started.", "site"),
+		infraSuccess:     d("infrastructure_harvest_success", "Whether the latest complete scan read every table it asked of the router or switch (1) or not (0).", "site", "device"),
+		infraDuration:    d("infrastructure_harvest_duration_seconds", "How long the latest complete scan's harvest of the router or switch took.", "site", "device"),
+		infraRequests:    d("infrastructure_requests", "SNMP datagrams the latest complete scan sent to the router or switch, retries included.", "site", "device"),
+		infraError:       d("infrastructure_harvest_error_info", "One series per router or switch whose harvest failed in the latest complete scan, naming the kind of failure (timeout, auth, refused, deadline, truncated, protocol, error).", "site", "device", "kind"),
 	}
 }
 
@@ -107,6 +118,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.flowSource, c.d.flowRecords, c.d.flowDatagrams, c.d.flowLastDatagram,
 		c.d.flowMirrorFrames, c.d.flowEntries, c.d.flowEvictions, c.d.flowDNSLookups,
 		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors,
+		c.d.infraSuccess, c.d.infraDuration, c.d.infraRequests, c.d.infraError,
 	} {
 		ch <- d
 	}
@@ -227,13 +239,14 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 		counts[findKey{f.Kind, sev}]++
 		d := byIP[f.IP]
 		manufacturer, model, brand, mac := first(f.Manufacturer, d.Manufacturer), first(f.Model, d.Model), first(f.Brand, d.Brand), strings.ToLower(first(f.MAC, d.MAC))
-		gauge(c.d.findingInfo, 1, site, f.Kind, sev, f.Key, f.IP, mac, manufacturer, model, f.RegistryID)
+		where := location(f.Location, d.Location)
+		gauge(c.d.findingInfo, 1, append([]string{site, f.Kind, sev, f.Key, f.IP, mac, manufacturer, model, f.RegistryID}, where...)...)
 		if at, ok := firstSeen[f.Key]; ok && !at.IsZero() {
 			gauge(c.d.findingFirstSeen, unix(at), site, f.Kind, sev, f.Key)
 		}
 		if f.Kind == inventory.KindUnregisteredCamera && !unreg[[2]string{f.IP, mac}] {
 			unreg[[2]string{f.IP, mac}] = true
-			gauge(c.d.unregistered, 1, site, f.IP, mac, brand, manufacturer, model)
+			gauge(c.d.unregistered, 1, append([]string{site, f.IP, mac, brand, manufacturer, model}, where...)...)
 		}
 	}
 	for _, k := range sortedMapKeys(counts, func(a, b findKey) bool {
@@ -241,6 +254,36 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 	}) {
 		gauge(c.d.findings, float64(counts[k]), site, k.kind, k.severity)
 	}
+	seenDev := map[string]bool{}
+	for _, d := range r.Infrastructure {
+		// Two devices configured under one name would be a duplicate
+		// series and fail the scrape; the first is reported.
+		if seenDev[d.Name] {
+			continue
+		}
+		seenDev[d.Name] = true
+		gauge(c.d.infraSuccess, b2f(d.OK), site, d.Name)
+		gauge(c.d.infraDuration, d.DurationSeconds, site, d.Name)
+		gauge(c.d.infraRequests, float64(d.Requests), site, d.Name)
+		if !d.OK {
+			gauge(c.d.infraError, 1, site, d.Name, first(d.ErrorKind, "error"))
+		}
+	}
+}
+
+// location gives the location labels' values, the finding's own place
+// first, then its device's.
+func location(ls ...*evidence.Location) []string {
+	for _, l := range ls {
+		if l != nil {
+			vlan := ""
+			if l.VLAN != 0 {
+				vlan = strconv.Itoa(l.VLAN)
+			}
+			return []string{l.Switch, l.Port, l.PortDescription, vlan}
+		}
+	}
+	return []string{"", "", "", ""}
 }
 
 func first(a, b string) string {

@@ -19,8 +19,10 @@ import (
 )
 
 func nohReport() *inventory.Report {
+	// Behind a router: its MAC and its switch port come from the network.
+	where := &evidence.Location{Switch: "noh-b1-asw03", Port: "Gi1/0/17", PortDescription: "Gang ved akutmodtagelse", VLAN: 120, Source: "snmp dot1qTpFdbTable"}
 	dahua := inventory.Device{IP: netip.MustParseAddr("10.20.8.11"), MAC: "e0:50:8b:3d:72:19", Class: evidence.Camera,
-		Brand: "Dahua", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2",
+		Brand: "Dahua", Manufacturer: "Dahua", Model: "IPC-HDW2431T-AS-S2", MACSource: "snmp router noh-core1", Location: where,
 		Evidence: []evidence.Evidence{{Probe: "onvif", Field: "onvif.manufacturer", Value: "Dahua"}}}
 	// A white-label Hikvision: the brand on the box is not the maker.
 	lts := inventory.Device{IP: netip.MustParseAddr("10.20.8.12"), MAC: "44:19:b6:00:00:12", Class: evidence.Camera,
@@ -33,7 +35,7 @@ func nohReport() *inventory.Report {
 		Devices: []inventory.Device{dahua, lts, axis, pc},
 		Findings: []inventory.Finding{
 			{Key: "unregistered_camera/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindUnregisteredCamera, Severity: inventory.SeverityCritical,
-				Site: "NOH", IP: "10.20.8.11", MAC: "e0:50:8b:3d:72:19", Manufacturer: "Dahua", Brand: "Dahua", Model: "IPC-HDW2431T-AS-S2"},
+				Site: "NOH", IP: "10.20.8.11", MAC: "e0:50:8b:3d:72:19", Manufacturer: "Dahua", Brand: "Dahua", Model: "IPC-HDW2431T-AS-S2", Location: where},
 			// Brand and model left empty in the finding: taken from the device.
 			{Key: "unregistered_camera/NOH/mac=44:19:b6:00:00:12", Kind: inventory.KindUnregisteredCamera, Severity: inventory.SeverityCritical,
 				Site: "NOH", IP: "10.20.8.12", MAC: "44:19:B6:00:00:12"},
@@ -42,6 +44,10 @@ func nohReport() *inventory.Report {
 			// The same key twice must not break the scrape.
 			{Key: "banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19", Kind: inventory.KindBannedManufacturer, Severity: inventory.SeverityHigh,
 				Site: "NOH", IP: "10.20.8.11"},
+		},
+		Infrastructure: []inventory.InfraDevice{
+			{Name: "noh-core1", Address: "10.20.0.1", OK: true, Requests: 42, DurationSeconds: 1.5},
+			{Name: "noh-b1-asw03", Address: "10.20.0.33", ErrorKind: "timeout", Error: "request timeout", Requests: 2, DurationSeconds: 4},
 		},
 	}
 }
@@ -150,15 +156,30 @@ camsweep_devices_first_seen_total{site="RH"} 0
 # TYPE camsweep_finding_first_seen_timestamp_seconds gauge
 camsweep_finding_first_seen_timestamp_seconds{key="banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19",kind="banned_manufacturer",severity="high",site="NOH"} 1.772449201e+09
 camsweep_finding_first_seen_timestamp_seconds{key="unregistered_camera/NOH/mac=e0:50:8b:3d:72:19",kind="unregistered_camera",severity="critical",site="NOH"} 1.7724492e+09
-# HELP camsweep_finding_info One series per open finding, carrying the device that has it.
+# HELP camsweep_finding_info One series per open finding, carrying the device that has it and the switch port it is plugged into.
 # TYPE camsweep_finding_info gauge
-camsweep_finding_info{ip="10.20.8.11",key="banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19",kind="banned_manufacturer",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",registry_id="",severity="high",site="NOH"} 1
-camsweep_finding_info{ip="10.20.8.11",key="unregistered_camera/NOH/mac=e0:50:8b:3d:72:19",kind="unregistered_camera",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",registry_id="",severity="critical",site="NOH"} 1
-camsweep_finding_info{ip="10.20.8.12",key="unregistered_camera/NOH/mac=44:19:b6:00:00:12",kind="unregistered_camera",mac="44:19:b6:00:00:12",manufacturer="Hikvision",model="CMIP3042",registry_id="",severity="critical",site="NOH"} 1
+camsweep_finding_info{ip="10.20.8.11",key="banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19",kind="banned_manufacturer",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",port="Gi1/0/17",port_description="Gang ved akutmodtagelse",registry_id="",severity="high",site="NOH",switch="noh-b1-asw03",vlan="120"} 1
+camsweep_finding_info{ip="10.20.8.11",key="unregistered_camera/NOH/mac=e0:50:8b:3d:72:19",kind="unregistered_camera",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",port="Gi1/0/17",port_description="Gang ved akutmodtagelse",registry_id="",severity="critical",site="NOH",switch="noh-b1-asw03",vlan="120"} 1
+camsweep_finding_info{ip="10.20.8.12",key="unregistered_camera/NOH/mac=44:19:b6:00:00:12",kind="unregistered_camera",mac="44:19:b6:00:00:12",manufacturer="Hikvision",model="CMIP3042",port="",port_description="",registry_id="",severity="critical",site="NOH",switch="",vlan=""} 1
 # HELP camsweep_findings Open findings in the latest complete scan.
 # TYPE camsweep_findings gauge
 camsweep_findings{kind="banned_manufacturer",severity="high",site="NOH"} 1
 camsweep_findings{kind="unregistered_camera",severity="critical",site="NOH"} 2
+# HELP camsweep_infrastructure_harvest_duration_seconds How long the latest complete scan's harvest of the router or switch took.
+# TYPE camsweep_infrastructure_harvest_duration_seconds gauge
+camsweep_infrastructure_harvest_duration_seconds{device="noh-b1-asw03",site="NOH"} 4
+camsweep_infrastructure_harvest_duration_seconds{device="noh-core1",site="NOH"} 1.5
+# HELP camsweep_infrastructure_harvest_error_info One series per router or switch whose harvest failed in the latest complete scan, naming the kind of failure (timeout, auth, refused, deadline, truncated, protocol, error).
+# TYPE camsweep_infrastructure_harvest_error_info gauge
+camsweep_infrastructure_harvest_error_info{device="noh-b1-asw03",kind="timeout",site="NOH"} 1
+# HELP camsweep_infrastructure_harvest_success Whether the latest complete scan read every table it asked of the router or switch (1) or not (0).
+# TYPE camsweep_infrastructure_harvest_success gauge
+camsweep_infrastructure_harvest_success{device="noh-b1-asw03",site="NOH"} 0
+camsweep_infrastructure_harvest_success{device="noh-core1",site="NOH"} 1
+# HELP camsweep_infrastructure_requests SNMP datagrams the latest complete scan sent to the router or switch, retries included.
+# TYPE camsweep_infrastructure_requests gauge
+camsweep_infrastructure_requests{device="noh-b1-asw03",site="NOH"} 2
+camsweep_infrastructure_requests{device="noh-core1",site="NOH"} 42
 # HELP camsweep_last_scan_duration_seconds How long the latest finished scan ran.
 # TYPE camsweep_last_scan_duration_seconds gauge
 camsweep_last_scan_duration_seconds{site="NOH"} 90
@@ -223,10 +244,10 @@ camsweep_triggered_probes_total{outcome="failed",site="NOH"} 1
 camsweep_triggered_probes_total{outcome="failed",site="RH"} 0
 camsweep_triggered_probes_total{outcome="ok",site="NOH"} 2
 camsweep_triggered_probes_total{outcome="ok",site="RH"} 0
-# HELP camsweep_unregistered_camera_info One series per camera found on the network that no registry row matches.
+# HELP camsweep_unregistered_camera_info One series per camera found on the network that no registry row matches, with the switch port it is plugged into.
 # TYPE camsweep_unregistered_camera_info gauge
-camsweep_unregistered_camera_info{brand="Dahua",ip="10.20.8.11",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",site="NOH"} 1
-camsweep_unregistered_camera_info{brand="LTS",ip="10.20.8.12",mac="44:19:b6:00:00:12",manufacturer="Hikvision",model="CMIP3042",site="NOH"} 1
+camsweep_unregistered_camera_info{brand="Dahua",ip="10.20.8.11",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",port="Gi1/0/17",port_description="Gang ved akutmodtagelse",site="NOH",switch="noh-b1-asw03",vlan="120"} 1
+camsweep_unregistered_camera_info{brand="LTS",ip="10.20.8.12",mac="44:19:b6:00:00:12",manufacturer="Hikvision",model="CMIP3042",port="",port_description="",site="NOH",switch="",vlan=""} 1
 `
 
 func TestCollectorGolden(t *testing.T) {

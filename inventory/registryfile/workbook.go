@@ -64,12 +64,14 @@ func readWorkbook(l *inventory.RegistryLoader, name string, data []byte, sheet s
 		return
 	}
 	defer rows.Close()
-	l.ParseSheet(name, name2, sheetRows(rows, lim.cells))
+	l.ParseSheet(name, name2, sheetRows(rows, lim.cells, func() error { return sheetWellFormed(data, name2) }))
 }
 
 // sheetRows yields the sheet's rows, numbered as the spreadsheet numbers
-// them, and stops with an error at the first problem or bound.
-func sheetRows(rows *excelize.Rows, maxCells int) iter.Seq2[inventory.SheetRow, error] {
+// them, and stops with an error at the first problem or bound. wellFormed
+// is asked once the iterator ends, since excelize's iterator ends at a
+// syntax error without saying so.
+func sheetRows(rows *excelize.Rows, maxCells int, wellFormed func() error) iter.Seq2[inventory.SheetRow, error] {
 	return func(yield func(inventory.SheetRow, error) bool) {
 		num, cells := 0, 0
 		for rows.Next() {
@@ -103,6 +105,10 @@ func sheetRows(rows *excelize.Rows, maxCells int) iter.Seq2[inventory.SheetRow, 
 				err = errPastLastRow
 			}
 			yield(inventory.SheetRow{}, err)
+			return
+		}
+		if err := wellFormed(); err != nil {
+			yield(inventory.SheetRow{Num: num}, fmt.Errorf("%w (row %d and the rows below it were not read whole)", err, num))
 		}
 	}
 }

@@ -323,6 +323,8 @@ func TestWorkbookBounds(t *testing.T) {
 			"r.xlsx: Sheet1!A2: row cannot be read"},
 		{"cells far right", sheetXML(wide.String()), limits{unzipped: defaults.unzipped, partInMemory: defaults.partInMemory, cells: 100_000},
 			"r.xlsx: Sheet1!A8: more than 100000 cells"},
+		{"broken XML after a good row", sheetXML(headerRowXML + `<row r="2"><c r="A2" t="inlineStr"><is><t>NOH-1</t></is></c></row><row r="3"><c r="A3" <<</row>`), defaults,
+			"r.xlsx: Sheet1!A3: the sheet's XML breaks at line 2 of xl/worksheets/sheet1.xml"},
 		{"zip bomb", sheetXML(big.String()), limits{unzipped: 1 << 20, partInMemory: 1 << 20, cells: defaults.cells},
 			"r.xlsx: not a readable .xlsx workbook: unzip size exceeds"},
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/csv"
 	"io"
 	"net/netip"
@@ -18,6 +19,7 @@ var csvHeader = []string{
 	"manufacturer", "brand", "model", "detail",
 	"device_class", "device_serial", "device_firmware", "device_confidence", "device_hostnames", "device_open_ports", "evidence",
 	"device_stream_clients", "device_records", "device_egress", "device_vms_hardware",
+	"mac_source", "location_switch", "location_port", "location_port_description", "location_vlan",
 }
 
 func writeCSV(w io.Writer, r *inventory.Report) error {
@@ -51,6 +53,22 @@ func writeCSV(w io.Writer, r *inventory.Report) error {
 			rec = append(rec, flowColumns(d)...)
 		} else {
 			rec = append(rec, "", "", "", "")
+		}
+		macSource, loc := f.MACSource, f.Location
+		if ok {
+			macSource = cmp.Or(macSource, d.MACSource)
+			if loc == nil {
+				loc = d.Location
+			}
+		}
+		if loc != nil {
+			vlan := ""
+			if loc.VLAN != 0 {
+				vlan = strconv.Itoa(loc.VLAN)
+			}
+			rec = append(rec, macSource, loc.Switch, loc.Port, loc.PortDescription, vlan)
+		} else {
+			rec = append(rec, macSource, "", "", "", "")
 		}
 		for i := range rec {
 			rec[i] = defuse(rec[i])

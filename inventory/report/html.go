@@ -20,6 +20,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"join":  strings.Join,
 	"dash":  dash,
 	"when":  func(r *inventory.Report) string { return span(r.Started, r.Finished) },
+	"where": where,
 	"maker": maker,
 }).Parse(htmlSource))
 

@@ -21,6 +21,9 @@ func writeTable(w io.Writer, r *inventory.Report) error {
 	if r.Incomplete {
 		fmt.Fprintln(ew, "INCOMPLETE: the sweep did not finish; missing_camera findings may be wrong")
 	}
+	if line := infraLine(r.Infrastructure); line != "" {
+		fmt.Fprintln(ew, line)
+	}
 	if o := r.Observations; o != nil {
 		fmt.Fprintln(ew, observedLine(o))
 	}
@@ -34,16 +37,46 @@ func writeTable(w io.Writer, r *inventory.Report) error {
 	for _, g := range group(r.Findings) {
 		fmt.Fprintf(ew, "\n%s (%d)\n", strings.ToUpper(g.Severity.String()), len(g.Findings))
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  KIND\tIP\tMAC\tREGISTRY\tMAKER\tDETAIL\tKEY")
+		fmt.Fprintln(tw, "  KIND\tIP\tMAC\tWHERE\tREGISTRY\tMAKER\tDETAIL\tKEY")
 		for _, f := range g.Findings {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				f.Kind, dash(f.IP), dash(f.MAC), dash(f.RegistryID), dash(maker(f, devices)), oneLine(f.Detail), f.Key)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				f.Kind, dash(f.IP), dash(f.MAC), dash(oneLine(where(f, devices))), dash(f.RegistryID), dash(maker(f, devices)), oneLine(f.Detail), f.Key)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	return ew.err
+}
+
+// where is the switch port of the finding's device, as one line.
+func where(f inventory.Finding, devices map[string]inventory.Device) string {
+	if f.Location != nil {
+		return f.Location.String()
+	}
+	if d, ok := devices[f.IP]; ok && d.Location != nil {
+		return d.Location.String()
+	}
+	return ""
+}
+
+// infraLine sums up the infrastructure harvest: how many routers and
+// switches were asked, and which failed and why.
+func infraLine(devs []inventory.InfraDevice) string {
+	if len(devs) == 0 {
+		return ""
+	}
+	var failed []string
+	for _, d := range devs {
+		if !d.OK {
+			failed = append(failed, fmt.Sprintf("%s: %s", d.Name, cmp.Or(d.ErrorKind, "error")))
+		}
+	}
+	line := fmt.Sprintf("infrastructure: %d routers and switches asked over SNMP", len(devs))
+	if len(failed) > 0 {
+		line += fmt.Sprintf(", %d failed (%s)", len(failed), strings.Join(failed, ", "))
+	}
+	return line
 }
 
 // maker names who made the device: "Dahua (Amcrest)" for a rebrand.

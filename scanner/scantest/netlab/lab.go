@@ -84,25 +84,15 @@ func Skip() string {
 // Without root it skips t.
 func New(t testing.TB, cfg Config) *Lab {
 	t.Helper()
-	if why := Skip(); why != "" {
-		t.Skip(why)
-	}
-	if err := SweepStale(); err != nil {
-		t.Logf("netlab: sweeping stale labs: %v", err)
-	}
-	start := time.Now()
-	l, err := build(cfg)
-	if l != nil {
-		t.Cleanup(func() {
-			if err := l.Close(); err != nil {
-				t.Errorf("netlab: teardown: %v", err)
-			}
-		})
-	}
-	if err != nil {
-		t.Fatalf("netlab: setup: %v", err)
-	}
-	t.Logf("netlab: lab %s with %d hosts up in %v", l.ID, len(l.Hosts), time.Since(start).Round(time.Millisecond))
+	var l *Lab
+	took := setUp(t, func() (closer, error) {
+		var err error
+		if l, err = build(cfg); l == nil {
+			return nil, err
+		}
+		return l, err
+	})
+	t.Logf("netlab: lab %s with %d hosts up in %v", l.ID, len(l.Hosts), took.Round(time.Millisecond))
 	return l
 }
 
@@ -132,30 +122,7 @@ func build(cfg Config) (*Lab, error) {
 	}
 	register(l)
 	for _, ns := range []string{l.ScannerNS, l.DeviceNS} {
-		if err := ip("netns", "add", ns); err != nil {
-			return l, err
-		}
-		if err := own(ns); err != nil {
-			return l, err
-		}
-		// Quiet namespaces: no IPv6 autoconfiguration chatter, so that
-		// "the scanner sent nothing" can be checked frame by frame.
-		err := do(ns, func() error {
-			for _, kv := range [][2]string{
-				{"net/ipv6/conf/all/disable_ipv6", "1"}, {"net/ipv6/conf/default/disable_ipv6", "1"},
-				// One namespace holds every host: each answers ARP only
-				// for its own addresses on its own macvlan, as separate
-				// boxes would, and accepts off-subnet askers as cameras do.
-				{"net/ipv4/conf/all/arp_ignore", "1"}, {"net/ipv4/conf/all/arp_announce", "2"},
-				{"net/ipv4/conf/all/rp_filter", "0"}, {"net/ipv4/conf/default/rp_filter", "0"},
-			} {
-				if err := writeSysctl(kv[0], kv[1]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := addNamespace(ns, false); err != nil {
 			return l, err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/camsweep/camsweep/internal/yamlpos"
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
+	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
 // Config is the daemon's configuration file (deploy/examples/camsweep.yaml
@@ -103,6 +104,12 @@ type Site struct {
 	// RegistryColumnsFile is the same mapping in its own file (as
 	// `camsweep registry check --columns` reads it); give one or the other.
 	RegistryColumnsFile string `yaml:"registry_columns_file"`
+	// Infrastructure names the site's routers and switches, asked over
+	// SNMP after each sweep for MACs and switch ports
+	// (docs/infrastructure.md); InfrastructureFile is the same in a file
+	// of its own (as `camsweep scan --infrastructure` reads it).
+	Infrastructure     *snmp.Config `yaml:"infrastructure"`
+	InfrastructureFile string       `yaml:"infrastructure_file"`
 	// VMS is the site's central VMS; with it, not_on_central_vms is judged
 	// from the VMS's own list, not the registry's vms column.
 	VMS *VMSConfig `yaml:"vms"`
@@ -271,6 +278,10 @@ func (c *Config) applyDefaults() {
 		rel(&s.Policy)
 		rel(&s.RegistryColumnsFile)
 		rel(&s.CredentialsFile)
+		rel(&s.InfrastructureFile)
+		if s.Infrastructure != nil {
+			s.Infrastructure.ResolvePaths(dir)
+		}
 		if s.VMS != nil {
 			s.VMS.applyDefaults(rel)
 		}
@@ -422,6 +433,7 @@ func (s *Site) validate(v *validator, i int, seen map[string]bool) {
 			at("credentials_file: "+err.Error(), "credentials_file")
 		}
 	}
+	s.validateInfrastructure(at)
 	// The registry and policy must exist at load, but their contents are
 	// checked at each scan: they change on their own schedule, and a bad
 	// edit should fail a run loudly, not stop the daemon from starting.
@@ -493,4 +505,39 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// validateInfrastructure checks the site's routers and switches, inline or
+// in their own file, and that every credential profile they use can be
+// read now (a missing variable or secret file fails the start, not the
+// first scan). The secrets themselves are read again before each sweep.
+func (s *Site) validateInfrastructure(at func(msg string, path ...any)) {
+	switch {
+	case s.Infrastructure != nil && s.InfrastructureFile != "":
+		at("give infrastructure or infrastructure_file, not both", "infrastructure_file")
+		return
+	case s.InfrastructureFile != "":
+		ic, err := snmp.LoadConfig(s.InfrastructureFile)
+		if err != nil {
+			at(err.Error(), "infrastructure_file")
+			return
+		}
+		s.Infrastructure = ic
+	case s.Infrastructure != nil:
+		if probs := s.Infrastructure.Validate(); len(probs) > 0 {
+			for _, p := range probs {
+				at("infrastructure: "+p.Error(), append([]any{"infrastructure"}, p.Path...)...)
+			}
+			return
+		}
+	default:
+		return
+	}
+	if _, err := snmp.ResolveCredentials(s.Infrastructure, os.Getenv); err != nil {
+		key := "infrastructure"
+		if s.InfrastructureFile != "" {
+			key = "infrastructure_file"
+		}
+		at(err.Error(), key)
+	}
 }

@@ -114,6 +114,14 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"negative probe budget", site("    triggered_probes_per_minute: -1\n"), []string{`camsweep.yaml:11:34: site "NOH": triggered_probes_per_minute must not be negative`}},
 		{"bad interface", site("    interface: \"eth 1\"\n"), []string{`camsweep.yaml:11:16: site "NOH": interface "eth 1" is not an interface name`}},
 		{"passive not a bool", site("    passive: sometimes\n"), []string{"camsweep.yaml:11:"}},
+		{"infrastructure: literal secret, host name, no roles", site("    infrastructure:\n      credentials:\n        ro: {version: 2c, community: \"hunter2-snmp\"}\n      devices:\n        - address: core1.noh.local\n          credentials: ro\n        - address: 10.20.0.33\n          credentials: ro\n"),
+			[]string{"camsweep.yaml:13:38: site \"NOH\": infrastructure: credentials.ro.community: a secret may not stand in a configuration file",
+				"camsweep.yaml:15:20: site \"NOH\": infrastructure: devices[0].address: address \"core1.noh.local\" is not an IP address",
+				"camsweep.yaml:17:11: site \"NOH\": infrastructure: devices[1].roles: roles is required"}},
+		{"infrastructure: unset variable", site("    infrastructure:\n      credentials:\n        ro: {version: 2c, community_env: CAMSWEEP_TEST_UNSET_VAR}\n      devices:\n        - {address: 10.20.0.1, roles: [router], credentials: ro}\n"),
+			[]string{"camsweep.yaml:12:7: site \"NOH\": snmp: credential profile \"ro\": community_env: environment variable CAMSWEEP_TEST_UNSET_VAR is empty or unset"}},
+		{"infrastructure twice", site("    infrastructure_file: infra.yaml\n    infrastructure:\n      devices: []\n"), []string{"give infrastructure or infrastructure_file, not both"}},
+		{"infrastructure file missing", site("    infrastructure_file: infra.yaml\n"), []string{"camsweep.yaml:11:26: site \"NOH\": snmp: infrastructure:", "no such file"}},
 		{"flows without a source", "flows: {window: 1h}\n" + validBase, []string{"camsweep.yaml:1:8: flows: name a mirror interface, a netflow collector, or both"}},
 		{"collector open to anyone", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n" + validBase, []string{"camsweep.yaml:3:5: flows.netflow.exporters is required"}},
 		{"bad exporter", "flows:\n  netflow:\n    listen: [\"127.0.0.1:2055\"]\n    exporters: [router1]\n" + validBase, []string{`camsweep.yaml:4:17: flows.netflow.exporters "router1": want an address or a prefix`}},
@@ -132,6 +140,9 @@ func TestLoadConfigInvalid(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error\n  %v\nwant it to contain\n  %s", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error quotes a secret: %v", err)
 			}
 		})
 	}

@@ -179,8 +179,10 @@ var (
 		}}
 	nohAxis = inventory.Device{IP: netip.MustParseAddr("10.20.8.20"), MAC: "ac:cc:8e:00:00:20", Class: evidence.Camera,
 		Brand: "Axis", Manufacturer: "Axis", Model: "P3245-V", Serial: "ACCC8E000020", Confidence: 0.9}
+	// Behind a router: its MAC and its switch port came from the network.
 	rhLTS = inventory.Device{IP: netip.MustParseAddr("10.30.8.40"), MAC: "44:19:b6:00:00:40", Class: evidence.Camera,
-		Brand: "LTS", Manufacturer: "Hikvision", Model: "CMIP3042", Confidence: 0.9}
+		Brand: "LTS", Manufacturer: "Hikvision", Model: "CMIP3042", Confidence: 0.9, MACSource: "snmp router rh-core1",
+		Location: &evidence.Location{Switch: "rh-a2-asw01", Port: "Gi1/0/7", PortDescription: "Opgang B, 2. sal", VLAN: 130, Source: "snmp dot1qTpFdbTable"}}
 )
 
 const testRegistry = `id,site,building,location,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id

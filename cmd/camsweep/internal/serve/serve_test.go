@@ -362,8 +362,8 @@ func TestServeIntegration(t *testing.T) {
 	t.Run("metrics name the unregistered cameras", func(t *testing.T) {
 		m := h.metrics()
 		for _, want := range []string{
-			`camsweep_unregistered_camera_info{brand="Dahua",ip="10.20.8.11",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",site="NOH"} 1`,
-			`camsweep_unregistered_camera_info{brand="LTS",ip="10.30.8.40",mac="44:19:b6:00:00:40",manufacturer="Hikvision",model="CMIP3042",site="RH"} 1`,
+			`camsweep_unregistered_camera_info{brand="Dahua",ip="10.20.8.11",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",port="",port_description="",site="NOH",switch="",vlan=""} 1`,
+			`camsweep_unregistered_camera_info{brand="LTS",ip="10.30.8.40",mac="44:19:b6:00:00:40",manufacturer="Hikvision",model="CMIP3042",port="Gi1/0/7",port_description="Opgang B, 2. sal",site="RH",switch="rh-a2-asw01",vlan="130"} 1`,
 			`camsweep_devices{class="camera",manufacturer="Axis",site="NOH"} 1`,
 			`camsweep_last_scan_success{site="NOH"} 1`,
 			`camsweep_scans_total{site="NOH",status="ok"} 4`,

@@ -47,6 +47,9 @@ type statusSite struct {
 	NewDevices, Looks, Refused uint64
 	BySeverity                 []severityCount
 	Unregistered               []unregisteredCamera
+	// Infrastructure is each router and switch of the latest report; the
+	// failed ones are what the operator must look at.
+	Infrastructure []inventory.InfraDevice
 }
 
 type severityCount struct {
@@ -56,7 +59,10 @@ type severityCount struct {
 
 type unregisteredCamera struct {
 	IP, MAC, Brand, Manufacturer, Model string
-	Evidence                            []evidence.Evidence
+	// Where is the switch port ("" when no configured switch placed it),
+	// MACSource how the MAC was learnt.
+	Where, MACSource string
+	Evidence         []evidence.Evidence
 }
 
 type statusHandler struct {
@@ -150,9 +156,11 @@ func statusFor(v siteView) statusSite {
 		s.Unregistered = append(s.Unregistered, unregisteredCamera{
 			IP: f.IP, MAC: firstNonEmpty(f.MAC, d.MAC), Brand: firstNonEmpty(f.Brand, d.Brand),
 			Manufacturer: firstNonEmpty(f.Manufacturer, d.Manufacturer), Model: firstNonEmpty(f.Model, d.Model),
+			Where: whereOf(f.Location, d.Location), MACSource: firstNonEmpty(f.MACSource, d.MACSource),
 			Evidence: firstEvidence(f.Evidence, d.Evidence),
 		})
 	}
+	s.Infrastructure = v.Report.Infrastructure
 	sevs := make([]inventory.Severity, 0, len(counts))
 	for sev := range counts {
 		sevs = append(sevs, sev)
@@ -163,6 +171,15 @@ func statusFor(v siteView) statusSite {
 		s.BySeverity = append(s.BySeverity, severityCount{Severity: sev.String(), Count: counts[sev]})
 	}
 	return s
+}
+
+func whereOf(ls ...*evidence.Location) string {
+	for _, l := range ls {
+		if l != nil {
+			return l.String()
+		}
+	}
+	return ""
 }
 
 func firstNonEmpty(a, b string) string {

@@ -42,8 +42,10 @@ func TestStatusPage(t *testing.T) {
 	}{
 		{"site NOH", `id="site-NOH"`, false},
 		{"site RH", `id="site-RH"`, false},
-		{"unregistered Dahua", `<td>10.20.8.11</td><td>e0:50:8b:3d:72:19</td><td>Dahua</td><td>Dahua</td><td>IPC-HDW2431T-AS-S2</td>`, false},
+		{"unregistered Dahua", `<td>10.20.8.11</td><td>e0:50:8b:3d:72:19</td><td class="where"><span class="none">not known</span></td><td>Dahua</td><td>Dahua</td><td>IPC-HDW2431T-AS-S2</td>`, false},
 		{"white-label Hikvision", `<td>LTS</td><td>Hikvision</td>`, false},
+		{"where it is plugged in", `<td class="where">rh-a2-asw01 Gi1/0/7 VLAN 130 &#34;Opgang B, 2. sal&#34;</td>`, false},
+		{"how its MAC was learnt", `<small>snmp router rh-core1</small>`, false},
 		{"its evidence", `<code>dhip.model</code> = IPC-HDW2431T-AS-S2`, false},
 		{"critical count", `sev-critical">critical</span></td><td>1</td>`, false},
 		{"last scan ok", `<span class="ok">ok</span>`, false},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/camsweep/camsweep/scanner/link"
 	"github.com/camsweep/camsweep/scanner/probe"
+	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
 // Profiles say what a sweep may send (README, "Safety").
@@ -59,6 +60,11 @@ type Config struct {
 	// Listen is how long the passive profile listens.
 	Listen      time.Duration
 	Credentials probe.Credentials
+	// Infrastructure, when set, names the routers and switches whose
+	// tables are read over SNMP after the probes (docs/infrastructure.md);
+	// InfraCredentials are its resolved credential profiles.
+	Infrastructure   *snmp.Config
+	InfraCredentials map[string]snmp.Credential
 }
 
 // Validate checks what can be checked without touching the network.
@@ -86,6 +92,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Rate < 0 {
 		return fmt.Errorf("sweep: rate must be positive")
+	}
+	if c.Infrastructure != nil {
+		if probs := c.Infrastructure.Validate(); len(probs) > 0 {
+			return fmt.Errorf("sweep: infrastructure: %w", probs[0])
+		}
 	}
 	return c.checkLinkLayer(link.RawFramesSupported)
 }

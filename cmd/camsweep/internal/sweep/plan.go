@@ -31,11 +31,18 @@ type Plan struct {
 	// Sends lists every kind of packet the sweep sends, to whom, and how
 	// many; PacketsMin and PacketsMax are their sums.
 	Sends       []PlanSend
+	snmpMin     uint64
+	snmpMax     uint64
 	PacketsMin  uint64
 	PacketsMax  uint64
 	DurationMin time.Duration
 	DurationMax time.Duration
-	Notes       []string
+	// InfraDurationMin and InfraDurationMax bound the SNMP harvest, which
+	// runs after the probes at its own per-device rates; DurationMin and
+	// DurationMax include them.
+	InfraDurationMin time.Duration
+	InfraDurationMax time.Duration
+	Notes            []string
 }
 
 // PlanSend is one kind of packet: what, to whom, and bounds on how many:
@@ -102,6 +109,9 @@ func MakePlan(cfg Config) (Plan, error) {
 	if cfg.Profile == ProfilePassive {
 		p.Discovery = []string{"passive (listen only)"}
 		p.Notes = append(p.Notes, "passive: no packet is sent; listening for "+cfg.Listen.String())
+		if cfg.Infrastructure != nil {
+			p.Notes = append(p.Notes, "snmp: the passive profile sends nothing, to anyone; the infrastructure is not asked")
+		}
 		return p, nil
 	}
 	linkOnly := cfg.Profile == ProfileARP
@@ -143,6 +153,7 @@ func MakePlan(cfg Config) (Plan, error) {
 		p.tcp(cfg, ports, scope.Size(), 0)
 	}
 	if linkOnly {
+		p.infraPlan(cfg)
 		p.finish()
 		return p, nil
 	}
@@ -171,6 +182,7 @@ func MakePlan(cfg Config) (Plan, error) {
 		p.add(PlanSend{What: fmt.Sprintf("%s unicast query, UDP", d.Probe), To: fmt.Sprintf("port %d of each camera-looking host", port),
 			Min: 0, Max: p.Addresses * uint64(d.Queries+d.FollowUps)})
 	}
+	p.infraPlan(cfg)
 	p.finish()
 	return p, nil
 }
@@ -191,14 +203,18 @@ func (p *Plan) tcp(cfg Config, ports []scanner.Port, uncovered, covered uint64) 
 }
 
 func (p *Plan) add(s PlanSend) {
+	if strings.HasPrefix(s.What, "SNMP ") {
+		p.snmpMin += s.Min
+		p.snmpMax += s.Max
+	}
 	p.Sends = append(p.Sends, s)
 	p.PacketsMin += s.Min
 	p.PacketsMax += s.Max
 }
 
 func (p *Plan) finish() {
-	p.DurationMin = time.Duration(float64(p.PacketsMin) / p.Rate * float64(time.Second))
-	p.DurationMax = time.Duration(float64(p.PacketsMax) / p.Rate * float64(time.Second))
+	p.DurationMin = time.Duration(float64(p.PacketsMin-p.snmpMin)/p.Rate*float64(time.Second)) + p.InfraDurationMin
+	p.DurationMax = time.Duration(float64(p.PacketsMax-p.snmpMax)/p.Rate*float64(time.Second)) + p.InfraDurationMax
 }
 
 // arpTargets counts the scope addresses the ARP sweep asks (on-link, not

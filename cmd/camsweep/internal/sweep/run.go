@@ -16,6 +16,7 @@ import (
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
+	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
 // cameraServices are port hints that only cameras and recorders serve, so
@@ -103,6 +104,18 @@ func Run(ctx context.Context, cfg Config, fp *fingerprint.Engine, log zerolog.Lo
 	if rep.Scope.RatePerSec == 0 {
 		rep.Scope.RatePerSec = scanner.DefaultRate
 	}
+	var harvest *snmp.Result
+	if cfg.Infrastructure != nil {
+		switch {
+		case cfg.Profile == ProfilePassive:
+			rep.Scope.Notes = append(rep.Scope.Notes, "snmp: the passive profile sends nothing, to anyone; the infrastructure was not asked")
+		case ctx.Err() == nil:
+			harvest = harvestInfrastructure(ctx, &cfg, scope, hosts, log)
+		default:
+			rep.Scope.Notes = append(rep.Scope.Notes, "snmp: the sweep was interrupted; the infrastructure was not asked")
+		}
+		rep.Finished = time.Now().UTC()
+	}
 	rep.Devices = Identify(hosts, fp)
 	rep.Stats = inventory.Stats{
 		Addresses:       stats.Addresses,
@@ -115,6 +128,9 @@ func Run(ctx context.Context, cfg Config, fp *fingerprint.Engine, log zerolog.Lo
 	}
 	if rep.Stats.ProbeErrors == nil {
 		rep.Stats.ProbeErrors = map[string]int{}
+	}
+	if harvest != nil {
+		applyHarvest(rep, harvest)
 	}
 	for _, d := range rep.Devices {
 		if d.IsCameraLike() {
@@ -242,6 +258,7 @@ func DeviceFrom(h scanner.HostResult, fp *fingerprint.Engine) inventory.Device {
 	return inventory.Device{
 		IP:           h.Addr,
 		MAC:          mac,
+		MACSource:    macSource(h.Evidence, mac),
 		Hostnames:    nonNil(hostnames),
 		OpenPorts:    nonNilPorts(ports),
 		Class:        v.Class,

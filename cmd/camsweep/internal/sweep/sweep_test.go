@@ -16,7 +16,7 @@ import (
 )
 
 // startPersonas serves every persona on its own loopback address.
-func startPersonas(t *testing.T, base string) *scantest.Network {
+func startPersonas(t *testing.T, base netip.Prefix) *scantest.Network {
 	t.Helper()
 	personas, err := scantest.Personas()
 	if err != nil {
@@ -26,7 +26,7 @@ func startPersonas(t *testing.T, base string) *scantest.Network {
 	for _, p := range personas {
 		hosts = append(hosts, scantest.HostSpec{Persona: p})
 	}
-	n := scantest.StartTB(t, hosts, scantest.Options{Base: netip.MustParsePrefix(base), Logger: zerolog.Nop()})
+	n := scantest.StartTB(t, hosts, scantest.Options{Base: base, Logger: zerolog.Nop()})
 	return n
 }
 
@@ -55,7 +55,7 @@ func TestPersonasIdentifiedEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end sweep of every persona")
 	}
-	n := startPersonas(t, "127.78.0.0/16")
+	n := startPersonas(t, scantest.RandomBase())
 	fp, err := fingerprint.LoadEmbedded()
 	if err != nil {
 		t.Fatal(err)
