@@ -224,9 +224,15 @@ func promGet(url string, into any) error {
 // start runs a process for the test and kills it (by its own pid) at cleanup.
 func start(t *testing.T, ctx context.Context, dir, name string, args ...string) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, name, args...)
+	startCmd(t, exec.CommandContext(ctx, name, args...), dir, filepath.Base(name))
+}
+
+// startCmd starts cmd in dir, its output in dir/label.log, and kills it
+// (by its own pid) at cleanup, showing the log's tail when the test failed.
+func startCmd(t *testing.T, cmd *exec.Cmd, dir, label string) *exec.Cmd {
+	t.Helper()
 	cmd.Dir = dir
-	log, err := os.Create(filepath.Join(dir, filepath.Base(name)+".log"))
+	log, err := os.Create(filepath.Join(dir, label+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +246,10 @@ func start(t *testing.T, ctx context.Context, dir, name string, args ...string) 
 		log.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(log.Name())
-			t.Logf("%s log (tail):\n%s", filepath.Base(name), tail(string(b), 3000))
+			t.Logf("%s log (tail):\n%s", label, tail(string(b), 4000))
 		}
 	})
+	return cmd
 }
 
 func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {

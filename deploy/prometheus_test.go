@@ -21,6 +21,7 @@ var wantAlerts = map[string]string{
 	"CamsweepScanStale":                    "warning",
 	"CamsweepScanFailing":                  "warning",
 	"CamsweepSensorDown":                   "warning",
+	"CamsweepPassiveListenerDown":          "warning",
 	"CamsweepRecordedOutsideVMS":           "high",
 	"CamsweepUnapprovedRecorder":           "high",
 	"CamsweepCameraEgress":                 "critical",

@@ -108,6 +108,8 @@ var noRuleFields = map[string]string{
 	"upnp.udn":                   "a UUID",
 	"upnp.friendly_name":         "set by the user",
 	"arp.foreign_subnet":         "marks a factory address, names no maker",
+	"passive.foreign_subnet":     "marks a factory address, names no maker",
+	"passive.heard":              "what kind of frame a host sent, names no maker",
 	"arp.mac_conflict":           "marks spoofing or an address conflict, names no maker",
 	"lldp.chassis_id":            "a MAC, converted to mac.oui",
 	"lldp.port_id":               "names the host's port, not its maker",

@@ -108,6 +108,7 @@ official camera registry and the camera policy.`,
 		newOUICommand(),
 		newDemoCommand(g),
 		newServeCommand(g),
+		newWatchCommand(g),
 		newVersionCommand(),
 	)
 	return root

@@ -55,7 +55,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			if err := serve.Run(cmd.Context(), configPath, siteSweeper(fp), log, serve.WithVersion(version)); err != nil {
+			passive := serve.Passive{Listen: siteListener(), Look: siteLooker(fp), CameraLike: cameraLike(fp)}
+			if err := serve.Run(cmd.Context(), configPath, siteSweeper(fp), log, serve.WithVersion(version), serve.WithPassive(passive)); err != nil {
 				return withCode(exitError, err)
 			}
 			return nil
@@ -102,6 +103,8 @@ func siteSweepConfig(site serve.Site) sweep.Config {
 		Ports:       site.Ports,
 		Profile:     site.Profile,
 		Rate:        site.Rate,
+		Interface:   site.Interface,
+		RouterMACs:  site.RouterMACs,
 	}
 }
 

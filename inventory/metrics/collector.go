@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,6 +30,9 @@ type descs struct {
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
 	apiTokens, packetsNotSent, hostsTimedOut                            *prometheus.Desc
+	findingFirstSeen                                                    *prometheus.Desc
+	listening, frames, dropped, hosts, firstSeen, macChanges            *prometheus.Desc
+	triggered, refused, detection                                       *prometheus.Desc
 	flowSource, flowRecords, flowDatagrams, flowLastDatagram            *prometheus.Desc
 	flowMirrorFrames, flowEntries, flowEvictions, flowDNSLookups        *prometheus.Desc
 	vmsHardware, vmsLastSuccess, vmsErrors                              *prometheus.Desc
@@ -66,6 +70,20 @@ func newDescs() descs {
 		packetsNotSent: d("packets_not_sent_total", "Packets sweeps meant to send and could not (their wait for the rate limit failed), since the process started; each made its scan incomplete.", "site"),
 		hostsTimedOut:  d("hosts_timed_out_total", "Hosts whose probes the host timeout cut short, since the process started: they are reported with what was found.", "site"),
 		apiTokens:      d("api_tokens", "Bearer tokens the API accepts; 0 when the token file could not be read at the last reload and the API refuses every request."),
+		findingFirstSeen: d("finding_first_seen_timestamp_seconds", "When an open finding was first raised, in seconds since the Unix epoch.",
+			"site", "kind", "severity", "key"),
+		listening: d("passive_listening", "Whether the site's continuous passive listener is listening (1) or cannot (0); absent when the site does not listen.", "site"),
+		frames:    d("passive_frames_total", "What the site's passive listener heard since the process started: one per frame and host it names.", "site"),
+		dropped: d("passive_frames_dropped_total", "Frames the site's passive listener lost before reading them (its socket buffer or queue overflowed), since the process started.",
+			"site"),
+		hosts:     d("passive_hosts", "Hosts the site's passive listener holds in memory (bounded; least recently heard dropped first).", "site"),
+		firstSeen: d("devices_first_seen_total", "Devices the site's passive listener heard that its history had never seen, since the process started.", "site"),
+		macChanges: d("address_mac_changes_total", "Addresses the site's passive listener heard with another MAC than the history last saw there, since the process started.",
+			"site"),
+		triggered: d("triggered_probes_total", "Probes of one host triggered by a new device or a changed MAC, by outcome (ok, failed), since the process started.",
+			"site", "outcome"),
+		refused:   d("triggered_probes_refused_total", "Triggered probes not done because the site's budget per minute was spent, since the process started.", "site"),
+		detection: d("detection_seconds", "Time from a device's first frame heard to the findings of its triggered probe being published.", "site"),
 
 		flowSource:       d("flow_source", "Always 1 for each configured flow source (mirror, netflow).", "source"),
 		flowRecords:      d("flow_records_total", "Flow records decoded since the process started, by format.", "format"),
@@ -102,6 +120,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo, c.d.apiTokens,
 		c.d.packetsNotSent, c.d.hostsTimedOut,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
+		c.d.findingFirstSeen, c.d.listening, c.d.frames, c.d.dropped, c.d.hosts, c.d.firstSeen, c.d.macChanges,
+		c.d.triggered, c.d.refused, c.d.detection,
 		c.d.flowSource, c.d.flowRecords, c.d.flowDatagrams, c.d.flowLastDatagram,
 		c.d.flowMirrorFrames, c.d.flowEntries, c.d.flowEvictions, c.d.flowDNSLookups,
 		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors,
@@ -167,13 +187,40 @@ func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometh
 	for _, probe := range sortedKeys(s.ProbeErrorsTotal) {
 		ch <- prometheus.MustNewConstMetric(c.d.probeErrors, prometheus.CounterValue, float64(s.ProbeErrorsTotal[probe]), name, probe)
 	}
+	if p := s.Passive; p != nil {
+		c.collectPassive(ch, gauge, name, p)
+	}
 	if s.Report == nil {
 		return
 	}
-	c.collectReport(gauge, name, s.Report)
+	c.collectReport(gauge, name, s.Report, s.FindingFirstSeen)
 }
 
-func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...string), site string, r *inventory.Report) {
+func (c *Collector) collectPassive(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), site string, p *Passive) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(c.d.listening, b2f(p.Listening), site)
+	gauge(c.d.hosts, float64(p.Hosts), site)
+	counter(c.d.frames, p.Frames, site)
+	counter(c.d.dropped, p.FramesDropped, site)
+	counter(c.d.firstSeen, p.DevicesFirstSeen, site)
+	counter(c.d.macChanges, p.MACChanges, site)
+	counter(c.d.triggered, p.ProbesOK, site, "ok")
+	counter(c.d.triggered, p.ProbesFailed, site, "failed")
+	counter(c.d.refused, p.ProbesRefused, site)
+	buckets := make(map[float64]uint64, len(DetectionBuckets))
+	var cum uint64
+	for i, b := range DetectionBuckets {
+		if i < len(p.Detection.Counts) {
+			cum += p.Detection.Counts[i]
+		}
+		buckets[b] = cum
+	}
+	ch <- prometheus.MustNewConstHistogram(c.d.detection, p.Detection.Count, p.Detection.Sum, buckets, site)
+}
+
+func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...string), site string, r *inventory.Report, firstSeen map[string]time.Time) {
 	type devKey struct{ class, manufacturer string }
 	devs := map[devKey]int{}
 	byIP := map[string]inventory.Device{}
@@ -211,6 +258,9 @@ func (c *Collector) collectReport(gauge func(*prometheus.Desc, float64, ...strin
 			where[i] = labelValue(where[i])
 		}
 		gauge(c.d.findingInfo, 1, append([]string{site, f.Kind, sev, key, ip, mac, manufacturer, model, labelValue(f.RegistryID)}, where...)...)
+		if at, ok := firstSeen[f.Key]; ok && !at.IsZero() {
+			gauge(c.d.findingFirstSeen, unix(at), site, f.Kind, sev, key)
+		}
 		switch {
 		case f.Kind == inventory.KindUnregisteredCamera && !unreg[[2]string{ip, mac}]:
 			unreg[[2]string{ip, mac}] = true

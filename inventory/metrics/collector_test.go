@@ -57,9 +57,18 @@ func nohReport() *inventory.Report {
 }
 
 var (
-	finished = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	expiry   = time.Date(2026, 8, 19, 0, 0, 0, 0, time.UTC)
+	finished    = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	firstRaised = time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
+	expiry      = time.Date(2026, 8, 19, 0, 0, 0, 0, time.UTC)
 )
+
+func detection(vs ...float64) Histogram {
+	var h Histogram
+	for _, v := range vs {
+		h.Observe(v)
+	}
+	return h
+}
 
 func testSnapshot() Snapshot {
 	return Snapshot{
@@ -71,9 +80,16 @@ func testSnapshot() Snapshot {
 				LastScan: finished, LastScanDuration: 90 * time.Second, LastScanOK: true, LastSuccess: finished,
 				ScansTotal: map[string]uint64{"ok": 3, "failed": 1}, ProbeErrorsTotal: map[string]uint64{"onvif": 2},
 				PacketsNotSentTotal: 5, HostsTimedOutTotal: 1,
+				Passive: &Passive{Listening: true, Frames: 12345, FramesDropped: 6, Hosts: 87, DevicesFirstSeen: 3, MACChanges: 1,
+					ProbesOK: 2, ProbesFailed: 1, ProbesRefused: 4, Detection: detection(3.2, 8.5, 700)},
+				FindingFirstSeen: map[string]time.Time{
+					"unregistered_camera/NOH/mac=e0:50:8b:3d:72:19": firstRaised,
+					"banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19": firstRaised.Add(time.Second),
+				},
 			},
-			// Never scanned, a scan running, registry broken.
-			{Name: "RH", Interval: 24 * time.Hour, Running: true, RegistryLoadErrors: 2},
+			// Never scanned, a scan running, registry broken, its listener
+			// unable to listen.
+			{Name: "RH", Interval: 24 * time.Hour, Running: true, RegistryLoadErrors: 2, Passive: &Passive{}},
 		},
 		Dispensations: []Dispensation{
 			{ID: "DISP-HIK-70", Manufacturer: "Hikvision", Owner: "CIMT", Expires: expiry, Cameras: 4, MaxCameras: 70},
@@ -94,6 +110,38 @@ camsweep_build_info{goversion="GOVERSION",version="v1.2.3"} 1
 # HELP camsweep_config_last_reload_success_timestamp_seconds When the configuration was last loaded successfully, in seconds since the Unix epoch.
 # TYPE camsweep_config_last_reload_success_timestamp_seconds gauge
 camsweep_config_last_reload_success_timestamp_seconds 1.7724384e+09
+# HELP camsweep_address_mac_changes_total Addresses the site's passive listener heard with another MAC than the history last saw there, since the process started.
+# TYPE camsweep_address_mac_changes_total counter
+camsweep_address_mac_changes_total{site="NOH"} 1
+camsweep_address_mac_changes_total{site="RH"} 0
+# HELP camsweep_detection_seconds Time from a device's first frame heard to the findings of its triggered probe being published.
+# TYPE camsweep_detection_seconds histogram
+camsweep_detection_seconds_bucket{site="NOH",le="1"} 0
+camsweep_detection_seconds_bucket{site="NOH",le="2"} 0
+camsweep_detection_seconds_bucket{site="NOH",le="5"} 1
+camsweep_detection_seconds_bucket{site="NOH",le="10"} 2
+camsweep_detection_seconds_bucket{site="NOH",le="15"} 2
+camsweep_detection_seconds_bucket{site="NOH",le="30"} 2
+camsweep_detection_seconds_bucket{site="NOH",le="60"} 2
+camsweep_detection_seconds_bucket{site="NOH",le="120"} 2
+camsweep_detection_seconds_bucket{site="NOH",le="300"} 2
+camsweep_detection_seconds_bucket{site="NOH",le="600"} 2
+camsweep_detection_seconds_bucket{site="NOH",le="+Inf"} 3
+camsweep_detection_seconds_sum{site="NOH"} 711.7
+camsweep_detection_seconds_count{site="NOH"} 3
+camsweep_detection_seconds_bucket{site="RH",le="1"} 0
+camsweep_detection_seconds_bucket{site="RH",le="2"} 0
+camsweep_detection_seconds_bucket{site="RH",le="5"} 0
+camsweep_detection_seconds_bucket{site="RH",le="10"} 0
+camsweep_detection_seconds_bucket{site="RH",le="15"} 0
+camsweep_detection_seconds_bucket{site="RH",le="30"} 0
+camsweep_detection_seconds_bucket{site="RH",le="60"} 0
+camsweep_detection_seconds_bucket{site="RH",le="120"} 0
+camsweep_detection_seconds_bucket{site="RH",le="300"} 0
+camsweep_detection_seconds_bucket{site="RH",le="600"} 0
+camsweep_detection_seconds_bucket{site="RH",le="+Inf"} 0
+camsweep_detection_seconds_sum{site="RH"} 0
+camsweep_detection_seconds_count{site="RH"} 0
 # HELP camsweep_devices Devices in the latest complete scan.
 # TYPE camsweep_devices gauge
 camsweep_devices{class="camera",manufacturer="Axis",site="NOH"} 1
@@ -112,6 +160,14 @@ camsweep_dispensation_max_cameras{dispensation="DISP-HIK-70"} 70
 # HELP camsweep_duplicate_identity_info One series per MAC or serial that two or more devices claim (a cloned or spoofed camera); ips names them all, the location is the suspect's.
 # TYPE camsweep_duplicate_identity_info gauge
 camsweep_duplicate_identity_info{identity="mac=ac:cc:8e:00:00:13",ip="10.20.8.14",ips="10.20.8.13,10.20.8.14",mac="ac:cc:8e:00:00:13",manufacturer="Axis",model="P3245",port="",port_description="",registry_id="NOH-CAM-7",site="NOH",switch="",vlan=""} 1
+# HELP camsweep_devices_first_seen_total Devices the site's passive listener heard that its history had never seen, since the process started.
+# TYPE camsweep_devices_first_seen_total counter
+camsweep_devices_first_seen_total{site="NOH"} 3
+camsweep_devices_first_seen_total{site="RH"} 0
+# HELP camsweep_finding_first_seen_timestamp_seconds When an open finding was first raised, in seconds since the Unix epoch.
+# TYPE camsweep_finding_first_seen_timestamp_seconds gauge
+camsweep_finding_first_seen_timestamp_seconds{key="banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19",kind="banned_manufacturer",severity="high",site="NOH"} 1.772449201e+09
+camsweep_finding_first_seen_timestamp_seconds{key="unregistered_camera/NOH/mac=e0:50:8b:3d:72:19",kind="unregistered_camera",severity="critical",site="NOH"} 1.7724492e+09
 # HELP camsweep_finding_info One series per open finding, carrying the device that has it and the switch port it is plugged into.
 # TYPE camsweep_finding_info gauge
 camsweep_finding_info{ip="10.20.8.11",key="banned_manufacturer/NOH/mac=e0:50:8b:3d:72:19",kind="banned_manufacturer",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",port="Gi1/0/17",port_description="Gang ved akutmodtagelse",registry_id="",severity="high",site="NOH",switch="noh-b1-asw03",vlan="120"} 1
@@ -161,6 +217,22 @@ camsweep_last_scan_timestamp_seconds{site="RH"} 0
 # TYPE camsweep_packets_not_sent_total counter
 camsweep_packets_not_sent_total{site="NOH"} 5
 camsweep_packets_not_sent_total{site="RH"} 0
+# HELP camsweep_passive_frames_total What the site's passive listener heard since the process started: one per frame and host it names.
+# TYPE camsweep_passive_frames_total counter
+camsweep_passive_frames_total{site="NOH"} 12345
+camsweep_passive_frames_total{site="RH"} 0
+# HELP camsweep_passive_frames_dropped_total Frames the site's passive listener lost before reading them (its socket buffer or queue overflowed), since the process started.
+# TYPE camsweep_passive_frames_dropped_total counter
+camsweep_passive_frames_dropped_total{site="NOH"} 6
+camsweep_passive_frames_dropped_total{site="RH"} 0
+# HELP camsweep_passive_hosts Hosts the site's passive listener holds in memory (bounded; least recently heard dropped first).
+# TYPE camsweep_passive_hosts gauge
+camsweep_passive_hosts{site="NOH"} 87
+camsweep_passive_hosts{site="RH"} 0
+# HELP camsweep_passive_listening Whether the site's continuous passive listener is listening (1) or cannot (0); absent when the site does not listen.
+# TYPE camsweep_passive_listening gauge
+camsweep_passive_listening{site="NOH"} 1
+camsweep_passive_listening{site="RH"} 0
 # HELP camsweep_probe_errors_total Probes that could not run (not 'port closed', which is evidence), since the process started.
 # TYPE camsweep_probe_errors_total counter
 camsweep_probe_errors_total{probe="onvif",site="NOH"} 2
@@ -184,6 +256,16 @@ camsweep_scans_total{site="NOH",status="ok"} 3
 camsweep_scans_total{site="RH",status="cancelled"} 0
 camsweep_scans_total{site="RH",status="failed"} 0
 camsweep_scans_total{site="RH",status="ok"} 0
+# HELP camsweep_triggered_probes_refused_total Triggered probes not done because the site's budget per minute was spent, since the process started.
+# TYPE camsweep_triggered_probes_refused_total counter
+camsweep_triggered_probes_refused_total{site="NOH"} 4
+camsweep_triggered_probes_refused_total{site="RH"} 0
+# HELP camsweep_triggered_probes_total Probes of one host triggered by a new device or a changed MAC, by outcome (ok, failed), since the process started.
+# TYPE camsweep_triggered_probes_total counter
+camsweep_triggered_probes_total{outcome="failed",site="NOH"} 1
+camsweep_triggered_probes_total{outcome="failed",site="RH"} 0
+camsweep_triggered_probes_total{outcome="ok",site="NOH"} 2
+camsweep_triggered_probes_total{outcome="ok",site="RH"} 0
 # HELP camsweep_unregistered_camera_info One series per camera found on the network that no registry row matches, with the switch port it is plugged into.
 # TYPE camsweep_unregistered_camera_info gauge
 camsweep_unregistered_camera_info{brand="Dahua",ip="10.20.8.11",mac="e0:50:8b:3d:72:19",manufacturer="Dahua",model="IPC-HDW2431T-AS-S2",port="Gi1/0/17",port_description="Gang ved akutmodtagelse",site="NOH",switch="noh-b1-asw03",vlan="120"} 1

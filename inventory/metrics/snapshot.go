@@ -83,6 +83,64 @@ type Site struct {
 	PacketsNotSentTotal, HostsTimedOutTotal uint64
 	// VMS is the site's central VMS list; nil when none is configured.
 	VMS *VMS
+	// Passive is the site's continuous listener; nil when the site does
+	// not listen. With one, Report also holds what its triggered probes
+	// found since the latest complete scan.
+	Passive *Passive
+	// FindingFirstSeen is when each open finding of Report (by key) was
+	// first raised; findings missing from it export no timestamp.
+	FindingFirstSeen map[string]time.Time
+}
+
+// Passive is one site's continuous listener and what it set off.
+type Passive struct {
+	// Listening is false while the listener cannot listen (no
+	// CAP_NET_RAW, the interface gone); it is retried.
+	Listening bool
+	// Frames counts what was heard (one per frame and host it names),
+	// FramesDropped frames lost before they were read (the socket's
+	// buffer or the listener's queue overflowed), Hosts the hosts held in
+	// memory now.
+	Frames        uint64
+	FramesDropped uint64
+	Hosts         int
+	// DevicesFirstSeen counts devices never seen before by the site's
+	// history; MACChanges addresses heard with another MAC than before.
+	DevicesFirstSeen uint64
+	MACChanges       uint64
+	// ProbesOK and ProbesFailed count triggered probes done; ProbesRefused
+	// those the budget refused.
+	ProbesOK, ProbesFailed, ProbesRefused uint64
+	// Detection is the time from a device's first frame to the findings
+	// of its triggered probe being published.
+	Detection Histogram
+}
+
+// DetectionBuckets are Passive.Detection's upper bounds, in seconds: the
+// alert path adds a scrape and an evaluation interval (15 s each by
+// default) to these.
+var DetectionBuckets = []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600}
+
+// Histogram is a distribution of observations.
+type Histogram struct {
+	Counts []uint64 // per bucket of DetectionBuckets, not cumulative; nil before the first
+	Count  uint64
+	Sum    float64
+}
+
+// Observe adds v.
+func (h *Histogram) Observe(v float64) {
+	if h.Counts == nil {
+		h.Counts = make([]uint64, len(DetectionBuckets))
+	}
+	for i, b := range DetectionBuckets {
+		if v <= b {
+			h.Counts[i]++
+			break
+		}
+	}
+	h.Count++
+	h.Sum += v
 }
 
 // Dispensation is a policy exception and how many registry rows claim it.

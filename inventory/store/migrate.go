@@ -66,6 +66,26 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_open ON findings (site, resolved_at);
 `,
+	// 2: what the passive listener heard: one row per site, MAC and
+	// address, with first and last seen. mac is '' for a host heard only
+	// through a router (its MAC unknown), ip '' for one heard before it
+	// had an address (DHCP). heard lists what was heard, comma-separated.
+	`
+CREATE TABLE heard (
+	site       TEXT    NOT NULL,
+	mac        TEXT    NOT NULL,
+	ip         TEXT    NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	heard      TEXT    NOT NULL DEFAULT '',
+	PRIMARY KEY (site, mac, ip)
+);
+CREATE INDEX heard_mac ON heard (mac);
+CREATE INDEX heard_ip ON heard (site, ip, last_seen);
+CREATE INDEX heard_last_seen ON heard (site, last_seen);
+CREATE INDEX devices_mac ON devices (mac);
+CREATE INDEX devices_site_ip ON devices (site, ip);
+`,
 }
 
 // migrate brings the schema up to date. Each step and its version bump

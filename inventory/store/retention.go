@@ -11,11 +11,12 @@ type PruneStats struct {
 	Scans    int64 `json:"scans"`
 	Findings int64 `json:"findings"`
 	Devices  int64 `json:"devices"`
+	Heard    int64 `json:"heard"`
 }
 
 // Prune deletes history older than before: finished scans (their sightings
-// go with them), findings resolved before it, and devices last seen before
-// it. Each site's newest complete scan is always kept, so the daemon still
+// go with them), findings resolved before it, devices last seen before
+// it, and what the passive listener last heard before it. Each site's newest complete scan is always kept, so the daemon still
 // has a latest report after a long outage; running scans are never touched.
 func (s *Store) Prune(ctx context.Context, before time.Time) (PruneStats, error) {
 	var st PruneStats
@@ -47,6 +48,10 @@ AND id NOT IN (SELECT device_id FROM sightings)`, cut); err != nil {
 		return st, fmt.Errorf("store: prune: devices: %w", err)
 	}
 	st.Devices, _ = res.RowsAffected()
+	if res, err = tx.ExecContext(ctx, `DELETE FROM heard WHERE last_seen < ?`, cut); err != nil {
+		return st, fmt.Errorf("store: prune: heard: %w", err)
+	}
+	st.Heard, _ = res.RowsAffected()
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("store: prune: commit: %w", err)
 	}

@@ -73,7 +73,9 @@ func (s *Store) BeginScan(ctx context.Context, site, trigger string, started tim
 //
 // Findings are upserted by (site, key); one that was resolved and appears
 // again is reopened. Only a complete, successful scan resolves the site's
-// open findings it did not report: a partial scan cannot prove absence.
+// open findings it did not report, and only those last seen before it
+// started: a partial scan cannot prove absence, nor can a sweep prove the
+// absence of what appeared while it ran.
 func (s *Store) FinishScan(ctx context.Context, id int64, r Result) error {
 	switch r.Status {
 	case StatusOK, StatusFailed, StatusCancelled:
@@ -126,8 +128,13 @@ func (s *Store) FinishScan(ctx context.Context, id int64, r Result) error {
 			return fmt.Errorf("store: finish scan %d: %w", id, err)
 		}
 		if !incomplete {
+			// A finding last raised by a scan begun after this one (a new
+			// device the passive listener heard and a targeted probe
+			// confirmed while the sweep ran) may be on an address the
+			// sweep had already passed: the sweep cannot prove it gone.
+			// Scan ids grow in the order scans begin.
 			if _, err := tx.ExecContext(ctx,
-				`UPDATE findings SET resolved_at = ? WHERE site = ? AND resolved_at IS NULL AND last_scan_id <> ?`,
+				`UPDATE findings SET resolved_at = ? WHERE site = ? AND resolved_at IS NULL AND last_scan_id < ?`,
 				nanos(seen), site, id); err != nil {
 				return fmt.Errorf("store: finish scan %d: resolve findings: %w", id, err)
 			}

@@ -22,6 +22,12 @@ type FrameConn interface {
 	Close() error
 }
 
+// DropCounter is a frame source that knows how many frames it lost before
+// they could be read (the kernel's socket buffer overflowing).
+type DropCounter interface {
+	Dropped() uint64
+}
+
 // DiscoveryPorts are the UDP ports whose traffic the discovery filter lets
 // through: DHCP (67, 68), mDNS (5353), SSDP (1900), WS-Discovery (3702),
 // Hikvision SADP (37020) and Dahua DHIP (37810).
@@ -39,6 +45,11 @@ type FrameOptions struct {
 	// addressed to: a mirror (SPAN) port delivers other hosts' traffic,
 	// which a NIC drops by default.
 	Promiscuous bool
+	// ReadBuffer, when set, is the socket's receive buffer in bytes: a
+	// continuous listener rides out a burst of frames (a storm of
+	// announcements) while it is busy, instead of the kernel dropping
+	// them.
+	ReadBuffer int
 	// Guard, when set, runs on the opening thread just before the socket
 	// is created and vetoes it by returning an error. The namespace lab
 	// uses it to refuse any socket outside a namespace it created.

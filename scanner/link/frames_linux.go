@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/mdlayher/packet"
@@ -49,6 +50,12 @@ func OpenFrameConn(ifc Interface, opts FrameOptions) (FrameConn, error) {
 			return nil, fmt.Errorf("scanner: open frames on %s: promiscuous: %w", ifc.Name, err)
 		}
 	}
+	if opts.ReadBuffer > 0 {
+		if err := readBuffer(c, opts.ReadBuffer); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("scanner: open frames on %s: receive buffer: %w", ifc.Name, err)
+		}
+	}
 	mtu := ifc.MTU
 	if mtu <= 0 || mtu > 9000 {
 		mtu = 9000
@@ -75,11 +82,46 @@ func membership(c *packet.Conn, index int, mode uint16) error {
 	return serr
 }
 
+// readBuffer sizes the socket's receive buffer: SO_RCVBUFFORCE where the
+// process may exceed net.core.rmem_max (CAP_NET_ADMIN), else SO_RCVBUF,
+// which the kernel caps at rmem_max.
+func readBuffer(c *packet.Conn, n int) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = rc.Control(func(fd uintptr) {
+		if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n); serr != nil {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, n)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
 // rawFrames is the AF_PACKET FrameConn.
 type rawFrames struct {
 	c      *packet.Conn
 	self   net.HardwareAddr
 	bufLen int
+
+	mu    sync.Mutex
+	drops uint64
+}
+
+// Dropped counts the frames the kernel dropped because the socket's
+// receive buffer was full: frames the filter passed that were never read.
+func (r *rawFrames) Dropped() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// PACKET_STATISTICS counts since the last time it was asked.
+	if st, err := r.c.Stats(); err == nil {
+		r.drops += uint64(st.Drops)
+	}
+	return r.drops
 }
 
 func (r *rawFrames) ReadFrame(ctx context.Context) ([]byte, error) {

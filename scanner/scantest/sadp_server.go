@@ -25,9 +25,15 @@ func ServeSADP(ctx context.Context, conn net.PacketConn, p *SADPService, mac, ip
 }
 
 func sadpMatchXML(p *SADPService, mac, ip, uuid string) string {
+	return sadpXML(p, mac, ip, uuid, "inquiry")
+}
+
+// sadpXML is a SADP ProbeMatch of types "inquiry" (an answer) or "hello"
+// (what a device multicasts of its own accord).
+func sadpXML(p *SADPService, mac, ip, uuid, types string) string {
 	dash := strings.ReplaceAll(strings.ToLower(mac), ":", "-")
 	return `<?xml version="1.0" encoding="UTF-8"?>` + "\n<ProbeMatch>\n" +
-		el("Uuid", uuid) + el("Types", "inquiry") + el("DeviceType", p.DeviceType) +
+		el("Uuid", uuid) + el("Types", types) + el("DeviceType", p.DeviceType) +
 		el("DeviceDescription", p.Description) + el("DeviceSN", p.Serial) +
 		el("CommandPort", "8000") + el("HttpPort", "80") + el("MAC", dash) +
 		el("IPv4Address", ip) + el("IPv4SubnetMask", "255.255.255.0") + el("IPv4Gateway", "0.0.0.0") +

@@ -82,13 +82,17 @@ func wsdEndpoint(p *ONVIFService, mac string) string {
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
-func probeMatchesXML(p *ONVIFService, mac, xaddr, relatesTo string) []byte {
-	esc := func(s string) string {
-		var b bytes.Buffer
-		_ = xml.EscapeText(&b, []byte(s))
-		return b.String()
-	}
-	var b strings.Builder
+// xmlEsc escapes text for an XML element.
+func xmlEsc(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// wsdEnvelopeOpen starts a WS-Discovery SOAP message: the declaration,
+// the envelope with the namespaces cameras declare, and the header's
+// MessageID.
+func wsdEnvelopeOpen(b *strings.Builder) {
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	b.WriteString(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope"` +
 		` xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing"` +
@@ -96,6 +100,12 @@ func probeMatchesXML(p *ONVIFService, mac, xaddr, relatesTo string) []byte {
 		` xmlns:dn="http://www.onvif.org/ver10/network/wsdl"` +
 		` xmlns:tds="http://www.onvif.org/ver10/device/wsdl">` + "\n")
 	b.WriteString(`<SOAP-ENV:Header><wsa:MessageID>urn:uuid:` + newNonce() + `</wsa:MessageID>`)
+}
+
+func probeMatchesXML(p *ONVIFService, mac, xaddr, relatesTo string) []byte {
+	esc := xmlEsc
+	var b strings.Builder
+	wsdEnvelopeOpen(&b)
 	b.WriteString(`<wsa:RelatesTo>` + esc(relatesTo) + `</wsa:RelatesTo>`)
 	b.WriteString(`<wsa:To SOAP-ENV:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:To>`)
 	b.WriteString(`<wsa:Action SOAP-ENV:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2005/04/discovery/ProbeMatches</wsa:Action>`)

@@ -146,28 +146,33 @@ func build(cfg Config) (*Lab, error) {
 			h.Prefix = l.Prefix
 		}
 		h.Link = "h" + strconv.Itoa(i)
-		table := 1000 + i
-		// Each host's replies leave through its own macvlan, with its
-		// own MAC, whatever the main table would pick: a rule per
-		// source address and a table per host.
-		fmt.Fprintf(&sb, "link add %s link %s address %s type macvlan mode bridge\n", h.Link, l.DeviceIf, h.MAC)
-		fmt.Fprintf(&sb, "addr add %s/%d dev %s\n", h.Addr, h.Prefix.Bits(), h.Link)
-		fmt.Fprintf(&sb, "link set %s up\n", h.Link)
-		fmt.Fprintf(&sb, "rule add from %s table %d pref %d\n", h.Addr, table, 100)
-		fmt.Fprintf(&sb, "route add default dev %s table %d\n", h.Link, table)
-		// The kernel's neighbour table is one for all namespaces, and its
-		// gc_thresh3 (1024 by default) counts every dynamic entry in
-		// them: 500 hosts each learning the scanner's MAC, plus the
-		// scanner learning theirs, overflow it, and then connects fail
-		// here and elsewhere on the machine. Permanent entries are not
-		// counted, so each host knows the scanner from the start.
-		fmt.Fprintf(&sb, "neigh add %s lladdr %s dev %s nud permanent\n", l.Scanner, l.ScannerMAC, h.Link)
+		writeHost(&sb, h, 1000+i, l)
 		l.Hosts = append(l.Hosts, h)
 	}
 	if err := ipBatch(l.DeviceNS, sb.String()); err != nil {
 		return l, err
 	}
 	return l, nil
+}
+
+// writeHost writes the ip batch lines that bring host h up on its own
+// macvlan, with routing table table.
+func writeHost(sb *strings.Builder, h Host, table int, l *Lab) {
+	// Each host's replies leave through its own macvlan, with its own
+	// MAC, whatever the main table would pick: a rule per source address
+	// and a table per host.
+	fmt.Fprintf(sb, "link add %s link %s address %s type macvlan mode bridge\n", h.Link, l.DeviceIf, h.MAC)
+	fmt.Fprintf(sb, "addr add %s/%d dev %s\n", h.Addr, h.Prefix.Bits(), h.Link)
+	fmt.Fprintf(sb, "link set %s up\n", h.Link)
+	fmt.Fprintf(sb, "rule add from %s table %d pref %d\n", h.Addr, table, 100)
+	fmt.Fprintf(sb, "route add default dev %s table %d\n", h.Link, table)
+	// The kernel's neighbour table is one for all namespaces, and its
+	// gc_thresh3 (1024 by default) counts every dynamic entry in them:
+	// 500 hosts each learning the scanner's MAC, plus the scanner
+	// learning theirs, overflow it, and then connects fail here and
+	// elsewhere on the machine. Permanent entries are not counted, so each
+	// host knows the scanner from the start.
+	fmt.Fprintf(sb, "neigh add %s lladdr %s dev %s nud permanent\n", l.Scanner, l.ScannerMAC, h.Link)
 }
 
 // Close tears the lab down: deleting the namespaces deletes every link in

@@ -41,7 +41,11 @@ func udp(t *testing.T, h netlab.Host, dstMAC net.HardwareAddr, src, dst netip.Ad
 // and the device side sees not one frame from the scanner.
 func TestLabPassive(t *testing.T) {
 	lab := smallLab(t, 3)
-	conn, ifc, err := lab.OpenScannerFrames(link.FrameOptions{AllMulticast: true})
+	filter, err := link.PassiveFilter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, ifc, err := lab.OpenScannerFrames(link.FrameOptions{AllMulticast: true, Filter: filter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +54,7 @@ func TestLabPassive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := link.NewPassive(conn, zerolog.Nop())
-	p.SetInterface(ifc)
+	p := link.NewPassive(link.ListenOnly(conn), link.DecoderOptions{Interface: &ifc}, zerolog.Nop())
 
 	arpHost, dhcpHost, ssdpHost := lab.Hosts[0], lab.Hosts[1], lab.Hosts[2]
 	a4 := arpHost.Addr.As4()

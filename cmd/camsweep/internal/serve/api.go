@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ func (a *api) routes(mux *http.ServeMux, auth func(http.Handler) http.Handler) {
 	h("POST /api/v1/sites/{site}/scans", a.startScan)
 	h("GET /api/v1/sites/{site}/report", a.report)
 	h("GET /api/v1/sites/{site}/changes", a.changes)
+	h("GET /api/v1/sites/{site}/heard", a.heard)
 	h("GET /api/v1/scans/{id}", a.scan)
 	h("GET /api/v1/findings", a.findings)
 	h("GET /api/v1/devices", a.devices)
@@ -49,6 +51,18 @@ type siteJSON struct {
 	LastOK      bool           `json:"last_scan_ok"`
 	LastSuccess string         `json:"last_success,omitempty"`
 	Findings    map[string]int `json:"open_findings_by_severity"`
+	// Passive is the site's continuous listener; absent when it has none.
+	Passive *passiveJSON `json:"passive,omitempty"`
+}
+
+type passiveJSON struct {
+	Listening        bool   `json:"listening"`
+	Interface        string `json:"interface,omitempty"`
+	Error            string `json:"error,omitempty"`
+	HostsHeard       int    `json:"hosts_heard"`
+	DevicesFirstSeen uint64 `json:"devices_first_seen"`
+	TriggeredProbes  uint64 `json:"triggered_probes"`
+	Refused          uint64 `json:"triggered_probes_refused"`
 }
 
 func (a *api) sites(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +73,10 @@ func (a *api) sites(w http.ResponseWriter, r *http.Request) {
 		if v.Running != nil {
 			id := v.Running.id
 			s.Running = &id
+		}
+		if p := v.Passive; p != nil {
+			s.Passive = &passiveJSON{Listening: p.Listening, Interface: v.Interface, Error: v.ListenErr, HostsHeard: p.Hosts,
+				DevicesFirstSeen: p.DevicesFirstSeen, TriggeredProbes: p.ProbesOK + p.ProbesFailed, Refused: p.ProbesRefused}
 		}
 		if v.Report != nil {
 			for _, f := range v.Report.Findings {
@@ -219,6 +237,39 @@ func (a *api) devices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"devices": ds})
+}
+
+// heard lists what the site's passive listener heard, most recently seen
+// first: one row per MAC and address with first and last seen. ?mac= and
+// ?ip= narrow it, ?limit= (at most 10,000; 1,000 by default) bounds it.
+func (a *api) heard(w http.ResponseWriter, r *http.Request) {
+	site := r.PathValue("site")
+	if !a.known(w, site) {
+		return
+	}
+	q := r.URL.Query()
+	f := store.HeardFilter{Site: site, MAC: q.Get("mac")}
+	if s := q.Get("ip"); s != "" {
+		addr, err := netip.ParseAddr(s)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "ip is not an address")
+			return
+		}
+		f.Addr = addr
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 || n > 10000 {
+			writeError(w, http.StatusBadRequest, "limit must be 1 to 10000")
+			return
+		}
+		f.Limit = n
+	}
+	rows, err := a.d.store.Heard(r.Context(), f)
+	if a.storeErr(w, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"heard": rows})
 }
 
 func (a *api) known(w http.ResponseWriter, site string) bool {

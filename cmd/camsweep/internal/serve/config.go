@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -127,6 +128,21 @@ type Site struct {
 	Rate float64 `yaml:"rate"`
 	// CredentialsFile holds optional ONVIF credentials for the sweep.
 	CredentialsFile string `yaml:"credentials_file"`
+	// Interface is the site's link-level interface: ARP, multicast
+	// discovery and passive listening. Empty: the one interface whose
+	// subnet holds the scope, if any.
+	Interface string `yaml:"interface"`
+	// Passive listens continuously on the interface and looks at each new
+	// device at once (docs/passive.md). Unset: on where the site has a
+	// link-level interface; true: required (a listener that cannot listen
+	// is an alert); false: off.
+	Passive *bool `yaml:"passive"`
+	// RouterMACs are the segment's routers: what they forward never gives
+	// an off-subnet host their MAC (the default gateway's is learned).
+	RouterMACs []string `yaml:"router_macs"`
+	// TriggeredProbesPerMinute is the budget of looks at new devices
+	// (default 20); 0 takes the default.
+	TriggeredProbesPerMinute int `yaml:"triggered_probes_per_minute"`
 	// Registry and Policy are the files the sweep is reconciled against;
 	// they are re-read before a scan whenever they change.
 	Registry        string              `yaml:"registry"`
@@ -195,6 +211,9 @@ const (
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultHistoryPath     = "camsweep-history.db"
 )
+
+// inScope reports whether addr is in the site's scope, exclusions applied.
+func (s Site) inScope(addr netip.Addr) bool { return s.scope != nil && s.scope.Contains(addr) }
 
 // ScannerScope is the site's parsed scope, ready for the scanner.
 func (s Site) ScannerScope() *scanner.Scope { return s.scope }
@@ -501,6 +520,20 @@ func (s *Site) validate(v *validator, i int, seen map[string]bool) {
 	}
 	if !positiveFinite(rate) {
 		at(fmt.Sprintf("rate %s: want a positive, finite number of packets per second", cmp.Or(v.value("sites", i, "rate"), fmt.Sprint(rate))), "rate")
+	}
+	if len(s.Interface) > 15 || strings.ContainsAny(s.Interface, "/ \t") {
+		at(fmt.Sprintf("interface %q is not an interface name", s.Interface), "interface")
+	}
+	for j, m := range s.RouterMACs {
+		hw, err := net.ParseMAC(m)
+		if err != nil || len(hw) != 6 {
+			at(fmt.Sprintf("router_macs %q: want six octets, e.g. 00:1a:2b:3c:4d:5e", m), "router_macs", j)
+			continue
+		}
+		s.RouterMACs[j] = hw.String()
+	}
+	if s.TriggeredProbesPerMinute < 0 {
+		at("triggered_probes_per_minute must not be negative", "triggered_probes_per_minute")
 	}
 	if s.CredentialsFile != "" {
 		if _, err := os.Stat(s.CredentialsFile); err != nil {

@@ -51,6 +51,10 @@ type daemon struct {
 	cancelScan context.CancelFunc
 	scans      sync.WaitGroup
 	loops      sync.WaitGroup
+	listeners  sync.WaitGroup
+
+	// passive listens and looks; nil: no site listens.
+	passive *Passive
 
 	mu  sync.Mutex
 	cfg *Config
@@ -111,6 +115,20 @@ type siteState struct {
 
 	wake chan struct{} // the site's configuration changed
 	stop chan struct{} // the site was removed or the daemon stops
+
+	// passive is the running listener (nil when the site does not
+	// listen); detections are what its triggered probes published since
+	// the latest complete sweep, live the report with them merged (built
+	// on demand), findingFirstSeen when each open finding was first
+	// raised, detectionSeconds the time from first frame to publication.
+	passive          *sitePassive
+	detections       map[string]*detection
+	live             *inventory.Report
+	findingFirstSeen map[string]time.Time
+	detectionSeconds metrics.Histogram
+	// lookMu keeps a sweep of the site and a triggered probe apart, so no
+	// host gets connections from both at once.
+	lookMu sync.Mutex
 }
 
 type runningScan struct {
@@ -178,7 +196,12 @@ func (d *daemon) start(ctx context.Context) {
 func (d *daemon) addSiteLocked(ctx context.Context, s Site) {
 	ss := &siteState{
 		cfg: s, scansTotal: map[string]uint64{}, probeErrors: map[string]uint64{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), detections: map[string]*detection{},
+	}
+	if fs, err := d.findingFirstSeen(ctx, s.Name); err == nil {
+		ss.findingFirstSeen = fs
+	} else {
+		d.log.Error().Err(err).Str("site", s.Name).Msg("first-seen times of findings not restored")
 	}
 	if rep, sc, err := d.store.LatestReport(ctx, s.Name); err == nil {
 		ss.report = rep
@@ -186,13 +209,21 @@ func (d *daemon) addSiteLocked(ctx context.Context, s Site) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		d.log.Error().Err(err).Str("site", s.Name).Msg("latest report not restored")
 	}
-	if scans, err := d.store.Scans(ctx, s.Name, 1); err == nil && len(scans) == 1 {
-		last := scans[0]
-		ss.lastScheduled = last.Started
-		ss.lastScan, ss.lastDuration = last.Finished, last.Finished.Sub(last.Started)
-		ss.lastOK = last.Status == store.StatusOK
+	// The latest sweep, not a triggered probe of one host, sets the
+	// schedule and the scan metrics.
+	if scans, err := d.store.Scans(ctx, s.Name, 64); err == nil {
+		for _, last := range scans {
+			if last.Trigger == TriggerPassive {
+				continue
+			}
+			ss.lastScheduled = last.Started
+			ss.lastScan, ss.lastDuration = last.Finished, last.Finished.Sub(last.Started)
+			ss.lastOK = last.Status == store.StatusOK
+			break
+		}
 	}
 	d.sites[s.Name] = ss
+	d.startPassiveLocked(ss)
 	d.loops.Add(1)
 	go d.loop(s.Name, ss)
 }
@@ -322,10 +353,16 @@ func (d *daemon) runScan(ss *siteState, site Site, run *runningScan) {
 	log.Info().Msg("scan started")
 
 	refs, refErr := d.loadReferences(site, log)
+	ss.lookMu.Lock() // a triggered probe in flight ends first; none starts meanwhile
 	rep, res := d.sweepSite(site, refs, refErr, log)
+	ss.lookMu.Unlock()
 	res.Finished, res.Report = d.clock.Now(), rep
 	res, recorded := d.record(run.id, res, log)
-	retention := d.settle(ss, run, res, refs, refErr, recorded)
+	var firstSeen map[string]time.Time
+	if recorded {
+		firstSeen = d.readFindingFirstSeen(site.Name, log)
+	}
+	retention := d.settle(ss, run, res, refs, refErr, recorded, firstSeen)
 	logFinished(log, run, res)
 	d.prune(res.Finished, retention, log)
 }
@@ -412,7 +449,7 @@ func (d *daemon) record(id int64, res store.Result, log zerolog.Logger) (store.R
 // API, page and metrics show. Only a complete, successful scan that the
 // history recorded becomes the site's latest report. It returns the
 // history's retention as configured now.
-func (d *daemon) settle(ss *siteState, run *runningScan, res store.Result, refs *references, refErr error, recorded bool) time.Duration {
+func (d *daemon) settle(ss *siteState, run *runningScan, res store.Result, refs *references, refErr error, recorded bool, firstSeen map[string]time.Time) time.Duration {
 	rep := res.Report
 	d.mu.Lock()
 	ss.running = nil
@@ -434,6 +471,10 @@ func (d *daemon) settle(ss *siteState, run *runningScan, res store.Result, refs 
 	if res.Status == store.StatusOK && rep != nil && !rep.Incomplete && recorded {
 		ss.report = rep
 		ss.lastSuccess = res.Finished
+		ss.judgedLocked(run.started)
+	}
+	if firstSeen != nil {
+		ss.findingFirstSeen = firstSeen
 	}
 	retention := d.cfg.History.Retention
 	d.changedLocked()
@@ -522,6 +563,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
 		keep[s.Name] = true
 		if ss := d.sites[s.Name]; ss != nil {
 			ss.cfg = s
+			d.startPassiveLocked(ss)
 			select {
 			case ss.wake <- struct{}{}:
 			default:
@@ -535,6 +577,10 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
 			// It stops scheduling now; a scan of its in flight still
 			// finishes and is recorded in the history.
 			close(ss.stop)
+			if ss.passive != nil {
+				ss.passive.cancel()
+				ss.passive = nil
+			}
 			delete(d.sites, name)
 		}
 	}
@@ -557,11 +603,12 @@ func (d *daemon) shutdown(ctx context.Context) error {
 		}
 	}
 	d.mu.Unlock()
-	d.cancelScan()
+	d.cancelScan() // the listeners' contexts too
 	done := make(chan struct{})
 	go func() {
 		d.scans.Wait()
 		d.loops.Wait()
+		d.listeners.Wait()
 		close(done)
 	}()
 	select {

@@ -26,6 +26,7 @@ type options struct {
 	clock    Clock
 	version  string
 	signals  bool
+	passive  *Passive
 }
 
 // WithListener serves on l instead of listening on the configured address
@@ -93,6 +94,7 @@ func Run(ctx context.Context, configPath string, sweep SweepFunc, log zerolog.Lo
 		}
 	}
 	d := newDaemon(ctx, cfg, st, sweep, o.clock, log)
+	d.passive = o.passive
 	if cfg.Flows != nil {
 		// The flow sources live as long as the daemon; a change to their
 		// configuration takes a restart (a reload keeps them as they are).

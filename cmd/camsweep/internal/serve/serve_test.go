@@ -53,7 +53,13 @@ func startHarnessWith(t *testing.T, extraConfig string, sweep *fakeSweep, edit f
 	return startHarnessEdit(t, extraConfig, sweep, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel), edit)
 }
 
-func startHarnessEdit(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger, edit func(dir, cfg string) string) *harness {
+// startHarnessOpts starts the daemon with more options (WithPassive).
+func startHarnessOpts(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger, opts ...Option) *harness {
+	t.Helper()
+	return startHarnessEdit(t, extraConfig, sweep, log, nil, opts...)
+}
+
+func startHarnessEdit(t *testing.T, extraConfig string, sweep *fakeSweep, log zerolog.Logger, edit func(dir, cfg string) string, opts ...Option) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	writeEnv(t, dir)
@@ -79,7 +85,7 @@ func startHarnessEdit(t *testing.T, extraConfig string, sweep *fakeSweep, log ze
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
-		h.done <- Run(ctx, cfgPath, sweep.sweep, log, WithListener(ln), WithReload(h.reload), WithClock(h.clock), WithVersion("test"))
+		h.done <- Run(ctx, cfgPath, sweep.sweep, log, append([]Option{WithListener(ln), WithReload(h.reload), WithClock(h.clock), WithVersion("test")}, opts...)...)
 	}()
 	t.Cleanup(func() { h.stop() })
 	h.waitFor("readyz", func() bool {

@@ -23,10 +23,18 @@ type siteView struct {
 	RegErrs  int
 	NotSent  uint64
 	TimedOut uint64
+	// Passive is the site's listener (nil when it does not listen);
+	// FirstSeen when each open finding was first raised.
+	Passive   *metrics.Passive
+	Interface string
+	ListenErr string
+	FirstSeen map[string]time.Time
 }
 
 // views copies every site's state, sorted by name. Reports are shared, not
-// copied: a report is never modified once it is stored in the state.
+// copied: a report is never modified once it is stored in the state. A
+// view's Report is the live one: the latest complete report with what
+// triggered probes found since.
 func (d *daemon) views() []siteView {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -37,10 +45,14 @@ func (d *daemon) viewsLocked() []siteView {
 	out := make([]siteView, 0, len(d.sites))
 	for _, ss := range d.sites {
 		v := siteView{
-			Site: ss.cfg, Next: ss.next, Report: ss.report, LastScan: ss.lastScan, LastOK: ss.lastOK,
+			Site: ss.cfg, Next: ss.next, Report: ss.liveReportLocked(), LastScan: ss.lastScan, LastOK: ss.lastOK,
 			LastDur: ss.lastDuration, LastGood: ss.lastSuccess, RegErrs: ss.registryErrors,
 			NotSent: ss.packetsNotSent, TimedOut: ss.hostsTimedOut,
 			Scans: make(map[string]uint64, len(ss.scansTotal)), Probes: make(map[string]uint64, len(ss.probeErrors)),
+			Passive: ss.passiveMetricsLocked(), FirstSeen: ss.findingFirstSeen,
+		}
+		if sp := ss.passive; sp != nil {
+			v.Interface, v.ListenErr = sp.iface, sp.lastErr
 		}
 		if ss.running != nil {
 			r := *ss.running
@@ -90,7 +102,7 @@ func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Running: v.Running != nil,
 			Report: v.Report, LastScan: v.LastScan, LastScanDuration: v.LastDur, LastScanOK: v.LastOK,
 			LastSuccess: v.LastGood, ScansTotal: v.Scans, ProbeErrorsTotal: v.Probes,
-			RegistryLoadErrors: v.RegErrs, VMS: d.vms.metric(v.Site),
+			RegistryLoadErrors: v.RegErrs, VMS: d.vms.metric(v.Site), Passive: v.Passive, FindingFirstSeen: v.FirstSeen,
 			PacketsNotSentTotal: v.NotSent, HostsTimedOutTotal: v.TimedOut,
 		})
 	}

@@ -40,8 +40,13 @@ type statusSite struct {
 	RunningID                        int64
 	RunningSince                     string
 	Devices, Cameras, RegistryErrors int
-	BySeverity                       []severityCount
-	Unregistered                     []unregisteredCamera
+	// The continuous listener, when the site has one.
+	Passive, Listening         bool
+	Interface, ListenErr       string
+	HostsHeard                 int
+	NewDevices, Looks, Refused uint64
+	BySeverity                 []severityCount
+	Unregistered               []unregisteredCamera
 	// Infrastructure is each router and switch of the latest report; the
 	// failed ones are what the operator must look at.
 	Infrastructure []inventory.InfraDevice
@@ -122,9 +127,14 @@ func statusFor(v siteView) statusSite {
 		Name: v.Site.Name, LastScan: rfc3339(v.LastScan), LastSuccess: rfc3339(v.LastGood),
 		NextRun: rfc3339(v.Next), LastOK: v.LastOK, LastDuration: v.LastDur.Round(time.Millisecond),
 		RegistryErrors: v.RegErrs,
+		Interface:      v.Interface, ListenErr: v.ListenErr,
 	}
 	if v.Running != nil {
 		s.Running, s.RunningID, s.RunningSince = true, v.Running.id, rfc3339(v.Running.started)
+	}
+	if p := v.Passive; p != nil {
+		s.Passive, s.Listening, s.HostsHeard = true, p.Listening, p.Hosts
+		s.NewDevices, s.Looks, s.Refused = p.DevicesFirstSeen, p.ProbesOK+p.ProbesFailed, p.ProbesRefused
 	}
 	if v.Report == nil {
 		return s

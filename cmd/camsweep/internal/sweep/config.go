@@ -49,6 +49,15 @@ type Config struct {
 	// ("ssdp" 1900, "mdns" 5353), for devices, or emulations, that serve
 	// it elsewhere.
 	UDPPorts map[string]uint16
+	// RouterMACs are the segment's routers: passive listening never takes
+	// their MAC for an off-subnet host's (the default gateway's is
+	// learned from its ARP).
+	RouterMACs []string
+	// Targeted is a look at the few targets alone, triggered by what the
+	// passive listener heard: no multicast query that would reach the
+	// whole segment, and no listener of its own (the caller heard the
+	// host already).
+	Targeted bool
 	// Listen is how long the passive profile listens.
 	Listen      time.Duration
 	Credentials probe.Credentials

@@ -83,6 +83,9 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 		opts.Linger = cfg.Listen
 		return l, nil
 	}
+	if cfg.Targeted {
+		return l, nil // unicast only: no multicast query reaches the segment
+	}
 	nif, err := net.InterfaceByIndex(ifc.Index)
 	if err != nil {
 		l.close()
@@ -102,11 +105,19 @@ func setupLocal(ctx context.Context, cfg *Config, scope *scanner.Scope, opts *sc
 // openFrames opens the raw socket, shares it between the ARP sweep and the
 // passive listener, and records it to --pcap when asked.
 func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scope, ifc link.Interface, opts *scanner.Options, log zerolog.Logger) error {
-	conn, err := link.OpenFrameConn(ifc, link.FrameOptions{AllMulticast: true})
+	filter, err := link.PassiveFilter()
+	if err != nil {
+		return err
+	}
+	conn, err := link.OpenFrameConn(ifc, link.FrameOptions{AllMulticast: true, Filter: filter})
 	if err != nil {
 		return err
 	}
 	l.closers = append(l.closers, func() { conn.Close() })
+	if cfg.Profile == ProfilePassive {
+		// Listen only: whatever a bug asked, this socket cannot send.
+		conn = link.ListenOnly(conn)
+	}
 	if cfg.Pcap != "" {
 		tee, err := link.CreateTee(conn, cfg.Pcap)
 		if err != nil {
@@ -115,16 +126,33 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 		l.closers = append(l.closers, func() { tee.Close() })
 		conn = tee
 	}
-	fo := newFanout(conn)
-	arpConn, passiveConn := fo.subscribe(), fo.subscribe()
+	// Every consumer subscribes before the tap runs, so none misses a frame.
+	tap := link.NewTap(conn)
+	var passiveConn link.FrameConn
+	if !cfg.Targeted {
+		passiveConn = tap.Subscribe(0)
+	}
+	var arpConn link.FrameConn
+	if cfg.Profile != ProfilePassive {
+		arpConn = tap.Subscribe(0)
+	}
 	fctx, stop := context.WithCancel(ctx)
-	go fo.run(fctx)
-	l.closers = append(l.closers, func() { stop(); <-fo.done })
+	go func() { _ = tap.Run(fctx) }()
+	l.closers = append(l.closers, func() { stop(); <-tap.Done() })
 
-	passive := link.NewPassive(passiveConn, log)
-	passive.SetInterface(ifc)
-	opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{passive})
-	l.discovery = append(l.discovery, "passive")
+	routers, err := parseMACs(cfg.RouterMACs)
+	if err != nil {
+		return err
+	}
+	if !cfg.Targeted {
+		passive := link.NewPassive(passiveConn, link.DecoderOptions{
+			Interface: &ifc, Routers: routers, Gateways: link.DefaultGateways(ifc.Name),
+		}, log)
+		opts.Discoverers = append(opts.Discoverers, passiveDiscoverer{p: passive, keep: func(h link.Heard) bool {
+			return !h.Routed || scope.Contains(h.Addr)
+		}})
+		l.discovery = append(l.discovery, "passive")
+	}
 	if cfg.Profile == ProfilePassive {
 		return nil
 	}
@@ -139,6 +167,9 @@ func (l *local) openFrames(ctx context.Context, cfg *Config, scope *scanner.Scop
 			return excluded(a) || (mac != "" && excludedMAC != nil && excludedMAC(mac))
 		},
 		InScope: scope.Contains,
+		// A look at one new host asks that host alone: the factory
+		// defaults are the scheduled sweep's to ask.
+		NoFactoryDefaults: cfg.Targeted,
 	}, log)
 	opts.HostDiscovery = func(ctx context.Context, s *scanner.Scope, wait func(context.Context) error, found func(scanner.Sighting)) (func(netip.Addr) bool, error) {
 		onLink := func(yield func(netip.Addr) bool) {
@@ -170,10 +201,27 @@ func exclusionCheck(cfg *Config) (func(netip.Addr) bool, error) {
 	return ex.Contains, nil
 }
 
-// passiveDiscoverer adapts the passive listener to the engine's Discoverer.
-type passiveDiscoverer struct{ p *link.Passive }
+// parseMACs reads router MACs from the configuration.
+func parseMACs(ss []string) ([]net.HardwareAddr, error) {
+	var out []net.HardwareAddr
+	for _, s := range ss {
+		hw, err := net.ParseMAC(s)
+		if err != nil || len(hw) != 6 {
+			return nil, fmt.Errorf("sweep: router MAC %q: want six octets, e.g. 00:1a:2b:3c:4d:5e", s)
+		}
+		out = append(out, hw)
+	}
+	return out, nil
+}
+
+// passiveDiscoverer adapts the passive listener to the engine's
+// Discoverer, reporting what keep accepts.
+type passiveDiscoverer struct {
+	p    *link.Passive
+	keep func(link.Heard) bool
+}
 
 func (d passiveDiscoverer) Name() string { return "passive" }
 func (d passiveDiscoverer) Discover(ctx context.Context, found func(scanner.Sighting)) error {
-	return d.p.Listen(ctx, found)
+	return d.p.ListenKeep(ctx, d.keep, found)
 }
