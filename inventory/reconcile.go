@@ -121,23 +121,9 @@ func deviceSubject(d Device) string {
 // deviceFindings judges one camera-like device, matched to row or not.
 // It appends to out and returns it, so 100,000 devices cost no slice each.
 func deviceFindings(out []Finding, nc normCache, d Device, row *Row, by string, pol *Policy, scope Scope, vms *VMSInventory, today Date) []Finding {
-	site := scope.Site
-	subject := deviceSubject(d)
-	if row != nil {
-		subject = "row=" + row.ID
-		if site == "" {
-			site = row.Site
-		}
-	}
+	base := deviceBase(d, row, scope.Site)
+	site, subject := base.Site, deviceSubjectOf(d, row)
 	maker := cmp.Or(d.Manufacturer, d.Brand)
-	base := Finding{
-		Site: site, IP: addrString(d), MAC: deviceMAC(d),
-		Manufacturer: d.Manufacturer, Brand: d.Brand, Model: d.Model, Evidence: d.Evidence,
-		MACSource: d.MACSource, Location: d.Location,
-	}
-	if row != nil {
-		base.RegistryID = row.ID
-	}
 	add := func(kind string, sev Severity, detail string, args ...any) {
 		f := base
 		f.Kind, f.Severity, f.Key = kind, sev, findingKey(kind, site, subject)
