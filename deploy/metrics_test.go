@@ -63,6 +63,7 @@ var contractMetrics = []string{
 	"camsweep_vms_hardware",
 	"camsweep_vms_last_success_timestamp_seconds",
 	"camsweep_vms_errors_total",
+	"camsweep_vms_refresh_seconds",
 }
 
 // seriesOf is the metric a series name belongs to: a histogram's

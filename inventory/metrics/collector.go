@@ -35,7 +35,7 @@ type descs struct {
 	triggered, refused, detection                                       *prometheus.Desc
 	flowSource, flowRecords, flowDatagrams, flowLastDatagram            *prometheus.Desc
 	flowMirrorFrames, flowEntries, flowEvictions, flowDNSLookups        *prometheus.Desc
-	vmsHardware, vmsLastSuccess, vmsErrors                              *prometheus.Desc
+	vmsHardware, vmsLastSuccess, vmsErrors, vmsRefresh                  *prometheus.Desc
 	infraSuccess, infraDuration, infraRequests, infraError              *prometheus.Desc
 }
 
@@ -96,6 +96,7 @@ func newDescs() descs {
 		vmsHardware:      d("vms_hardware", "Hardware devices in the site's central VMS list, as last read.", "site", "source"),
 		vmsLastSuccess:   d("vms_last_success_timestamp_seconds", "When the site's VMS list was last read, in seconds since the Unix epoch; 0 if never.", "site"),
 		vmsErrors:        d("vms_errors_total", "Failed reads of the site's VMS list since the process started.", "site"),
+		vmsRefresh:       d("vms_refresh_seconds", "How old the site's VMS list may be before a scan reads it again (the staleness alert compares against it).", "site"),
 		infraSuccess:     d("infrastructure_harvest_success", "Whether the latest complete scan read every table it asked of the router or switch (1) or not (0).", "site", "device"),
 		infraDuration:    d("infrastructure_harvest_duration_seconds", "How long the latest complete scan's harvest of the router or switch took.", "site", "device"),
 		infraRequests:    d("infrastructure_requests", "SNMP datagrams the latest complete scan sent to the router or switch, retries included.", "site", "device"),
@@ -124,7 +125,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.triggered, c.d.refused, c.d.detection,
 		c.d.flowSource, c.d.flowRecords, c.d.flowDatagrams, c.d.flowLastDatagram,
 		c.d.flowMirrorFrames, c.d.flowEntries, c.d.flowEvictions, c.d.flowDNSLookups,
-		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors,
+		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors, c.d.vmsRefresh,
 		c.d.infraSuccess, c.d.infraDuration, c.d.infraRequests, c.d.infraError,
 	} {
 		ch <- d
@@ -177,6 +178,7 @@ func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometh
 	if v := s.VMS; v != nil {
 		gauge(c.d.vmsHardware, float64(v.Hardware), name, v.Source)
 		gauge(c.d.vmsLastSuccess, unix(v.LastSuccess), name)
+		gauge(c.d.vmsRefresh, v.Refresh.Seconds(), name)
 		ch <- prometheus.MustNewConstMetric(c.d.vmsErrors, prometheus.CounterValue, float64(v.ErrorsTotal), name)
 	}
 	for _, st := range scanStatuses {

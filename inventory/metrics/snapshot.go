@@ -50,6 +50,8 @@ type VMS struct {
 	LastSuccess time.Time
 	// ErrorsTotal counts failed reads since the process started.
 	ErrorsTotal uint64
+	// Refresh is how old the list may be before a scan reads it again.
+	Refresh time.Duration
 }
 
 // Site is one site's state.
