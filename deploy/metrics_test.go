@@ -27,6 +27,7 @@ var contractMetrics = []string{
 	"camsweep_last_scan_timestamp_seconds",
 	"camsweep_last_scan_success",
 	"camsweep_scan_interval_seconds",
+	"camsweep_scan_quiet_seconds",
 	"camsweep_scan_running",
 	"camsweep_scans_total",
 	"camsweep_probe_errors_total",

@@ -28,6 +28,7 @@ type descs struct {
 	findings, findingInfo, unregistered, duplicate, devices             *prometheus.Desc
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
+	quiet                                                               *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
 	apiTokens, packetsNotSent, hostsTimedOut                            *prometheus.Desc
 	findingFirstSeen                                                    *prometheus.Desc
@@ -61,6 +62,7 @@ func newDescs() descs {
 		lastTS:         d("last_scan_timestamp_seconds", "When the latest finished scan (any outcome) ended, in seconds since the Unix epoch; 0 if none yet.", "site"),
 		lastSuccess:    d("last_scan_success", "Whether the latest finished scan succeeded (1) or not (0).", "site"),
 		interval:       d("scan_interval_seconds", "The configured interval between scheduled scans.", "site"),
+		quiet:          d("scan_quiet_seconds", "How long the site's daily quiet window lasts, in which no scheduled scan starts; 0 without one.", "site"),
 		running:        d("scan_running", "Whether a scan of the site is running now (1) or not (0).", "site"),
 		scansTotal:     d("scans_total", "Finished scans by outcome since the process started.", "site", "status"),
 		probeErrors:    d("probe_errors_total", "Probes that could not run (not 'port closed', which is evidence), since the process started.", "site", "probe"),
@@ -117,7 +119,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.d.findings, c.d.findingInfo, c.d.unregistered, c.d.duplicate, c.d.devices,
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
-		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
+		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.quiet, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo, c.d.apiTokens,
 		c.d.packetsNotSent, c.d.hostsTimedOut,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
@@ -167,6 +169,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), s Site) {
 	name := s.Name
 	gauge(c.d.interval, s.Interval.Seconds(), name)
+	gauge(c.d.quiet, s.Quiet.Seconds(), name)
 	gauge(c.d.running, b2f(s.Running), name)
 	gauge(c.d.lastTS, unix(s.LastScan), name)
 	gauge(c.d.lastSuccessTS, unix(s.LastSuccess), name)

@@ -99,7 +99,7 @@ func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 	var s metrics.Snapshot
 	for _, v := range d.viewsLocked() {
 		s.Sites = append(s.Sites, metrics.Site{
-			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Running: v.Running != nil,
+			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Quiet: v.Site.Schedule.QuietHours.length(), Running: v.Running != nil,
 			Report: v.Report, LastScan: v.LastScan, LastScanDuration: v.LastDur, LastScanOK: v.LastOK,
 			LastSuccess: v.LastGood, ScansTotal: v.Scans, ProbeErrorsTotal: v.Probes,
 			RegistryLoadErrors: v.RegErrs, VMS: d.vms.metric(v.Site), Passive: v.Passive, FindingFirstSeen: v.FirstSeen,
