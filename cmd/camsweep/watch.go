@@ -136,7 +136,7 @@ func runWatch(ctx context.Context, stdout io.Writer, targets []string, wf *watch
 		}
 		var findings []inventory.Finding
 		if in.enabled {
-			dev, findings = sense.Judge(dev, in.registry, in.policy, invScope, in.now)
+			dev, findings = sense.Judge(dev, nil, in.registry, in.policy, invScope, in.now)
 		}
 		out.looked(t, dev, findings)
 		return nil
