@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/inventory/report"
 )
 
@@ -42,6 +43,10 @@ func newDiffCommand(_ *globalFlags) *cobra.Command {
 			for i := range rep.Devices {
 				rep.Devices[i].RegistryID = ""
 			}
+			// Judged again on what the sensor saw beside the sweep, as
+			// the report kept it (flows, lookups, the VMS's entries).
+			obs, devices := inventory.SavedObservations(rep)
+			rep.Devices, in.observations = devices, &obs
 			if err := in.apply(rep); err != nil {
 				return withCode(exitError, err)
 			}
