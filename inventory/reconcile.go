@@ -78,9 +78,37 @@ func ReconcileObserved(devices []Device, reg *Registry, pol *Policy, scope Scope
 	out = append(out, registryFindings(rows, pol, scope.Site)...)
 	out = append(out, missingFindings(rows, m.claimed, scope)...)
 
+	separateSharedKeys(out)
 	sortFindings(out)
 	res.Findings, res.Suppressed = suppress(out, pol, today)
 	return res
+}
+
+// separateSharedKeys gives findings that would share a key, but are about
+// devices at different addresses, keys of their own: two unregistered
+// devices claiming one MAC (a clone and its original, both unregistered)
+// are two problems, and one key would merge them in the metrics, the
+// history and a suppression. Each key gets ",ip=<address>"; keys no other
+// device claims stay as they were, so ordinary findings keep their keys
+// across scans.
+func separateSharedKeys(out []Finding) {
+	firstIP := make(map[string]string, len(out))
+	shared := map[string]bool{}
+	for _, f := range out {
+		if f.IP == "" {
+			continue
+		}
+		if ip, seen := firstIP[f.Key]; !seen {
+			firstIP[f.Key] = f.IP
+		} else if ip != f.IP {
+			shared[f.Key] = true
+		}
+	}
+	for i := range out {
+		if shared[out[i].Key] && out[i].IP != "" {
+			out[i].Key += ",ip=" + out[i].IP
+		}
+	}
 }
 
 // CheckRegistry returns the findings a registry earns on its own, without a
