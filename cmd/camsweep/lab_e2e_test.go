@@ -84,7 +84,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 		scantest.HostSpec{Persona: server, Addr: badOUI.Addr, MAC: badOUI.MAC.String()})
 
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: hosts})
-	serveInLab(t, lab, prefix, specs)
+	serveIn(t, lab, lab.DeviceNS, prefix, specs)
 	bin := buildBinary(t)
 	t.Logf("%d hosts (%d personas), scanner on %s", len(hosts), len(specs), lab.ScannerIf)
 
@@ -96,7 +96,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		run := runIn(ctx, lab, lab.ScannerNS, bin, "scan", "--site", "LAB", "--interface", lab.ScannerIf,
+		run := runIn(ctx, lab, lab.ScannerNS, nil, bin, "scan", "--site", "LAB", "--interface", lab.ScannerIf,
 			"-o", "json", "--pcap", pcapFile, "--exclude", excluded.Addr.String(), "--exclude-oui", "00:09:18",
 			"--rate", "500", "--connect-timeout", "500ms", "--probe-timeout", "2s", "--host-timeout", "20s",
 			"--log-level", "warn", "--no-progress", prefix.String())
@@ -208,7 +208,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 		announcers := []netlab.Host{lab.Hosts[0], lab.Hosts[3], lab.Hosts[len(picked)]} // the last: the quiet host
 		done := make(chan *childRun, 1)
 		go func() {
-			done <- runIn(ctx, lab, lab.ScannerNS, bin, "scan", "--site", "LAB", "--profile", "passive", "--listen", "3s",
+			done <- runIn(ctx, lab, lab.ScannerNS, nil, bin, "scan", "--site", "LAB", "--profile", "passive", "--listen", "3s",
 				"--interface", lab.ScannerIf, "-o", "json", "--log-level", "warn", "--no-progress", prefix.String())
 		}()
 		// Hosts repeat their announcements, as devices do, while the
@@ -217,7 +217,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 	announce:
 		for {
 			for _, h := range announcers {
-				if err := lab.SendFrom(h, gratuitousARP(t, h)); err != nil {
+				if err := lab.SendFrom(h, netlab.GratuitousARP(h.MAC, h.Addr)); err != nil {
 					t.Fatal(err)
 				}
 			}

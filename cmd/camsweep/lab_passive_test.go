@@ -102,7 +102,7 @@ func listenMinute(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefix
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	start := time.Now()
-	run := runIn(ctx, lab, lab.ScannerNS, bin, "scan", "--site", "LAB", "--profile", "passive", "--listen", "60s",
+	run := runIn(ctx, lab, lab.ScannerNS, nil, bin, "scan", "--site", "LAB", "--profile", "passive", "--listen", "60s",
 		"--interface", lab.ScannerIf, "-o", "json", "--log-level", "warn", "--no-progress", prefix.String())
 	sent := capture.Stop()
 	if run.err != nil && !strings.Contains(run.err.Error(), "exit status 1") {

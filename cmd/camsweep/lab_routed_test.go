@@ -11,11 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner/scantest"
@@ -32,43 +29,23 @@ const (
 // inside the leg's namespace.
 func serveInLeg(t testing.TB, r *netlab.Routed, leg string, specs []scantest.HostSpec) *scantest.Network {
 	t.Helper()
-	l := r.Leg(leg)
-	return scantest.StartTB(t, specs, scantest.Options{
-		Base: l.Prefix, Ports: labPorts, Logger: zerolog.Nop(),
-		Listen: func(ctx context.Context, network, address string) (ln net.Listener, err error) {
-			err = r.InLeg(leg, func() error {
-				var lc net.ListenConfig
-				ln, err = lc.Listen(ctx, network, address)
-				return err
-			})
-			return ln, err
-		},
-		ListenPacket: func(ctx context.Context, network, address string) (pc net.PacketConn, err error) {
-			err = r.InLeg(leg, func() error {
-				var lc net.ListenConfig
-				pc, err = lc.ListenPacket(ctx, "udp4", address)
-				return err
-			})
-			return pc, err
-		},
-	})
+	return serveIn(t, r, r.Leg(leg).NS, r.Leg(leg).Prefix, specs)
 }
 
-// routedRun runs the camsweep binary in the routed lab's scanner namespace.
-func routedRun(ctx context.Context, r *netlab.Routed, env []string, bin string, args ...string) *childRun {
-	run := &childRun{}
-	cmd := r.Command(ctx, r.ScannerNS, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = &run.stdout, &run.stderr
-	start := time.Now()
-	run.err = cmd.Run()
-	run.wall = time.Since(start)
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			run.maxRSSMB = float64(ru.Maxrss) / 1024
-		}
+// startSwitch serves switch sw's MIB on at:161 (community routedComm)
+// inside the routed lab's leg, until the test ends.
+func startSwitch(t testing.TB, r *netlab.Routed, leg string, sw scantest.EmulatedSwitch, at netip.Addr) *scantest.SNMPAgent {
+	t.Helper()
+	a, err := scantest.NewSNMPAgent(sw.MIB(), scantest.SNMPAgentOptions{Community: routedComm, Addr: netip.AddrPortFrom(at, 161).String(),
+		ListenPacket: func(network, address string) (pc net.PacketConn, err error) {
+			err = r.InLeg(leg, func() error { pc, err = net.ListenPacket(network, address); return err })
+			return pc, err
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return run
+	t.Cleanup(func() { _ = a.Close() })
+	return a
 }
 
 type routedHost struct {
@@ -152,15 +129,7 @@ func TestLabRoutedSweepWithSNMP(t *testing.T) {
 	sw.Ports = append(sw.Ports, scantest.SwitchPort{IfIndex: 10148, Name: "Gi1/0/48", Alias: "uplink noh-core1",
 		MACs: []scantest.LearntMAC{{MAC: routerMAC, VLAN: 120}},
 		LLDP: []scantest.LLDPRemote{{ChassisMAC: routerMAC, PortID: r.Leg("cams").RouterIf, SystemName: "noh-core1", Capabilities: scantest.CapBridge | scantest.CapRouter}}})
-	swAgent, err := scantest.NewSNMPAgent(sw.MIB(), scantest.SNMPAgentOptions{Community: routedComm, Addr: swMgmt.Addr.String() + ":161",
-		ListenPacket: func(network, address string) (pc net.PacketConn, err error) {
-			err = r.InLeg("cams", func() error { pc, err = net.ListenPacket(network, address); return err })
-			return pc, err
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = swAgent.Close() })
+	swAgent := startSwitch(t, r, "cams", sw, swMgmt.Addr)
 
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -206,7 +175,7 @@ devices:
 		defer cancel()
 		args := append([]string{"scan", "--site", "NOH", "-o", "json", "--registry", registry, "--policy", policy, "--fail-on", "none",
 			"--rate", "500", "--connect-timeout", "500ms", "--probe-timeout", "2s", "--host-timeout", "20s", "--log-level", "info", "--no-progress"}, extra...)
-		run := routedRun(ctx, r, env, bin, append(args, cams.String(), office.String())...)
+		run := runIn(ctx, r, r.ScannerNS, env, bin, append(args, cams.String(), office.String())...)
 		if run.err != nil {
 			t.Fatalf("scan: %v\n%s", run.err, run.stderr.String())
 		}

@@ -116,14 +116,7 @@ func startLabPersonas(t *testing.T, lab *netlab.Lab, personas []scantest.Persona
 		Base:   lab.Prefix,
 		Ports:  map[string]uint16{"ssdp": 1900, "mdns": 5353},
 		Logger: zerolog.Nop(),
-		Listen: func(ctx context.Context, network, address string) (ln net.Listener, err error) {
-			err = lab.InDevice(func() error {
-				var lc net.ListenConfig
-				ln, err = lc.Listen(ctx, network, address)
-				return err
-			})
-			return ln, err
-		},
+		Listen: lab.Listener(lab.DeviceNS),
 		ListenPacket: func(ctx context.Context, network, address string) (net.PacketConn, error) {
 			ap := netip.MustParseAddrPort(address)
 			group, ok := labGroups[ap.Port()]

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
 	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
 )
@@ -122,4 +125,20 @@ func (l *Lab) SendFrom(h Host, frames ...[]byte) error {
 		}
 		return nil
 	})
+}
+
+// GratuitousARP is the frame a station at addr with mac sends to announce
+// itself: a broadcast ARP request for its own address.
+func GratuitousARP(mac net.HardwareAddr, addr netip.Addr) []byte {
+	a4 := addr.As4()
+	buf := gopacket.NewSerializeBuffer()
+	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
+		&layers.Ethernet{SrcMAC: mac, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP},
+		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
+			Operation: layers.ARPRequest, SourceHwAddress: mac, SourceProtAddress: a4[:], DstHwAddress: make([]byte, 6), DstProtAddress: a4[:]})
+	if err != nil {
+		// Only a MAC of the wrong length gets here: a bug in the test.
+		panic(fmt.Sprintf("netlab: gratuitous ARP from %v: %v", mac, err))
+	}
+	return buf.Bytes()
 }
