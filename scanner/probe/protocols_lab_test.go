@@ -229,15 +229,11 @@ func TestLabMulticastDiscovery(t *testing.T) {
 			}},
 		{"sadp", probe.NewSADPDiscoverer(ifaces, opts, log), func(p scantest.Persona) bool { return p.SADP != nil },
 			func(t *testing.T, h *scantest.Host, ev map[string][]string) {
-				if g := ev["sadp.serial"]; len(g) != 1 || g[0] != h.Persona.SADP.Serial {
-					t.Errorf("sadp.serial = %q, want %q", g, h.Persona.SADP.Serial)
-				}
+				wantOne(t, ev, "sadp.serial", h.Persona.SADP.Serial)
 			}},
 		{"dhip", probe.NewDHIPDiscoverer(ifaces, opts, log), func(p scantest.Persona) bool { return p.DHIP != nil },
 			func(t *testing.T, h *scantest.Host, ev map[string][]string) {
-				if g := ev["dhip.model"]; len(g) != 1 || g[0] != h.Persona.DHIP.DeviceType {
-					t.Errorf("dhip.model = %q, want %q", g, h.Persona.DHIP.DeviceType)
-				}
+				wantOne(t, ev, "dhip.model", h.Persona.DHIP.DeviceType)
 			}},
 		{"mdns", probe.NewMDNSDiscoverer(ifaces, probe.MDNSOptions{Wait: opts.Wait}, log), func(p scantest.Persona) bool { return len(p.MDNS) > 0 },
 			func(t *testing.T, h *scantest.Host, ev map[string][]string) {
