@@ -69,14 +69,7 @@ func Skip() string {
 // Without root it skips t.
 func New(t testing.TB, cfg Config) *Lab {
 	t.Helper()
-	var l *Lab
-	took := setUp(t, func() (closer, error) {
-		var err error
-		if l, err = build(cfg); l == nil {
-			return nil, err
-		}
-		return l, err
-	})
+	l, took := setUp(t, func() (*Lab, error) { return build(cfg) })
 	t.Logf("netlab: lab %s with %d hosts up in %v", l.ID, len(l.Hosts), took.Round(time.Millisecond))
 	return l
 }

@@ -103,14 +103,7 @@ func NewRouted(t testing.TB, cfg RoutedConfig) *Routed {
 	if _, err := exec.LookPath("tc"); err != nil && cfg.Mirror {
 		t.Skip("netlab: a mirror port needs iproute2's tc")
 	}
-	var r *Routed
-	took := setUp(t, func() (closer, error) {
-		var err error
-		if r, err = buildRouted(cfg); r == nil {
-			return nil, err
-		}
-		return r, err
-	})
+	r, took := setUp(t, func() (*Routed, error) { return buildRouted(cfg) })
 	n := 0
 	for _, l := range r.Legs {
 		n += len(l.Hosts)

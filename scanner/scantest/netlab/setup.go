@@ -9,8 +9,12 @@ import (
 
 // setUp is what every lab layout does around its build: skip without
 // root, clear what crashed runs left, build, and tear down with t whatever
-// happens (a partial lab included). It returns how long the build took.
-func setUp(t testing.TB, build func() (closer, error)) time.Duration {
+// happens (a partial lab included). It returns the lab and how long the
+// build took. build returns the partial lab with its error, or nil.
+func setUp[L any, P interface {
+	*L
+	closer
+}](t testing.TB, build func() (P, error)) (P, time.Duration) {
 	t.Helper()
 	if why := Skip(); why != "" {
 		t.Skip(why)
@@ -30,5 +34,5 @@ func setUp(t testing.TB, build func() (closer, error)) time.Duration {
 	if err != nil {
 		t.Fatalf("netlab: setup: %v", err)
 	}
-	return time.Since(start)
+	return l, time.Since(start)
 }
