@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -132,14 +131,7 @@ func TestLabRoutedSweepWithSNMP(t *testing.T) {
 	swAgent := startSwitch(t, r, "cams", sw, swMgmt.Addr)
 
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	infra := write("infrastructure.yaml", fmt.Sprintf(`credentials:
+	infra := scantest.WriteFile(t, dir, "infrastructure.yaml", fmt.Sprintf(`credentials:
   core:
     version: "3"
     username: camsweep-ro
@@ -164,10 +156,10 @@ devices:
 `, routerAt.Addr(), swMgmt.Addr))
 	env := []string{"LAB_SNMP_AUTH=" + routedAuth, "LAB_SNMP_PRIV=" + routedPriv, "LAB_SNMP_COMMUNITY=" + routedComm}
 	hik := hosts[2]
-	registry := write("registry.csv", "id,site,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"+
+	registry := scantest.WriteFile(t, dir, "registry.csv", "id,site,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"+
 		fmt.Sprintf("NOH-H21,NOH,%s,44:19:b6:00:21:21,,Hikvision,DS-2CD2143G2-I,facility,CEJ,milestone,\n", hik.host.Addr)+
 		fmt.Sprintf("NOH-A31,NOH,%s,%s,,Axis,P3245-LVE,facility,CEJ,milestone,\n", hosts[3].host.Addr, hosts[3].host.MAC))
-	policy := write("policy.yaml", "banned_manufacturers: [Hikvision, Dahua]\n")
+	policy := scantest.WriteFile(t, dir, "policy.yaml", "banned_manufacturers: [Hikvision, Dahua]\n")
 	bin := buildBinary(t)
 	scan := func(t *testing.T, extra ...string) inventory.Report {
 		t.Helper()
