@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
@@ -271,10 +270,7 @@ func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefi
 		}
 	}
 	row.wall, row.rssMB, row.packetsOwn = run.wall, run.maxRSSMB, rep.Stats.PacketsSent
-	byAddr := map[netip.Addr]inventory.Device{}
-	for _, d := range rep.Devices {
-		byAddr[d.IP] = d
-	}
+	byAddr := devicesByIP(rep)
 	missed := map[string]int{}
 	for a, p := range truth {
 		if !isCamera(p) {

@@ -17,7 +17,6 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
-	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
@@ -101,14 +100,8 @@ func TestLabScanEndToEnd(t *testing.T) {
 			"--rate", "500", "--connect-timeout", "500ms", "--probe-timeout", "2s", "--host-timeout", "20s",
 			"--log-level", "warn", "--no-progress", prefix.String())
 		sent := capture.Stop()
-		if run.err != nil && !strings.Contains(run.err.Error(), "exit status 1") { // 1: findings at --fail-on
-			t.Fatalf("scan: %v\n%s", run.err, run.stderr.String())
-		}
-		rep := decodeReport(t, run)
-		devices := map[netip.Addr]inventory.Device{}
-		for _, d := range rep.Devices {
-			devices[d.IP] = d
-		}
+		rep := scanReport(t, run, "scan")
+		devices := devicesByIP(rep)
 		t.Logf("scan: wall %v, %d devices, %d cameras, %d packets sent (%d connections), peak RSS %.1f MB; %d frames on the wire",
 			run.wall.Round(time.Millisecond), len(rep.Devices), rep.Stats.Cameras, rep.Stats.PacketsSent, rep.Stats.Connections, run.maxRSSMB, len(sent))
 
@@ -228,14 +221,8 @@ func TestLabScanEndToEnd(t *testing.T) {
 			}
 		}
 		sent := capture.Stop()
-		if run.err != nil && !strings.Contains(run.err.Error(), "exit status 1") {
-			t.Fatalf("passive scan: %v\n%s", run.err, run.stderr.String())
-		}
-		rep := decodeReport(t, run)
-		devices := map[netip.Addr]inventory.Device{}
-		for _, d := range rep.Devices {
-			devices[d.IP] = d
-		}
+		rep := scanReport(t, run, "passive scan")
+		devices := devicesByIP(rep)
 		for _, h := range announcers {
 			if d, ok := devices[h.Addr]; !ok || d.MAC != h.MAC.String() {
 				t.Errorf("announcing host %s (%s): reported %v with mac %q", h.Addr, h.MAC, ok, d.MAC)

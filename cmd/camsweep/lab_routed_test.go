@@ -180,17 +180,9 @@ devices:
 		t.Logf("wall %v, %d devices, %d packets (%d SNMP)", run.wall.Round(time.Millisecond), len(rep.Devices), rep.Stats.PacketsSent, rep.Stats.SNMPRequests)
 		return rep
 	}
-	byIP := func(rep inventory.Report) map[netip.Addr]inventory.Device {
-		m := map[netip.Addr]inventory.Device{}
-		for _, d := range rep.Devices {
-			m[d.IP] = d
-		}
-		return m
-	}
-
 	t.Run("without SNMP", func(t *testing.T) {
 		rep := scan(t)
-		devs := byIP(rep)
+		devs := devicesByIP(rep)
 		for _, h := range hosts {
 			d, ok := devs[h.host.Addr]
 			if !ok {
@@ -219,7 +211,7 @@ devices:
 				t.Errorf("harvest of %s failed: %s (%s)", d.Name, d.Error, d.ErrorKind)
 			}
 		}
-		devs := byIP(rep)
+		devs := devicesByIP(rep)
 		for _, h := range hosts {
 			d := devs[h.host.Addr]
 			if d.MAC != h.host.MAC.String() {
