@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -20,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/scanner/scantest"
@@ -113,7 +110,7 @@ scrape_configs:
 		v := scantest.Vars{Serial: fmt.Sprintf("7G0B2D7PAJ%05d", trial), MAC: h.MAC.String(), IP: h.Addr}
 		anns := scantest.Announcements(v.Expand(dahua), h.MAC.String(), h.Addr, scantest.AnnounceOptions{})
 		announce := func() {
-			if err := lab.SendFrom(h, gratuitousARP(t, h)); err != nil {
+			if err := lab.SendFrom(h, netlab.GratuitousARP(h.MAC, h.Addr)); err != nil {
 				t.Error(err)
 			}
 			for _, a := range anns {
@@ -260,15 +257,7 @@ func findingFirstSeen(exposition, mac string) time.Time {
 // nsClient is an HTTP client whose connections are opened inside the lab's
 // scanner namespace, where the daemon, Prometheus and Alertmanager listen.
 func nsClient(lab *netlab.Lab) *http.Client {
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var c net.Conn
-		err := lab.InScanner(func() error {
-			var err error
-			c, err = (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
-			return err
-		})
-		return c, err
-	}
+	dial := lab.Dialer(lab.ScannerNS, netip.Addr{})
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
 }
 
@@ -283,40 +272,10 @@ func startIn(t *testing.T, ctx context.Context, lab *netlab.Lab, dir, label, nam
 // inside the device namespace, on the real ports.
 func serveInLab(t *testing.T, lab *netlab.Lab, h netlab.Host, p scantest.Persona) {
 	t.Helper()
-	listen := func(ctx context.Context, network, address string) (ln net.Listener, err error) {
-		err = lab.InDevice(func() error {
-			var lc net.ListenConfig
-			ln, err = lc.Listen(ctx, network, address)
-			return err
-		})
-		return ln, err
-	}
-	listenPacket := func(ctx context.Context, network, address string) (pc net.PacketConn, err error) {
-		err = lab.InDevice(func() error {
-			var lc net.ListenConfig
-			pc, err = lc.ListenPacket(ctx, "udp4", address)
-			return err
-		})
-		return pc, err
-	}
 	ports := map[string]uint16{
 		"http": 80, "https": 443, "rtsp": 554, "hik-sdk": 8000, "dahua-sdk": 37777, "reolink-media": 9000,
 		"wsd": 3702, "sadp": 37020, "dhip": 37810, "ssdp": 1900, "mdns": 5353,
 	}
 	scantest.StartTB(t, []scantest.HostSpec{{Persona: p, Addr: h.Addr, MAC: h.MAC.String()}},
-		scantest.Options{Base: netip.PrefixFrom(h.Addr, 24), Ports: ports, Logger: zerolog.Nop(), Listen: listen, ListenPacket: listenPacket})
-}
-
-// gratuitousARP is a host announcing its own address.
-func gratuitousARP(t *testing.T, h netlab.Host) []byte {
-	t.Helper()
-	a4 := h.Addr.As4()
-	buf := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
-		&layers.Ethernet{SrcMAC: h.MAC, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP},
-		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPRequest, SourceHwAddress: h.MAC, SourceProtAddress: a4[:], DstHwAddress: make([]byte, 6), DstProtAddress: a4[:]}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+		scantest.Options{Base: netip.PrefixFrom(h.Addr, 24), Ports: ports, Logger: zerolog.Nop(), Listen: lab.Listener(lab.DeviceNS), ListenPacket: lab.PacketListener(lab.DeviceNS)})
 }

@@ -43,21 +43,14 @@ func TestPrometheusFiresOnUnregisteredDahua(t *testing.T) {
 	cam := network.Hosts[0]
 
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	const token = "e2e-token-0123456789abcdef0123456789abcdef"
 	const header = "id,site,building,location,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"
-	write("tokens", token+"\n")
-	write("registry.csv", header)
-	write("policy.yaml", "banned_manufacturers: [Hikvision]\nexpiry_warning_days: 30\n")
+	scantest.WriteFile(t, dir, "tokens", token+"\n")
+	scantest.WriteFile(t, dir, "registry.csv", header)
+	scantest.WriteFile(t, dir, "policy.yaml", "banned_manufacturers: [Hikvision]\nexpiry_warning_days: 30\n")
 	servePort, promPort := freePort(t), freePort(t)
 	ports, _ := json.Marshal(network.PortSpec())
-	cfg := write("camsweep.yaml", fmt.Sprintf(`listen: "127.0.0.1:%d"
+	cfg := scantest.WriteFile(t, dir, "camsweep.yaml", fmt.Sprintf(`listen: "127.0.0.1:%d"
 api_tokens_file: tokens
 history:
   path: history.db
@@ -86,7 +79,7 @@ sites:
 	})
 
 	rules, _ := filepath.Abs(rulesPath(t))
-	promCfg := write("prometheus.yml", fmt.Sprintf(`global:
+	promCfg := scantest.WriteFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files: [%q]
@@ -129,7 +122,7 @@ scrape_configs:
 
 	// Register the camera; the daemon re-reads the registry before the next
 	// reconciliation, which an on-demand sweep brings forward.
-	write("registry.csv", header+fmt.Sprintf("E2E-0001,E2E,B1,Gang,%s,%s,%s,Dahua,%s,facility,CEJ,milestone,\n",
+	scantest.WriteFile(t, dir, "registry.csv", header+fmt.Sprintf("E2E-0001,E2E,B1,Gang,%s,%s,%s,Dahua,%s,facility,CEJ,milestone,\n",
 		cam.Addr, cam.MAC(), cam.Serial(), fired.Labels["model"]))
 	resolvedFrom := time.Now()
 	waitFor(t, 2*time.Minute, "CamsweepUnregisteredCamera to resolve after registration", func() bool {

@@ -17,9 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-
 	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
@@ -109,7 +106,7 @@ func TestPassiveStorm(t *testing.T) {
 		case <-time.After(time.Duration(seconds) * time.Second / 2):
 		}
 		for i := 0; i < 3 && ctx.Err() == nil; i++ {
-			_ = sn.lab.SendFrom(cam, gratuitousARP(t, cam))
+			_ = sn.lab.SendFrom(cam, netlab.GratuitousARP(cam.MAC, cam.Addr))
 			_ = sn.lab.SendUDP(cam, 0, hello.Dst, hello.Payload)
 			time.Sleep(2 * time.Second)
 		}
@@ -225,13 +222,7 @@ func TestPassiveStorm(t *testing.T) {
 // gratuitous ARP.
 func stormFrame(i int) []byte {
 	mac := net.HardwareAddr{0x02, 0x5e, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}
-	a4 := [4]byte{10, 86, byte(1 + (i>>8)%14), byte(i)}
-	buf := gopacket.NewSerializeBuffer()
-	_ = gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
-		&layers.Ethernet{SrcMAC: mac, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP},
-		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPRequest, SourceHwAddress: mac, SourceProtAddress: a4[:], DstHwAddress: make([]byte, 6), DstProtAddress: a4[:]})
-	return buf.Bytes()
+	return netlab.GratuitousARP(mac, netip.AddrFrom4([4]byte{10, 86, byte(1 + (i>>8)%14), byte(i)}))
 }
 
 // softnetDropped sums the kernel's per-CPU input backlog drops

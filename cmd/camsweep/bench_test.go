@@ -88,10 +88,7 @@ func mustFloat(s string) float64 {
 // camera and recorder personas were reported camera-like, and how many of
 // those with the right manufacturer.
 func scoreCameras(n *scantest.Network, rep inventory.Report) (found, right, cameras int) {
-	byAddr := map[netip.Addr]inventory.Device{}
-	for _, d := range rep.Devices {
-		byAddr[d.IP] = d
-	}
+	byAddr := devicesByIP(rep)
 	for _, h := range n.Hosts {
 		c := h.Persona.Truth.Class
 		if c != evidence.Camera && c != evidence.Recorder {

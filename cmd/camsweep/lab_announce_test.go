@@ -38,6 +38,10 @@ type announcer struct {
 	sent []time.Time
 }
 
+func sendGratuitousARP(lab *netlab.Lab, h netlab.Host) error {
+	return lab.SendFrom(h, netlab.GratuitousARP(h.MAC, h.Addr))
+}
+
 func (a *announcer) sentBetween(from, to time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -146,7 +150,7 @@ func announcingLab(t testing.TB, prefix netip.Prefix, seed uint64) (*netlab.Lab,
 				announce(p, mac, "wsd", 1500+rnd.IntN(200))
 			case "factory-default":
 				p, mac := persona([]scantest.Persona{hik, dahua, hik})
-				a.send = func(lab *netlab.Lab, h netlab.Host) error { return lab.SendFrom(h, gratuitousARP(t, h)) }
+				a.send = sendGratuitousARP
 				switch i {
 				case 0:
 					announce(p, mac, "sadp", 0)
@@ -157,7 +161,7 @@ func announcingLab(t testing.TB, prefix netip.Prefix, seed uint64) (*netlab.Lab,
 				}
 			case "gratuitous-arp":
 				h.MAC, h.Vendor = netlab.VendorMAC([]string{"Dell", "HP"}[i%2], 0x100+n), "PC"
-				a.send = func(lab *netlab.Lab, h netlab.Host) error { return lab.SendFrom(h, gratuitousARP(t, h)) }
+				a.send = sendGratuitousARP
 			case "dhcp-request":
 				h.MAC, h.Vendor = netlab.VendorMAC([]string{"Dell", "HP"}[i%2], 0x100+n), "PC"
 				frame := dhcpRequest(t, h, fmt.Sprintf("WS-%04d", n), []string{"MSFT 5.0", "udhcp 1.31.1"}[i%2])

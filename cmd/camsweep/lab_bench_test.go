@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
@@ -64,7 +63,7 @@ func TestLabBenchmark(t *testing.T) {
 	}
 	setup := time.Now()
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: hosts})
-	serveInLab(t, lab, prefix, specs)
+	serveIn(t, lab, lab.DeviceNS, prefix, specs)
 	t.Logf("lab: %s, %d hosts (%d cameras and recorders), up and serving in %v; rate budget %s/s",
 		prefix, len(hosts), cams, time.Since(setup).Round(time.Millisecond), rate)
 
@@ -259,7 +258,7 @@ func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefi
 	if dir := os.Getenv("CAMSWEEP_LAB_BENCH_PROFILE"); dir != "" {
 		args = append(args, "--cpuprofile", filepath.Join(dir, "cpu.pprof"), "--memprofile", filepath.Join(dir, "mem.pprof"))
 	}
-	run := runIn(ctx, lab, lab.ScannerNS, bin, append(args, prefix.String())...)
+	run := runIn(ctx, lab, lab.ScannerNS, nil, bin, append(args, prefix.String())...)
 	wireStats(&row, capture.Stop(), truth)
 	if run.err != nil {
 		t.Fatalf("camsweep: %v\n%.4000s", run.err, run.stderr.String())
@@ -271,10 +270,7 @@ func benchCamsweep(t *testing.T, lab *netlab.Lab, bin string, prefix netip.Prefi
 		}
 	}
 	row.wall, row.rssMB, row.packetsOwn = run.wall, run.maxRSSMB, rep.Stats.PacketsSent
-	byAddr := map[netip.Addr]inventory.Device{}
-	for _, d := range rep.Devices {
-		byAddr[d.IP] = d
-	}
+	byAddr := devicesByIP(rep)
 	missed := map[string]int{}
 	for a, p := range truth {
 		if !isCamera(p) {
@@ -492,7 +488,7 @@ func runNmap(t *testing.T, lab *netlab.Lab, prefix netip.Prefix, ports, rate str
 	// Host discovery (ARP on the local segment, as root), SYN scan of the
 	// camera port set, then service and version detection; Debian's nmap
 	// with its default timing, under the same packet-rate cap.
-	run := runIn(ctx, lab, lab.ScannerNS, "nmap", "-v", "-n", "-e", lab.ScannerIf, "-sS", "-sV", "-p", ports,
+	run := runIn(ctx, lab, lab.ScannerNS, nil, "nmap", "-v", "-n", "-e", lab.ScannerIf, "-sS", "-sV", "-p", ports,
 		"--max-rate", rate, "-oX", out, prefix.String())
 	wireStats(row, capture.Stop(), truth)
 	row.wall, row.rssMB = run.wall, run.maxRSSMB

@@ -17,7 +17,6 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
-	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/scantest"
@@ -84,7 +83,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 		scantest.HostSpec{Persona: server, Addr: badOUI.Addr, MAC: badOUI.MAC.String()})
 
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: hosts})
-	serveInLab(t, lab, prefix, specs)
+	serveIn(t, lab, lab.DeviceNS, prefix, specs)
 	bin := buildBinary(t)
 	t.Logf("%d hosts (%d personas), scanner on %s", len(hosts), len(specs), lab.ScannerIf)
 
@@ -96,19 +95,13 @@ func TestLabScanEndToEnd(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		run := runIn(ctx, lab, lab.ScannerNS, bin, "scan", "--site", "LAB", "--interface", lab.ScannerIf,
+		run := runIn(ctx, lab, lab.ScannerNS, nil, bin, "scan", "--site", "LAB", "--interface", lab.ScannerIf,
 			"-o", "json", "--pcap", pcapFile, "--exclude", excluded.Addr.String(), "--exclude-oui", "00:09:18",
 			"--rate", "500", "--connect-timeout", "500ms", "--probe-timeout", "2s", "--host-timeout", "20s",
 			"--log-level", "warn", "--no-progress", prefix.String())
 		sent := capture.Stop()
-		if run.err != nil && !strings.Contains(run.err.Error(), "exit status 1") { // 1: findings at --fail-on
-			t.Fatalf("scan: %v\n%s", run.err, run.stderr.String())
-		}
-		rep := decodeReport(t, run)
-		devices := map[netip.Addr]inventory.Device{}
-		for _, d := range rep.Devices {
-			devices[d.IP] = d
-		}
+		rep := scanReport(t, run, "scan")
+		devices := devicesByIP(rep)
 		t.Logf("scan: wall %v, %d devices, %d cameras, %d packets sent (%d connections), peak RSS %.1f MB; %d frames on the wire",
 			run.wall.Round(time.Millisecond), len(rep.Devices), rep.Stats.Cameras, rep.Stats.PacketsSent, rep.Stats.Connections, run.maxRSSMB, len(sent))
 
@@ -208,7 +201,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 		announcers := []netlab.Host{lab.Hosts[0], lab.Hosts[3], lab.Hosts[len(picked)]} // the last: the quiet host
 		done := make(chan *childRun, 1)
 		go func() {
-			done <- runIn(ctx, lab, lab.ScannerNS, bin, "scan", "--site", "LAB", "--profile", "passive", "--listen", "3s",
+			done <- runIn(ctx, lab, lab.ScannerNS, nil, bin, "scan", "--site", "LAB", "--profile", "passive", "--listen", "3s",
 				"--interface", lab.ScannerIf, "-o", "json", "--log-level", "warn", "--no-progress", prefix.String())
 		}()
 		// Hosts repeat their announcements, as devices do, while the
@@ -217,7 +210,7 @@ func TestLabScanEndToEnd(t *testing.T) {
 	announce:
 		for {
 			for _, h := range announcers {
-				if err := lab.SendFrom(h, gratuitousARP(t, h)); err != nil {
+				if err := lab.SendFrom(h, netlab.GratuitousARP(h.MAC, h.Addr)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -228,14 +221,8 @@ func TestLabScanEndToEnd(t *testing.T) {
 			}
 		}
 		sent := capture.Stop()
-		if run.err != nil && !strings.Contains(run.err.Error(), "exit status 1") {
-			t.Fatalf("passive scan: %v\n%s", run.err, run.stderr.String())
-		}
-		rep := decodeReport(t, run)
-		devices := map[netip.Addr]inventory.Device{}
-		for _, d := range rep.Devices {
-			devices[d.IP] = d
-		}
+		rep := scanReport(t, run, "passive scan")
+		devices := devicesByIP(rep)
 		for _, h := range announcers {
 			if d, ok := devices[h.Addr]; !ok || d.MAC != h.MAC.String() {
 				t.Errorf("announcing host %s (%s): reported %v with mac %q", h.Addr, h.MAC, ok, d.MAC)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,6 @@ import (
 
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner/scantest"
-	"github.com/camsweep/camsweep/scanner/scantest/netlab"
 )
 
 // labPorts are the real service ports: in the lab's device namespace the
@@ -32,35 +32,22 @@ var labPorts = map[string]uint16{
 	"wsd": 3702, "sadp": 37020, "dhip": 37810, "ssdp": 1900, "mdns": 5353,
 }
 
-// serveInLab starts the personas of specs on their lab hosts' addresses,
-// with every socket opened inside the lab's device namespace. UDP
-// responders answer unicast only (the multicast discoverers are tested in
-// scanner/protocols_lab_test.go).
-func serveInLab(t testing.TB, lab *netlab.Lab, base netip.Prefix, specs []scantest.HostSpec) *scantest.Network {
+// lab is what these helpers need of a netlab lab of either layout.
+type lab interface {
+	Command(ctx context.Context, ns, name string, args ...string) *exec.Cmd
+	Listener(ns string) func(ctx context.Context, network, address string) (net.Listener, error)
+	PacketListener(ns string) func(ctx context.Context, network, address string) (net.PacketConn, error)
+}
+
+// serveIn starts the personas of specs on their lab hosts' addresses,
+// with every socket opened inside namespace ns of lab. UDP responders
+// answer unicast only (the multicast discoverers are tested in
+// scanner/probe/protocols_lab_test.go).
+func serveIn(t testing.TB, lab lab, ns string, base netip.Prefix, specs []scantest.HostSpec) *scantest.Network {
 	t.Helper()
-	opts := scantest.Options{
-		Base:   base,
-		Ports:  labPorts,
-		Logger: zerolog.Nop(),
-		Listen: func(ctx context.Context, network, address string) (ln net.Listener, err error) {
-			err = lab.InDevice(func() error {
-				var lc net.ListenConfig
-				ln, err = lc.Listen(ctx, network, address)
-				return err
-			})
-			return ln, err
-		},
-		ListenPacket: func(ctx context.Context, network, address string) (pc net.PacketConn, err error) {
-			err = lab.InDevice(func() error {
-				var lc net.ListenConfig
-				pc, err = lc.ListenPacket(ctx, "udp4", address)
-				return err
-			})
-			return pc, err
-		},
-	}
-	n := scantest.StartTB(t, specs, opts)
-	return n
+	return scantest.StartTB(t, specs, scantest.Options{
+		Base: base, Ports: labPorts, Logger: zerolog.Nop(), Listen: lab.Listener(ns), ListenPacket: lab.PacketListener(ns),
+	})
 }
 
 // buildBinary builds camsweep once per test into a temporary directory.
@@ -81,12 +68,15 @@ type childRun struct {
 	err            error
 }
 
-// runIn runs name args inside namespace ns and records wall time and the
-// child's peak RSS. `ip netns exec` execs the command in place, so the
-// rusage is the command's own.
-func runIn(ctx context.Context, lab *netlab.Lab, ns, name string, args ...string) *childRun {
+// runIn runs name args inside namespace ns of lab, with env added to the
+// environment, and records wall time and the child's peak RSS. `ip netns
+// exec` execs the command in place, so the rusage is the command's own.
+func runIn(ctx context.Context, lab lab, ns string, env []string, name string, args ...string) *childRun {
 	r := &childRun{}
 	cmd := lab.Command(ctx, ns, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr
 	start := time.Now()
 	r.err = cmd.Run()
@@ -97,6 +87,16 @@ func runIn(ctx context.Context, lab *netlab.Lab, ns, name string, args ...string
 		}
 	}
 	return r
+}
+
+// scanReport is the report of a scan run that finished: exit status 1
+// (findings at --fail-on) is finished too, any other failure stops t.
+func scanReport(t testing.TB, r *childRun, what string) inventory.Report {
+	t.Helper()
+	if r.err != nil && !strings.Contains(r.err.Error(), "exit status 1") {
+		t.Fatalf("%s: %v\n%s", what, r.err, r.stderr.String())
+	}
+	return decodeReport(t, r)
 }
 
 func decodeReport(t testing.TB, r *childRun) inventory.Report {
@@ -187,19 +187,4 @@ func classify(frames [][]byte) wireFrames {
 		}
 	}
 	return w
-}
-
-// gratuitousARP is a host announcing its own address.
-func gratuitousARP(t testing.TB, h netlab.Host) []byte {
-	t.Helper()
-	a4 := h.Addr.As4()
-	buf := gopacket.NewSerializeBuffer()
-	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
-		&layers.Ethernet{SrcMAC: h.MAC, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP},
-		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPRequest, SourceHwAddress: h.MAC, SourceProtAddress: a4[:], DstHwAddress: make([]byte, 6), DstProtAddress: a4[:]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

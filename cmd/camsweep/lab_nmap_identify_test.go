@@ -55,12 +55,12 @@ func TestLabNmapIdentify(t *testing.T) {
 		truth[h.Addr.String()] = p
 	}
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: hosts})
-	serveInLab(t, lab, prefix, specs)
+	serveIn(t, lab, lab.DeviceNS, prefix, specs)
 
 	out := filepath.Join(t.TempDir(), "nmap.xml")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	run := runIn(ctx, lab, lab.ScannerNS, "nmap", "-n", "-e", lab.ScannerIf, "-sS", "-sV", "-p", "80,443,554,8000",
+	run := runIn(ctx, lab, lab.ScannerNS, nil, "nmap", "-n", "-e", lab.ScannerIf, "-sS", "-sV", "-p", "80,443,554,8000",
 		"--script", "http-title,http-server-header,http-auth,ssl-cert,rtsp-methods,http-favicon",
 		"-oX", out, hosts[0].Addr.String()+"-"+strings.Split(addr.String(), ".")[3])
 	if run.err != nil {

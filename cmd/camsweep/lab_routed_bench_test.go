@@ -76,17 +76,8 @@ func TestLabRoutedHarvestBenchmark(t *testing.T) {
 		rl := r.Leg(leg.Name)
 		sw.Ports = append(sw.Ports, scantest.SwitchPort{IfIndex: 1000, Name: "Te1/1/1", MACs: []scantest.LearntMAC{{MAC: rl.RouterMAC, VLAN: 100 + i}},
 			LLDP: []scantest.LLDPRemote{{ChassisMAC: rl.RouterMAC, SystemName: "core", Capabilities: scantest.CapRouter}}})
-		legName := leg.Name
-		a, err := scantest.NewSNMPAgent(sw.MIB(), scantest.SNMPAgentOptions{Community: routedComm, Addr: mgmt[legName].Addr.String() + ":161",
-			ListenPacket: func(network, address string) (pc net.PacketConn, err error) {
-				err = r.InLeg(legName, func() error { pc, err = net.ListenPacket(network, address); return err })
-				return pc, err
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.Close() })
-		devices += fmt.Sprintf("  - {name: asw%s, address: %s, roles: [switch], credentials: access}\n", leg.Name, mgmt[legName].Addr)
+		startSwitch(t, r, leg.Name, sw, mgmt[leg.Name].Addr)
+		devices += fmt.Sprintf("  - {name: asw%s, address: %s, roles: [switch], credentials: access}\n", leg.Name, mgmt[leg.Name].Addr)
 	}
 	infra := filepath.Join(t.TempDir(), "infrastructure.yaml")
 	body := "credentials:\n  core: {version: \"3\", username: camsweep-ro, auth_protocol: SHA256, auth_password_env: LAB_SNMP_AUTH, priv_protocol: AES, priv_password_env: LAB_SNMP_PRIV}\n" +
@@ -112,7 +103,7 @@ func TestLabRoutedHarvestBenchmark(t *testing.T) {
 			args, name = append(args, "--infrastructure", infra), "sweep + SNMP harvest"
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
-		run := routedRun(ctx, r, env, bin, append(args, scope.String())...)
+		run := runIn(ctx, r, r.ScannerNS, env, bin, append(args, scope.String())...)
 		cancel()
 		if run.err != nil {
 			t.Fatalf("%s: %v\n%s", name, run.err, run.stderr.String())

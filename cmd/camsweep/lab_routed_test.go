@@ -9,13 +9,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/scanner/scantest"
@@ -32,43 +28,23 @@ const (
 // inside the leg's namespace.
 func serveInLeg(t testing.TB, r *netlab.Routed, leg string, specs []scantest.HostSpec) *scantest.Network {
 	t.Helper()
-	l := r.Leg(leg)
-	return scantest.StartTB(t, specs, scantest.Options{
-		Base: l.Prefix, Ports: labPorts, Logger: zerolog.Nop(),
-		Listen: func(ctx context.Context, network, address string) (ln net.Listener, err error) {
-			err = r.InLeg(leg, func() error {
-				var lc net.ListenConfig
-				ln, err = lc.Listen(ctx, network, address)
-				return err
-			})
-			return ln, err
-		},
-		ListenPacket: func(ctx context.Context, network, address string) (pc net.PacketConn, err error) {
-			err = r.InLeg(leg, func() error {
-				var lc net.ListenConfig
-				pc, err = lc.ListenPacket(ctx, "udp4", address)
-				return err
-			})
-			return pc, err
-		},
-	})
+	return serveIn(t, r, r.Leg(leg).NS, r.Leg(leg).Prefix, specs)
 }
 
-// routedRun runs the camsweep binary in the routed lab's scanner namespace.
-func routedRun(ctx context.Context, r *netlab.Routed, env []string, bin string, args ...string) *childRun {
-	run := &childRun{}
-	cmd := r.Command(ctx, r.ScannerNS, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = &run.stdout, &run.stderr
-	start := time.Now()
-	run.err = cmd.Run()
-	run.wall = time.Since(start)
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			run.maxRSSMB = float64(ru.Maxrss) / 1024
-		}
+// startSwitch serves switch sw's MIB on at:161 (community routedComm)
+// inside the routed lab's leg, until the test ends.
+func startSwitch(t testing.TB, r *netlab.Routed, leg string, sw scantest.EmulatedSwitch, at netip.Addr) *scantest.SNMPAgent {
+	t.Helper()
+	a, err := scantest.NewSNMPAgent(sw.MIB(), scantest.SNMPAgentOptions{Community: routedComm, Addr: netip.AddrPortFrom(at, 161).String(),
+		ListenPacket: func(network, address string) (pc net.PacketConn, err error) {
+			err = r.InLeg(leg, func() error { pc, err = net.ListenPacket(network, address); return err })
+			return pc, err
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return run
+	t.Cleanup(func() { _ = a.Close() })
+	return a
 }
 
 type routedHost struct {
@@ -152,25 +128,10 @@ func TestLabRoutedSweepWithSNMP(t *testing.T) {
 	sw.Ports = append(sw.Ports, scantest.SwitchPort{IfIndex: 10148, Name: "Gi1/0/48", Alias: "uplink noh-core1",
 		MACs: []scantest.LearntMAC{{MAC: routerMAC, VLAN: 120}},
 		LLDP: []scantest.LLDPRemote{{ChassisMAC: routerMAC, PortID: r.Leg("cams").RouterIf, SystemName: "noh-core1", Capabilities: scantest.CapBridge | scantest.CapRouter}}})
-	swAgent, err := scantest.NewSNMPAgent(sw.MIB(), scantest.SNMPAgentOptions{Community: routedComm, Addr: swMgmt.Addr.String() + ":161",
-		ListenPacket: func(network, address string) (pc net.PacketConn, err error) {
-			err = r.InLeg("cams", func() error { pc, err = net.ListenPacket(network, address); return err })
-			return pc, err
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = swAgent.Close() })
+	swAgent := startSwitch(t, r, "cams", sw, swMgmt.Addr)
 
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	infra := write("infrastructure.yaml", fmt.Sprintf(`credentials:
+	infra := scantest.WriteFile(t, dir, "infrastructure.yaml", fmt.Sprintf(`credentials:
   core:
     version: "3"
     username: camsweep-ro
@@ -195,10 +156,10 @@ devices:
 `, routerAt.Addr(), swMgmt.Addr))
 	env := []string{"LAB_SNMP_AUTH=" + routedAuth, "LAB_SNMP_PRIV=" + routedPriv, "LAB_SNMP_COMMUNITY=" + routedComm}
 	hik := hosts[2]
-	registry := write("registry.csv", "id,site,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"+
+	registry := scantest.WriteFile(t, dir, "registry.csv", "id,site,ip,mac,serial,vendor,model,category,owner,vms,dispensation_id\n"+
 		fmt.Sprintf("NOH-H21,NOH,%s,44:19:b6:00:21:21,,Hikvision,DS-2CD2143G2-I,facility,CEJ,milestone,\n", hik.host.Addr)+
 		fmt.Sprintf("NOH-A31,NOH,%s,%s,,Axis,P3245-LVE,facility,CEJ,milestone,\n", hosts[3].host.Addr, hosts[3].host.MAC))
-	policy := write("policy.yaml", "banned_manufacturers: [Hikvision, Dahua]\n")
+	policy := scantest.WriteFile(t, dir, "policy.yaml", "banned_manufacturers: [Hikvision, Dahua]\n")
 	bin := buildBinary(t)
 	scan := func(t *testing.T, extra ...string) inventory.Report {
 		t.Helper()
@@ -206,7 +167,7 @@ devices:
 		defer cancel()
 		args := append([]string{"scan", "--site", "NOH", "-o", "json", "--registry", registry, "--policy", policy, "--fail-on", "none",
 			"--rate", "500", "--connect-timeout", "500ms", "--probe-timeout", "2s", "--host-timeout", "20s", "--log-level", "info", "--no-progress"}, extra...)
-		run := routedRun(ctx, r, env, bin, append(args, cams.String(), office.String())...)
+		run := runIn(ctx, r, r.ScannerNS, env, bin, append(args, cams.String(), office.String())...)
 		if run.err != nil {
 			t.Fatalf("scan: %v\n%s", run.err, run.stderr.String())
 		}
@@ -219,17 +180,9 @@ devices:
 		t.Logf("wall %v, %d devices, %d packets (%d SNMP)", run.wall.Round(time.Millisecond), len(rep.Devices), rep.Stats.PacketsSent, rep.Stats.SNMPRequests)
 		return rep
 	}
-	byIP := func(rep inventory.Report) map[netip.Addr]inventory.Device {
-		m := map[netip.Addr]inventory.Device{}
-		for _, d := range rep.Devices {
-			m[d.IP] = d
-		}
-		return m
-	}
-
 	t.Run("without SNMP", func(t *testing.T) {
 		rep := scan(t)
-		devs := byIP(rep)
+		devs := devicesByIP(rep)
 		for _, h := range hosts {
 			d, ok := devs[h.host.Addr]
 			if !ok {
@@ -258,7 +211,7 @@ devices:
 				t.Errorf("harvest of %s failed: %s (%s)", d.Name, d.Error, d.ErrorKind)
 			}
 		}
-		devs := byIP(rep)
+		devs := devicesByIP(rep)
 		for _, h := range hosts {
 			d := devs[h.host.Addr]
 			if d.MAC != h.host.MAC.String() {

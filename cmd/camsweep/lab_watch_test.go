@@ -50,7 +50,7 @@ func TestLabWatch(t *testing.T) {
 	foreign := netlab.Host{Addr: netip.MustParseAddr("192.168.1.64"), Prefix: netip.MustParsePrefix("192.168.1.0/24"),
 		MAC: netlab.VendorMAC("Hikvision", 0x4a0003), Vendor: "Hikvision"}
 	lab := netlab.New(t, netlab.Config{Prefix: prefix, Hosts: []netlab.Host{pc, cam, foreign}})
-	serveInLab(t, lab, prefix, []scantest.HostSpec{{Persona: dahua, Addr: cam.Addr, MAC: cam.MAC.String()}})
+	serveIn(t, lab, lab.DeviceNS, prefix, []scantest.HostSpec{{Persona: dahua, Addr: cam.Addr, MAC: cam.MAC.String()}})
 	pc, cam, foreign = lab.Hosts[0], lab.Hosts[1], lab.Hosts[2]
 	bin := buildBinary(t)
 	dir := t.TempDir()
@@ -104,7 +104,7 @@ func TestLabWatch(t *testing.T) {
 		// for; then SIGINT stops it.
 		for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); {
 			for _, h := range []netlab.Host{pc, cam, foreign} {
-				if err := lab.SendFrom(h, gratuitousARP(t, h)); err != nil {
+				if err := lab.SendFrom(h, netlab.GratuitousARP(h.MAC, h.Addr)); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -69,12 +70,17 @@ func TestLabRecordersSeenByMirrorAndNetFlow(t *testing.T) {
 		}
 	})
 	cams := append(seven(), netip.MustParseAddr("10.77.8.20"), quiet, talker, asker)
-	lab := netlab.NewFlowLab(t, []netlab.FlowSegment{
-		{Name: "cams", Prefix: labCams, Hosts: cams},
-		{Name: "servers", Prefix: labServers, Hosts: []netip.Addr{approvedVM, localRec, labDNS}},
-		{Name: "cloud", Prefix: labCloud, Hosts: []netip.Addr{cloudHost}},
+	// The sensor sits in the lab's scanner namespace, beside the router:
+	// collectors on its address there, the mirror on its span link.
+	lab := netlab.NewRouted(t, netlab.RoutedConfig{
+		ScannerPrefix: netip.MustParsePrefix("10.77.99.0/30"), Mirror: true,
+		Legs: []netlab.Leg{
+			{Name: "cams", Prefix: labCams, Hosts: hostsAt(cams...)},
+			{Name: "servers", Prefix: labServers, Hosts: hostsAt(approvedVM, localRec, labDNS)},
+			{Name: "cloud", Prefix: labCloud, Hosts: hostsAt(cloudHost)},
+		},
 	})
-	camNS, srvNS, cloudNS := lab.Segment("cams").NS, lab.Segment("servers").NS, lab.Segment("cloud").NS
+	camNS, srvNS, cloudNS := lab.Leg("cams").NS, lab.Leg("servers").NS, lab.Leg("cloud").NS
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -104,11 +110,11 @@ func TestLabRecordersSeenByMirrorAndNetFlow(t *testing.T) {
 	var serving sync.WaitGroup
 	collectors := map[string]*flow.Collector{}
 	for src, port := range ports {
-		pc, err := lab.PacketListener(lab.SensorNS)(ctx, "udp", fmt.Sprintf("%s:%d", lab.Sensor, port))
+		pc, err := lab.PacketListener(lab.ScannerNS)(ctx, "udp", fmt.Sprintf("%s:%d", lab.Scanner, port))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := flow.NewCollector(tables[src], flow.CollectorOptions{Exporters: []netip.Prefix{netip.PrefixFrom(lab.Router, 32)}, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)})
+		c := flow.NewCollector(tables[src], flow.CollectorOptions{Exporters: []netip.Prefix{netip.PrefixFrom(lab.RouterAddr, 32)}, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)})
 		collectors[src] = c
 		serving.Go(func() {
 			if err := c.Serve(ctx, pc); err != nil {
@@ -137,13 +143,15 @@ func TestLabRecordersSeenByMirrorAndNetFlow(t *testing.T) {
 	ctl := map[string]string{}
 	for src, args := range exporters {
 		ctl[src] = filepath.Join(dir, src+".ctl")
-		args = append(args, "-d", "-i", lab.Segment("cams").RouterIf, "-n", fmt.Sprintf("%s:%d", lab.Sensor, ports[src]),
+		args = append(args, "-d", "-i", lab.Leg("cams").RouterIf, "-n", fmt.Sprintf("%s:%d", lab.Scanner, ports[src]),
 			"-c", ctl[src], "-p", filepath.Join(dir, src+".pid"), "-m", "4096",
 			// Export within seconds of the last packet, not minutes: the
 			// pcap buffer may still hold the last datagrams when the
 			// test asks softflowctl to expire everything.
 			"-t", "expint=1", "-t", "maxlife=2", "-t", "udp=2", "-t", "general=2")
-		if _, err := lab.Start(lab.RouterNS, "softflowd", args...); err != nil {
+		cmd := lab.Command(context.Background(), lab.RouterNS, "softflowd", args...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := lab.Start(cmd); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,6 +297,15 @@ func TestLabRecordersSeenByMirrorAndNetFlow(t *testing.T) {
 	if st := mirror.Stats(); st.Panics != 0 || st.Heads == 0 {
 		t.Errorf("mirror stats %+v", st)
 	}
+}
+
+// hostsAt are lab hosts at addrs, MACs left to the lab.
+func hostsAt(addrs ...netip.Addr) []netlab.Host {
+	var out []netlab.Host
+	for _, a := range addrs {
+		out = append(out, netlab.Host{Addr: a})
+	}
+	return out
 }
 
 func kinds(r inventory.Result, kind string) []inventory.Finding {

@@ -22,7 +22,17 @@ import (
 // it was overheard rather than asked.
 type passiveEvidence struct{ out []evidence.Evidence }
 
+// maxFrameEvidence bounds what one frame (or reassembled datagram) says
+// about a host: an mDNS answer of 64 KiB can hold sixteen thousand TXT
+// strings, and each kept value is compared with those before it. The
+// sensor (cmd/camsweep/internal/sense) keeps no more than this of a host
+// anyway.
+const maxFrameEvidence = 64
+
 func (l *passiveEvidence) add(field, s string) {
+	if len(l.out) >= maxFrameEvidence {
+		return
+	}
 	if v := value.Clean(s, value.MaxLen); v != "" {
 		for _, e := range l.out {
 			if e.Field == field && e.Value == v {

@@ -16,7 +16,6 @@ import (
 	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 	"github.com/rs/zerolog"
 )
 
@@ -340,26 +339,13 @@ func TestARPSweepUnsolicited(t *testing.T) {
 // TestARPSweepReplay runs the sweep against a pcap capture: the replies are
 // in the file, the requests land in Written.
 func TestARPSweepReplay(t *testing.T) {
-	var buf bytes.Buffer
-	pw := pcapgo.NewWriter(&buf)
-	if err := pw.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
 	hik, _ := net.ParseMAC("c0:56:e3:11:22:33")
 	frames := [][]byte{
 		l2ArpFrame(hik, l2TestMAC, layers.ARPReply, netip.MustParseAddr("10.9.0.64"), l2TestIfc.Addr),
 		{0xff, 0xff}, // runt: ignored
 		l2ArpFrame(hik, l2TestMAC, layers.ARPReply, netip.MustParseAddr("192.168.1.64"), l2TestIfc.Addr),
 	}
-	for _, f := range frames {
-		if err := pw.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(f), Length: len(f)}, f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rp, err := NewReplay(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rp := l2Replay(t, frames...)
 	// Hold the capture back until the first pass is out: on a real wire
 	// no reply precedes its request.
 	gated := &gatedConn{Replay: rp, after: 3}

@@ -3,11 +3,11 @@ package probe
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/camsweep/camsweep/scanner/scantest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,13 +33,7 @@ func TestSecretRedacts(t *testing.T) {
 
 func TestLoadCredentials(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return scantest.WriteFile(t, dir, name, body) }
 	env := map[string]string{"MY_PASS": "from-env"}
 	getenv := func(k string) string { return env[k] }
 	cases := []struct {

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -47,7 +48,12 @@ func (f *fakeWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.seen = append(f.seen, r.Method+" "+r.URL.RequestURI())
 	f.agents = append(f.agents, r.UserAgent())
 	f.mu.Unlock()
-	rt, ok := f.routes[r.URL.RequestURI()]
+	answer(w, r, f.routes, r.URL.RequestURI())
+}
+
+// answer writes the route at key, or 404 when there is none.
+func answer(w http.ResponseWriter, r *http.Request, routes map[string]route, key string) {
+	rt, ok := routes[key]
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -56,7 +62,7 @@ func (f *fakeWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add(h[0], h[1])
 	}
 	w.WriteHeader(rt.status)
-	_, _ = w.Write([]byte(rt.body))
+	_, _ = io.WriteString(w, rt.body)
 }
 
 func (f *fakeWeb) requests() []string {

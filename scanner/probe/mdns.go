@@ -221,7 +221,8 @@ type MDNSDiscoverer struct {
 }
 
 // NewMDNSDiscoverer returns the "mdns" discoverer (interfaces as for
-// NewWSDDiscoverer).
+// NewWSDDiscoverer). It is not a DatagramDiscoverer: a PTR-only answer
+// earns a second round that asks for the instances' SRV and TXT.
 func NewMDNSDiscoverer(ifaces []net.Interface, opts MDNSOptions, log zerolog.Logger) *MDNSDiscoverer {
 	return &MDNSDiscoverer{ifaces: ifaces, opts: opts, log: log.With().Str("probe", "mdns").Logger()}
 }

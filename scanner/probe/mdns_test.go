@@ -105,9 +105,7 @@ func TestMDNSProber(t *testing.T) {
 			if len(got["mdns.instance"]) != tc.instances {
 				t.Errorf("mdns.instance: %d values %q, want %d", len(got["mdns.instance"]), got["mdns.instance"], tc.instances)
 			}
-			if g := got["mdns.host"]; len(g) != 1 || g[0] != tc.fake.host+".local" {
-				t.Errorf("mdns.host = %q", g)
-			}
+			wantOne(t, got, "mdns.host", tc.fake.host+".local")
 			if tc.txt != (len(got["mdns.txt"]) > 0) {
 				t.Errorf("mdns.txt = %q, want TXT %v", got["mdns.txt"], tc.txt)
 			}

@@ -70,18 +70,14 @@ func TestONVIFDeviceInformation(t *testing.T) {
 			p := probe.NewONVIFProber(tc.creds, probe.ONVIFOptions{}, log)
 			got := collect(t, p, scanner.Target{Addr: a, Dialer: &onlyDialer{addr: a},
 				Ports: []scanner.Port{{Number: port, Service: "http"}}})
-			if g := got["onvif.auth"]; len(g) != 1 || g[0] != tc.auth {
-				t.Errorf("onvif.auth = %q, want %q", g, tc.auth)
-			}
+			wantOne(t, got, "onvif.auth", tc.auth)
 			if tc.wantModel {
 				for f, v := range map[string]string{
 					"onvif.manufacturer": tc.persona.Manufacturer, "onvif.model": tc.persona.Model,
 					"onvif.serial": tc.persona.Serial, "onvif.firmware": "V1.0", "onvif.hardware_id": "88",
 					"onvif.mac": "44:19:b6:0a:0b:0c", "mac": "44:19:b6:0a:0b:0c",
 				} {
-					if g := got[f]; len(g) != 1 || g[0] != v {
-						t.Errorf("%s = %q, want %q", f, g, v)
-					}
+					wantOne(t, got, f, v)
 				}
 				if g := got["wsd.hardware"]; len(g) != 1 || g[0] != tc.persona.Model {
 					t.Errorf("GetScopes: wsd.hardware = %q, want %q", g, tc.persona.Model)

@@ -116,14 +116,7 @@ func startLabPersonas(t *testing.T, lab *netlab.Lab, personas []scantest.Persona
 		Base:   lab.Prefix,
 		Ports:  map[string]uint16{"ssdp": 1900, "mdns": 5353},
 		Logger: zerolog.Nop(),
-		Listen: func(ctx context.Context, network, address string) (ln net.Listener, err error) {
-			err = lab.InDevice(func() error {
-				var lc net.ListenConfig
-				ln, err = lc.Listen(ctx, network, address)
-				return err
-			})
-			return ln, err
-		},
+		Listen: lab.Listener(lab.DeviceNS),
 		ListenPacket: func(ctx context.Context, network, address string) (net.PacketConn, error) {
 			ap := netip.MustParseAddrPort(address)
 			group, ok := labGroups[ap.Port()]
@@ -236,15 +229,11 @@ func TestLabMulticastDiscovery(t *testing.T) {
 			}},
 		{"sadp", probe.NewSADPDiscoverer(ifaces, opts, log), func(p scantest.Persona) bool { return p.SADP != nil },
 			func(t *testing.T, h *scantest.Host, ev map[string][]string) {
-				if g := ev["sadp.serial"]; len(g) != 1 || g[0] != h.Persona.SADP.Serial {
-					t.Errorf("sadp.serial = %q, want %q", g, h.Persona.SADP.Serial)
-				}
+				wantOne(t, ev, "sadp.serial", h.Persona.SADP.Serial)
 			}},
 		{"dhip", probe.NewDHIPDiscoverer(ifaces, opts, log), func(p scantest.Persona) bool { return p.DHIP != nil },
 			func(t *testing.T, h *scantest.Host, ev map[string][]string) {
-				if g := ev["dhip.model"]; len(g) != 1 || g[0] != h.Persona.DHIP.DeviceType {
-					t.Errorf("dhip.model = %q, want %q", g, h.Persona.DHIP.DeviceType)
-				}
+				wantOne(t, ev, "dhip.model", h.Persona.DHIP.DeviceType)
 			}},
 		{"mdns", probe.NewMDNSDiscoverer(ifaces, probe.MDNSOptions{Wait: opts.Wait}, log), func(p scantest.Persona) bool { return len(p.MDNS) > 0 },
 			func(t *testing.T, h *scantest.Host, ev map[string][]string) {

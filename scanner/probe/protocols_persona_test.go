@@ -60,9 +60,7 @@ func TestPersonasOverLoopback(t *testing.T) {
 				if g := og["onvif.model"]; len(g) != 1 || g[0] != p.ONVIF.Model {
 					t.Errorf("onvif.model = %q, want %q (auth %q)", g, p.ONVIF.Model, og["onvif.auth"])
 				}
-				if g := og["onvif.serial"]; len(g) != 1 || g[0] != p.ONVIF.Serial {
-					t.Errorf("onvif.serial = %q, want %q", g, p.ONVIF.Serial)
-				}
+				wantOne(t, og, "onvif.serial", p.ONVIF.Serial)
 				if p.ONVIF.ClockSkew != 0 {
 					want := int(p.ONVIF.ClockSkew.Seconds())
 					if g := strings.Join(og["onvif.clock_offset_seconds"], ""); !near(g, want) {
@@ -73,29 +71,19 @@ func TestPersonasOverLoopback(t *testing.T) {
 			if p.SADP != nil {
 				sadpSeen++
 				got := collect(t, probe.NewSADPProber(wait, log), tg)
-				if g := got["sadp.model"]; len(g) != 1 || g[0] != p.SADP.Description {
-					t.Errorf("sadp.model = %q, want %q", g, p.SADP.Description)
-				}
-				if g := got["sadp.serial"]; len(g) != 1 || g[0] != p.SADP.Serial {
-					t.Errorf("sadp.serial = %q, want %q", g, p.SADP.Serial)
-				}
+				wantOne(t, got, "sadp.model", p.SADP.Description)
+				wantOne(t, got, "sadp.serial", p.SADP.Serial)
 			}
 			if p.DHIP != nil {
 				dhipSeen++
 				got := collect(t, probe.NewDHIPProber(wait, log), tg)
-				if g := got["dhip.model"]; len(g) != 1 || g[0] != p.DHIP.DeviceType {
-					t.Errorf("dhip.model = %q, want %q", g, p.DHIP.DeviceType)
-				}
-				if g := got["dhip.serial"]; len(g) != 1 || g[0] != p.DHIP.Serial {
-					t.Errorf("dhip.serial = %q, want %q", g, p.DHIP.Serial)
-				}
+				wantOne(t, got, "dhip.model", p.DHIP.DeviceType)
+				wantOne(t, got, "dhip.serial", p.DHIP.Serial)
 			}
 			if p.UPnP != nil {
 				upnpSeen++
 				got := collect(t, probe.NewSSDPProber(probe.SSDPOptions{Port: h.Ports["ssdp"], Wait: time.Second}, log), tg)
-				if g := got["upnp.model_name"]; len(g) != 1 || g[0] != p.UPnP.ModelName {
-					t.Errorf("upnp.model_name = %q, want %q", g, p.UPnP.ModelName)
-				}
+				wantOne(t, got, "upnp.model_name", p.UPnP.ModelName)
 			}
 		})
 	}

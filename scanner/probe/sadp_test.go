@@ -53,9 +53,7 @@ func TestVendorUDPProbers(t *testing.T) {
 				t.Errorf("got %d fields %v, want %d", len(got), got, len(tc.want))
 			}
 			for f, v := range tc.want {
-				if g := got[f]; len(g) != 1 || g[0] != v {
-					t.Errorf("%s = %q, want %q", f, g, v)
-				}
+				wantOne(t, got, f, v)
 			}
 			// Same probe, host without the service: no evidence, no error.
 			other := netip.MustParseAddr("127.77.206.99")

@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -233,33 +232,4 @@ func (p *SSDPProber) Probe(ctx context.Context, t scanner.Target, emit scanner.E
 		}
 	}
 	return nil
-}
-
-// SSDPDiscoverer multicasts the M-SEARCH on each interface. It reports the
-// answers' headers only: their LOCATIONs are followed by the prober, and
-// only when the host repeats them in answer to its own unicast M-SEARCH.
-type SSDPDiscoverer struct {
-	ifaces []net.Interface
-	opts   SSDPOptions
-	log    zerolog.Logger
-}
-
-// NewSSDPDiscoverer returns the "ssdp" discoverer.
-func NewSSDPDiscoverer(ifaces []net.Interface, opts SSDPOptions, log zerolog.Logger) *SSDPDiscoverer {
-	return &SSDPDiscoverer{ifaces: ifaces, opts: opts, log: log.With().Str("probe", "ssdp").Logger()}
-}
-
-func (d *SSDPDiscoverer) Name() string { return "ssdp" }
-
-func (d *SSDPDiscoverer) Discover(ctx context.Context, found func(scanner.Sighting)) error {
-	return datagram.Discover(ctx, d.ifaces, d.log, found, func(ifi net.Interface) (datagram.Round, func(netip.Addr, []byte) []evidence.Evidence) {
-		r := datagram.Round{Iface: ifi, Group: ssdpGroup, Msgs: [][]byte{newMSearch(ssdpGroup, true)}, Wait: d.opts.Wait, TTL: d.opts.TTL}
-		return r, func(_ netip.Addr, b []byte) []evidence.Evidence {
-			a, err := parseSSDP(b)
-			if err != nil {
-				return nil
-			}
-			return a.evidence()
-		}
-	})
 }

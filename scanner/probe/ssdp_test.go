@@ -87,12 +87,8 @@ func TestSSDPProberReadsDescription(t *testing.T) {
 				t.Errorf("description fetched %d times, want never", n)
 			}
 			if !tc.passive {
-				if g := got["ssdp.server"]; len(g) != 1 || g[0] != up.Server {
-					t.Errorf("ssdp.server = %q", g)
-				}
-				if g := got["ssdp.location"]; len(g) != 1 || g[0] != loc {
-					t.Errorf("ssdp.location = %q, want %q", g, loc)
-				}
+				wantOne(t, got, "ssdp.server", up.Server)
+				wantOne(t, got, "ssdp.location", loc)
 			}
 			want := map[string]string{
 				"upnp.manufacturer": "Dahua", "upnp.model_name": "IPC-HFW2431S", "upnp.model_number": "HFW2431S",

@@ -132,16 +132,7 @@ func (v *vendorWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v.seen = append(v.seen, key)
 	v.bodies = append(v.bodies, string(b))
 	v.mu.Unlock()
-	rt, ok := v.routes[key]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	for _, h := range rt.headers {
-		w.Header().Add(h[0], h[1])
-	}
-	w.WriteHeader(rt.status)
-	_, _ = io.WriteString(w, rt.body)
+	answer(w, r, v.routes, key)
 }
 
 func TestVendorProbes(t *testing.T) {

@@ -51,6 +51,14 @@ func listenUDP(t *testing.T, addr string) net.PacketConn {
 }
 
 // collect runs a prober and returns field -> values.
+// wantOne checks that field came exactly once, with value want.
+func wantOne(t *testing.T, got map[string][]string, field, want string) {
+	t.Helper()
+	if g := got[field]; len(g) != 1 || g[0] != want {
+		t.Errorf("%s = %q, want %q", field, g, want)
+	}
+}
+
 func collect(t *testing.T, p scanner.Prober, tg scanner.Target) map[string][]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/camsweep/camsweep/scanner/scantest"
 	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
@@ -16,13 +17,6 @@ const secret = "hunter2-snmp-do-not-print"
 
 func TestCredentialsFile(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	env := map[string]string{"AUTH": "auth-from-env-123", "SHORT": "short"}
 	getenv := func(k string) string { return env[k] }
 	cases := []struct {
@@ -64,7 +58,7 @@ func TestCredentialsFile(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := write(fmt.Sprintf("c%d.yaml", i), tc.body)
+			path := scantest.WriteFile(t, dir, fmt.Sprintf("c%d.yaml", i), tc.body)
 			cfg := &snmp.Config{CredentialsFile: path, Devices: []snmp.Device{{Credentials: "p"}}}
 			creds, err := snmp.ResolveCredentials(cfg, getenv)
 			if tc.wantErr != "" {

@@ -3,8 +3,6 @@
 package netlab
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -20,16 +18,11 @@ var addMu sync.Mutex
 func (l *Lab) AddHost(h Host) (Host, error) {
 	addMu.Lock()
 	defer addMu.Unlock()
-	if !h.Addr.Is4() || len(h.MAC) != 6 {
-		return h, fmt.Errorf("netlab: add host: want an IPv4 address and a MAC")
-	}
-	if !h.Prefix.IsValid() {
-		h.Prefix = l.Prefix
-	}
-	i := len(l.Hosts)
-	h.Link = "h" + strconv.Itoa(i)
 	var sb strings.Builder
-	writeHost(&sb, h, 1000+i, l)
+	h, err := l.place(&sb, len(l.Hosts), h)
+	if err != nil {
+		return h, err
+	}
 	if err := ipBatch(l.DeviceNS, sb.String()); err != nil {
 		return h, err
 	}

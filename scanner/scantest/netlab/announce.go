@@ -62,23 +62,9 @@ func (l *Lab) SendUDP(h Host, srcPort uint16, dst netip.AddrPort, payload []byte
 // stations would: one socket on the device namespace's end of the veth,
 // paced in batches every 10 ms. It returns how many frames it sent.
 func (l *Lab) Flood(ctx context.Context, rate int, dur time.Duration, frame func(i int) []byte) (int, error) {
-	var conn *packet.Conn
-	err := l.InDevice(func() error {
-		if err := Guard(); err != nil {
-			return err
-		}
-		ifi, err := net.InterfaceByName(l.DeviceIf)
-		if err != nil {
-			return fmt.Errorf("netlab: flood: %w", err)
-		}
-		conn, err = packet.Listen(ifi, packet.Raw, 0, nil) // protocol 0: send only
-		if err != nil {
-			return fmt.Errorf("netlab: flood: %w", err)
-		}
-		return nil
-	})
+	conn, err := l.deviceSocket(l.DeviceIf, 0) // protocol 0: send only
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("netlab: flood: %w", err)
 	}
 	defer conn.Close()
 	const tick = 10 * time.Millisecond

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
 	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
 )
@@ -36,23 +39,9 @@ type Capture struct {
 // CaptureScanner starts capturing frames from the scanner. Stop it before
 // reading the result.
 func (l *Lab) CaptureScanner() (*Capture, error) {
-	var conn *packet.Conn
-	err := l.InDevice(func() error {
-		if err := Guard(); err != nil {
-			return err
-		}
-		ifi, err := net.InterfaceByName(l.DeviceIf)
-		if err != nil {
-			return fmt.Errorf("netlab: capture: %w", err)
-		}
-		conn, err = packet.Listen(ifi, packet.Raw, unix.ETH_P_ALL, nil)
-		if err != nil {
-			return fmt.Errorf("netlab: capture: %w", err)
-		}
-		return nil
-	})
+	conn, err := l.deviceSocket(l.DeviceIf, unix.ETH_P_ALL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("netlab: capture: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Capture{conn: conn, from: l.ScannerMAC, cancel: cancel, done: make(chan struct{})}
@@ -99,27 +88,53 @@ func (c *Capture) Stop() [][]byte {
 // SendFrom puts frame on the wire from host h's macvlan, as if the host
 // had sent it (an announcement: gratuitous ARP, DHCP, SSDP NOTIFY).
 func (l *Lab) SendFrom(h Host, frames ...[]byte) error {
-	return l.InDevice(func() error {
+	conn, err := l.deviceSocket(h.Link, 0) // protocol 0: send only, receives nothing
+	if err != nil {
+		return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
+	}
+	defer conn.Close()
+	for _, f := range frames {
+		if len(f) < 14 {
+			return errors.New("netlab: send: runt frame")
+		}
+		if _, err := conn.WriteTo(f, &packet.Addr{HardwareAddr: net.HardwareAddr(f[:6])}); err != nil {
+			return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
+		}
+	}
+	return nil
+}
+
+// deviceSocket opens a raw packet socket for protocol on interface ifname
+// of the device namespace, behind Guard. The socket stays in the
+// namespace whichever thread uses it.
+func (l *Lab) deviceSocket(ifname string, protocol int) (*packet.Conn, error) {
+	var conn *packet.Conn
+	err := l.InDevice(func() error {
 		if err := Guard(); err != nil {
 			return err
 		}
-		ifi, err := net.InterfaceByName(h.Link)
+		ifi, err := net.InterfaceByName(ifname)
 		if err != nil {
-			return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
+			return err
 		}
-		conn, err := packet.Listen(ifi, packet.Raw, 0, nil) // protocol 0: send only, receives nothing
-		if err != nil {
-			return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
-		}
-		defer conn.Close()
-		for _, f := range frames {
-			if len(f) < 14 {
-				return errors.New("netlab: send: runt frame")
-			}
-			if _, err := conn.WriteTo(f, &packet.Addr{HardwareAddr: net.HardwareAddr(f[:6])}); err != nil {
-				return fmt.Errorf("netlab: send from %s: %w", h.Addr, err)
-			}
-		}
-		return nil
+		conn, err = packet.Listen(ifi, packet.Raw, protocol, nil)
+		return err
 	})
+	return conn, err
+}
+
+// GratuitousARP is the frame a station at addr with mac sends to announce
+// itself: a broadcast ARP request for its own address.
+func GratuitousARP(mac net.HardwareAddr, addr netip.Addr) []byte {
+	a4 := addr.As4()
+	buf := gopacket.NewSerializeBuffer()
+	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
+		&layers.Ethernet{SrcMAC: mac, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP},
+		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
+			Operation: layers.ARPRequest, SourceHwAddress: mac, SourceProtAddress: a4[:], DstHwAddress: make([]byte, 6), DstProtAddress: a4[:]})
+	if err != nil {
+		// Only a MAC of the wrong length gets here: a bug in the test.
+		panic(fmt.Sprintf("netlab: gratuitous ARP from %v: %v", mac, err))
+	}
+	return buf.Bytes()
 }

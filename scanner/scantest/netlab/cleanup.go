@@ -16,7 +16,7 @@ import (
 	"syscall"
 )
 
-// closer is a live lab of any layout (Lab, Routed, FlowLab).
+// closer is a live lab of any layout (Lab, Routed).
 type closer interface{ Close() error }
 
 // live holds the labs of this process, for teardown on a signal.

@@ -3,9 +3,6 @@
 package netlab
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -13,8 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,7 +40,7 @@ type Config struct {
 
 // Lab is a running lab. Its fields are read-only.
 type Lab struct {
-	ID         string
+	*base
 	ScannerNS  string // namespace the scanner runs in
 	DeviceNS   string // namespace holding the emulated hosts
 	ScannerIf  string // the scanner's veth end
@@ -54,17 +49,7 @@ type Lab struct {
 	Prefix     netip.Prefix
 	Scanner    netip.Addr
 	Hosts      []Host
-
-	closeOnce sync.Once
-	closeErr  error
 }
-
-var seq atomic.Uint32
-
-// pid36 is this process's id in base 36, the part of every name that
-// lets SweepStale tell a crashed run's leftovers from a live one's.
-// Five base-36 digits hold any Linux pid (pid_max is at most 2^22).
-var pid36 = fmt.Sprintf("%05s", strconv.FormatInt(int64(os.Getpid()), 36))
 
 // Skip reports why labs cannot run here, or "" when they can.
 func Skip() string {
@@ -84,14 +69,7 @@ func Skip() string {
 // Without root it skips t.
 func New(t testing.TB, cfg Config) *Lab {
 	t.Helper()
-	var l *Lab
-	took := setUp(t, func() (closer, error) {
-		var err error
-		if l, err = build(cfg); l == nil {
-			return nil, err
-		}
-		return l, err
-	})
+	l, took := setUp(t, func() (*Lab, error) { return build(cfg) })
 	t.Logf("netlab: lab %s with %d hosts up in %v", l.ID, len(l.Hosts), took.Round(time.Millisecond))
 	return l
 }
@@ -105,29 +83,23 @@ func build(cfg Config) (*Lab, error) {
 	if !cfg.ScannerAddr.IsValid() {
 		cfg.ScannerAddr = cfg.Prefix.Addr().Next()
 	}
-	n := seq.Add(1) % (36 * 36)
-	id := pid36 + fmt.Sprintf("%02s", strconv.FormatUint(uint64(n), 36))
+	b := newBase()
 	l := &Lab{
-		ID:         id,
-		ScannerNS:  "csl-" + id + "-s",
-		DeviceNS:   "csl-" + id + "-d",
-		ScannerIf:  "csl" + id + "s",
-		DeviceIf:   "csl" + id + "d",
-		ScannerMAC: net.HardwareAddr{0x02, 0xc5, 0x1a, 0xb0, byte(n >> 8), byte(n)},
+		base:       b,
+		ScannerNS:  b.nsName("s"),
+		DeviceNS:   b.nsName("d"),
+		ScannerIf:  b.ifName("s"),
+		DeviceIf:   b.ifName("d"),
+		ScannerMAC: b.mac(0xb0),
 		Prefix:     cfg.Prefix,
 		Scanner:    cfg.ScannerAddr,
 	}
-	if len(l.ScannerIf) > 15 {
-		return nil, fmt.Errorf("netlab: interface name %s longer than IFNAMSIZ", l.ScannerIf)
-	}
-	register(l)
 	for _, ns := range []string{l.ScannerNS, l.DeviceNS} {
-		if err := addNamespace(ns, false); err != nil {
+		if err := b.addNamespace(ns, false); err != nil {
 			return l, err
 		}
 	}
-	if err := ip("link", "add", l.ScannerIf, "netns", l.ScannerNS, "address", l.ScannerMAC.String(), "type", "veth",
-		"peer", "name", l.DeviceIf, "netns", l.DeviceNS); err != nil {
+	if err := veth(l.ScannerIf, l.ScannerNS, l.ScannerMAC, l.DeviceIf, l.DeviceNS); err != nil {
 		return l, err
 	}
 	var sb strings.Builder
@@ -139,14 +111,10 @@ func build(cfg Config) (*Lab, error) {
 	sb.Reset()
 	fmt.Fprintf(&sb, "link set lo up\nlink set %s up\nroute add 224.0.0.0/4 dev %s\n", l.DeviceIf, l.DeviceIf)
 	for i, h := range cfg.Hosts {
-		if !h.Addr.Is4() || len(h.MAC) != 6 {
-			return l, fmt.Errorf("netlab: host %d: want an IPv4 address and a MAC", i)
+		h, err := l.place(&sb, i, h)
+		if err != nil {
+			return l, err
 		}
-		if !h.Prefix.IsValid() {
-			h.Prefix = l.Prefix
-		}
-		h.Link = "h" + strconv.Itoa(i)
-		writeHost(&sb, h, 1000+i, l)
 		l.Hosts = append(l.Hosts, h)
 	}
 	if err := ipBatch(l.DeviceNS, sb.String()); err != nil {
@@ -155,44 +123,45 @@ func build(cfg Config) (*Lab, error) {
 	return l, nil
 }
 
+// place checks h, the lab's i-th host, names its link and writes the
+// lines that bring it up to sb.
+func (l *Lab) place(sb *strings.Builder, i int, h Host) (Host, error) {
+	if !h.Addr.Is4() || len(h.MAC) != 6 {
+		return h, fmt.Errorf("netlab: host %d: want an IPv4 address and a MAC", i)
+	}
+	if !h.Prefix.IsValid() {
+		h.Prefix = l.Prefix
+	}
+	h.Link = "h" + strconv.Itoa(i)
+	writeHost(sb, h, l.DeviceIf, 1000+i, l.Scanner, l.ScannerMAC, false)
+	return h, nil
+}
+
 // writeHost writes the ip batch lines that bring host h up on its own
-// macvlan, with routing table table.
-func writeHost(sb *strings.Builder, h Host, table int, l *Lab) {
+// macvlan over lower, with routing table table. peer is who the host
+// talks to: the scanner on a flat lab, the gateway on a routed leg
+// (viaPeer), through which everything off the host's subnet goes.
+func writeHost(sb *strings.Builder, h Host, lower string, table int, peer netip.Addr, peerMAC net.HardwareAddr, viaPeer bool) {
 	// Each host's replies leave through its own macvlan, with its own
 	// MAC, whatever the main table would pick: a rule per source address
 	// and a table per host.
-	fmt.Fprintf(sb, "link add %s link %s address %s type macvlan mode bridge\n", h.Link, l.DeviceIf, h.MAC)
+	fmt.Fprintf(sb, "link add %s link %s address %s type macvlan mode bridge\n", h.Link, lower, h.MAC)
 	fmt.Fprintf(sb, "addr add %s/%d dev %s\n", h.Addr, h.Prefix.Bits(), h.Link)
 	fmt.Fprintf(sb, "link set %s up\n", h.Link)
-	fmt.Fprintf(sb, "rule add from %s table %d pref %d\n", h.Addr, table, 100)
-	fmt.Fprintf(sb, "route add default dev %s table %d\n", h.Link, table)
+	fmt.Fprintf(sb, "rule add from %s table %d pref 100\n", h.Addr, table)
+	if viaPeer {
+		fmt.Fprintf(sb, "route add %s dev %s table %d\n", h.Prefix, h.Link, table)
+		fmt.Fprintf(sb, "route add default via %s dev %s table %d\n", peer, h.Link, table)
+	} else {
+		fmt.Fprintf(sb, "route add default dev %s table %d\n", h.Link, table)
+	}
 	// The kernel's neighbour table is one for all namespaces, and its
 	// gc_thresh3 (1024 by default) counts every dynamic entry in them:
 	// 500 hosts each learning the scanner's MAC, plus the scanner
 	// learning theirs, overflow it, and then connects fail here and
 	// elsewhere on the machine. Permanent entries are not counted, so each
-	// host knows the scanner from the start.
-	fmt.Fprintf(sb, "neigh add %s lladdr %s dev %s nud permanent\n", l.Scanner, l.ScannerMAC, h.Link)
-}
-
-// Close tears the lab down: deleting the namespaces deletes every link in
-// them. Safe to call more than once.
-func (l *Lab) Close() error {
-	l.closeOnce.Do(func() {
-		var errs []error
-		for _, ns := range []string{l.ScannerNS, l.DeviceNS} {
-			disown(ns)
-			if _, err := os.Stat(netnsDir + "/" + ns); errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err := ip("netns", "del", ns); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		unregister(l)
-		l.closeErr = errors.Join(errs...)
-	})
-	return l.closeErr
+	// host knows its peer from the start.
+	fmt.Fprintf(sb, "neigh add %s lladdr %s dev %s nud permanent\n", peer, peerMAC, h.Link)
 }
 
 // InScanner runs fn on a thread inside the scanner namespace.
@@ -200,13 +169,6 @@ func (l *Lab) InScanner(fn func() error) error { return do(l.ScannerNS, fn) }
 
 // InDevice runs fn on a thread inside the device namespace.
 func (l *Lab) InDevice(fn func() error) error { return do(l.DeviceNS, fn) }
-
-// Command prepares name args to run inside namespace ns (ScannerNS or
-// DeviceNS) through `ip netns exec`: the camsweep binary, tcpdump,
-// avahi-daemon. The caller starts and reaps it before the lab closes.
-func (l *Lab) Command(ctx context.Context, ns, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, name}, args...)...)
-}
 
 // ScannerInterface is the scanner's interface as the scanner sees it,
 // named as a user would name it.
@@ -235,27 +197,4 @@ func (l *Lab) OpenScannerFrames(opts link.FrameOptions) (link.FrameConn, link.In
 		return err
 	})
 	return conn, ifc, err
-}
-
-func ip(args ...string) error {
-	var stderr bytes.Buffer
-	cmd := exec.Command("ip", args...)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("netlab: ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
-}
-
-// ipBatch runs many ip commands in one process inside ns: hundreds of
-// hosts come up in a second or two instead of a fork each.
-func ipBatch(ns, script string) error {
-	var stderr bytes.Buffer
-	cmd := exec.Command("ip", "-netns", ns, "-batch", "-")
-	cmd.Stdin = strings.NewReader(script)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("netlab: ip -netns %s -batch: %w: %s", ns, err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
 }

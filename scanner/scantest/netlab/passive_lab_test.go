@@ -57,10 +57,7 @@ func TestLabPassive(t *testing.T) {
 	p := link.NewPassive(link.ListenOnly(conn), link.DecoderOptions{Interface: &ifc}, zerolog.Nop())
 
 	arpHost, dhcpHost, ssdpHost := lab.Hosts[0], lab.Hosts[1], lab.Hosts[2]
-	a4 := arpHost.Addr.As4()
-	grat := serialize(t, &layers.Ethernet{SrcMAC: arpHost.MAC, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP},
-		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPRequest, SourceHwAddress: arpHost.MAC, SourceProtAddress: a4[:], DstHwAddress: make([]byte, 6), DstProtAddress: a4[:]})
+	grat := netlab.GratuitousARP(arpHost.MAC, arpHost.Addr)
 	dhcp := &layers.DHCPv4{Operation: layers.DHCPOpRequest, HardwareType: layers.LinkTypeEthernet, HardwareLen: 6, Xid: 7,
 		ClientHWAddr: dhcpHost.MAC, ClientIP: net.IPv4zero, YourClientIP: net.IPv4zero, NextServerIP: net.IPv4zero, RelayAgentIP: net.IPv4zero,
 		Options: layers.DHCPOptions{

@@ -3,16 +3,12 @@
 package netlab
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -26,7 +22,8 @@ type Leg struct {
 	// Prefix is the subnet; the router takes its first address.
 	Prefix netip.Prefix
 	// Hosts are emulated devices, macvlans in the leg's namespace as in
-	// a flat Lab, each routing through the router.
+	// a flat Lab, each routing through the router. A host without a MAC
+	// gets a locally administered one.
 	Hosts []Host
 }
 
@@ -41,6 +38,11 @@ type RoutedConfig struct {
 	// (default: the legs'), e.g. a whole /16 around them for a large
 	// sweep. Addresses the router has no host for are dropped there.
 	Routes []netip.Prefix
+	// Mirror adds a second link from the router to the scanner namespace,
+	// a SPAN port: MirrorAll copies what the router's legs receive onto
+	// it, and OpenMirror listens there. The scanner namespace is then a
+	// sensor beside the router.
+	Mirror bool
 }
 
 // RoutedLeg is a running leg.
@@ -72,7 +74,7 @@ type RoutedLeg struct {
 // break neighbour resolution for everyone). Nothing is created in the
 // host's namespace.
 type Routed struct {
-	ID         string
+	*base
 	ScannerNS  string
 	RouterNS   string
 	ScannerIf  string // the scanner's end of its link
@@ -85,11 +87,10 @@ type Routed struct {
 	RouterAddr      netip.Addr
 	ScannerPrefix   netip.Prefix
 	Legs            []*RoutedLeg
-
-	closeOnce sync.Once
-	closeErr  error
-	mu        sync.Mutex
-	procs     []*exec.Cmd
+	// MirrorIf is the scanner's end of the mirror link (RoutedConfig.Mirror),
+	// with no address; routerMirrorIf the router's.
+	MirrorIf       string
+	routerMirrorIf string
 }
 
 // maxLegs keeps link names (csl<id>r<n>) within IFNAMSIZ.
@@ -99,14 +100,10 @@ const maxLegs = 10
 // Without root it skips t.
 func NewRouted(t testing.TB, cfg RoutedConfig) *Routed {
 	t.Helper()
-	var r *Routed
-	took := setUp(t, func() (closer, error) {
-		var err error
-		if r, err = buildRouted(cfg); r == nil {
-			return nil, err
-		}
-		return r, err
-	})
+	if _, err := exec.LookPath("tc"); err != nil && cfg.Mirror {
+		t.Skip("netlab: a mirror port needs iproute2's tc")
+	}
+	r, took := setUp(t, func() (*Routed, error) { return buildRouted(cfg) })
 	n := 0
 	for _, l := range r.Legs {
 		n += len(l.Hosts)
@@ -122,22 +119,25 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 	if len(cfg.Legs) == 0 || len(cfg.Legs) > maxLegs {
 		return nil, fmt.Errorf("netlab: want 1 to %d legs, got %d", maxLegs, len(cfg.Legs))
 	}
-	n := seq.Add(1) % (36 * 36)
-	id := pid36 + fmt.Sprintf("%02s", strconv.FormatUint(uint64(n), 36))
 	sp := cfg.ScannerPrefix.Masked()
+	b := newBase()
 	r := &Routed{
-		ID:              id,
-		ScannerNS:       "csl-" + id + "-s",
-		RouterNS:        "csl-" + id + "-r",
-		ScannerIf:       "csl" + id + "s",
-		RouterScannerIf: "csl" + id + "t",
-		ScannerMAC:      net.HardwareAddr{0x02, 0xc5, 0x1a, 0xb1, byte(n >> 8), byte(n)},
+		base:            b,
+		ScannerNS:       b.nsName("s"),
+		RouterNS:        b.nsName("r"),
+		ScannerIf:       b.ifName("s"),
+		RouterScannerIf: b.ifName("t"),
+		ScannerMAC:      b.mac(0xb1),
 		ScannerPrefix:   sp,
 		RouterAddr:      sp.Addr().Next(),
 	}
 	r.Scanner = r.RouterAddr.Next()
-	register(r)
-	names := []string{r.ScannerNS, r.RouterNS}
+	if err := b.addNamespace(r.ScannerNS, false); err != nil {
+		return r, err
+	}
+	if err := b.addNamespace(r.RouterNS, true); err != nil {
+		return r, err
+	}
 	seen := map[string]bool{}
 	for i, lc := range cfg.Legs {
 		if lc.Name == "" || seen[lc.Name] {
@@ -149,20 +149,16 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 		}
 		p := lc.Prefix.Masked()
 		leg := &RoutedLeg{
-			Name: lc.Name, Prefix: p, NS: fmt.Sprintf("csl-%s-%d", id, i), Gateway: p.Addr().Next(),
-			RouterIf: fmt.Sprintf("csl%sr%d", id, i), LegIf: fmt.Sprintf("csl%sl%d", id, i),
-			RouterMAC: net.HardwareAddr{0x02, 0xc5, 0x1a, 0xb2, byte(n), byte(i)},
+			Name: lc.Name, Prefix: p, NS: b.nsName(strconv.Itoa(i)), Gateway: p.Addr().Next(),
+			RouterIf: b.ifName("r" + strconv.Itoa(i)), LegIf: b.ifName("l" + strconv.Itoa(i)),
+			RouterMAC: net.HardwareAddr{0x02, 0xc5, 0x1a, 0xb2, byte(b.n), byte(i)},
 		}
 		r.Legs = append(r.Legs, leg)
-		names = append(names, leg.NS)
-	}
-	for _, ns := range names {
-		if err := addNamespace(ns, ns == r.RouterNS); err != nil {
+		if err := b.addNamespace(leg.NS, false); err != nil {
 			return r, err
 		}
 	}
-	if err := ip("link", "add", r.ScannerIf, "netns", r.ScannerNS, "address", r.ScannerMAC.String(), "type", "veth",
-		"peer", "name", r.RouterScannerIf, "netns", r.RouterNS); err != nil {
+	if err := veth(r.ScannerIf, r.ScannerNS, r.ScannerMAC, r.RouterScannerIf, r.RouterNS); err != nil {
 		return r, err
 	}
 	var scan, router strings.Builder
@@ -184,13 +180,20 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 		fmt.Fprintf(&router, "route add blackhole %s\n", p.Masked())
 	}
 	for _, leg := range r.Legs {
-		if err := ip("link", "add", leg.RouterIf, "netns", r.RouterNS, "address", leg.RouterMAC.String(), "type", "veth",
-			"peer", "name", leg.LegIf, "netns", leg.NS); err != nil {
+		if err := veth(leg.RouterIf, r.RouterNS, leg.RouterMAC, leg.LegIf, leg.NS); err != nil {
 			return r, err
 		}
 		// The gateway address without its subnet route, and the subnet
 		// dropped: only the hosts' own routes (below) lead onto the leg.
 		fmt.Fprintf(&router, "addr add %s/32 dev %s\nlink set %s up\nroute replace blackhole %s\n", leg.Gateway, leg.RouterIf, leg.RouterIf, leg.Prefix)
+	}
+	if cfg.Mirror {
+		r.MirrorIf, r.routerMirrorIf = b.ifName("p"), b.ifName("q")
+		if err := veth(r.routerMirrorIf, r.RouterNS, nil, r.MirrorIf, r.ScannerNS); err != nil {
+			return r, err
+		}
+		fmt.Fprintf(&router, "link set %s up\n", r.routerMirrorIf)
+		fmt.Fprintf(&scan, "link set %s up promisc on\n", r.MirrorIf)
 	}
 	if err := ipBatch(r.ScannerNS, scan.String()); err != nil {
 		return r, err
@@ -199,24 +202,18 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "link set lo up\nlink set %s up\n", leg.LegIf)
 		for i, h := range cfg.Legs[li].Hosts {
+			if h.MAC == nil {
+				h.MAC = net.HardwareAddr{0x02, 0xc5, 0x1b, byte(li), byte(i >> 8), byte(i)}
+			}
 			if !h.Addr.Is4() || len(h.MAC) != 6 || !leg.Prefix.Contains(h.Addr) || h.Addr == leg.Gateway {
 				return r, fmt.Errorf("netlab: leg %s host %d: want an IPv4 address inside %s other than the gateway, and a MAC", leg.Name, i, leg.Prefix)
 			}
 			h.Prefix = leg.Prefix
 			h.Link = "h" + strconv.Itoa(i)
-			table := 1000 + i
-			fmt.Fprintf(&sb, "link add %s link %s address %s type macvlan mode bridge\n", h.Link, leg.LegIf, h.MAC)
-			fmt.Fprintf(&sb, "addr add %s/%d dev %s\n", h.Addr, h.Prefix.Bits(), h.Link)
-			fmt.Fprintf(&sb, "link set %s up\n", h.Link)
-			// Each host answers through its own macvlan, via the router.
-			fmt.Fprintf(&sb, "rule add from %s table %d pref 100\n", h.Addr, table)
-			fmt.Fprintf(&sb, "route add %s dev %s table %d\n", leg.Prefix, h.Link, table)
-			fmt.Fprintf(&sb, "route add default via %s dev %s table %d\n", leg.Gateway, h.Link, table)
-			// The hosts know their gateway from the start (the kernel's
-			// neighbour table is shared by every namespace, see Lab); the
-			// router learns the hosts the real way, by ARP, when traffic
+			// The hosts know their gateway from the start; the router
+			// learns the hosts the real way, by ARP, when traffic
 			// reaches them.
-			fmt.Fprintf(&sb, "neigh add %s lladdr %s dev %s nud permanent\n", leg.Gateway, leg.RouterMAC, h.Link)
+			writeHost(&sb, h, leg.LegIf, 1000+i, leg.Gateway, leg.RouterMAC, true)
 			fmt.Fprintf(&router, "route add %s/32 dev %s src %s\n", h.Addr, leg.RouterIf, leg.Gateway)
 			leg.Hosts = append(leg.Hosts, h)
 		}
@@ -231,7 +228,7 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 	// forgets a stale one after a minute once the machine-wide table
 	// holds more than gc_thresh1 entries. A sweep of a /16 takes minutes,
 	// so the router's legs keep theirs as a router would.
-	err := do(r.RouterNS, func() error {
+	return r, do(r.RouterNS, func() error {
 		for _, leg := range r.Legs {
 			if err := writeSysctl("net/ipv4/neigh/"+leg.RouterIf+"/gc_stale_time", "14400"); err != nil {
 				return err
@@ -239,10 +236,6 @@ func buildRouted(cfg RoutedConfig) (*Routed, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return r, err
-	}
-	return r, nil
 }
 
 // Leg returns the named leg, or nil.
@@ -253,38 +246,6 @@ func (r *Routed) Leg(name string) *RoutedLeg {
 		}
 	}
 	return nil
-}
-
-// Close stops the processes the lab started (StartInRouter) and deletes
-// its namespaces. Safe to call more than once.
-func (r *Routed) Close() error {
-	r.closeOnce.Do(func() {
-		var errs []error
-		r.mu.Lock()
-		procs := r.procs
-		r.procs = nil
-		r.mu.Unlock()
-		for _, p := range procs {
-			_ = p.Process.Kill()
-			_ = p.Wait()
-		}
-		names := []string{r.ScannerNS, r.RouterNS}
-		for _, l := range r.Legs {
-			names = append(names, l.NS)
-		}
-		for _, ns := range names {
-			disown(ns)
-			if _, err := os.Stat(netnsDir + "/" + ns); errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err := ip("netns", "del", ns); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		unregister(r)
-		r.closeErr = errors.Join(errs...)
-	})
-	return r.closeErr
 }
 
 // InScanner runs fn on a thread inside the scanner namespace.
@@ -300,25 +261,6 @@ func (r *Routed) InLeg(name string, fn func() error) error {
 		return fmt.Errorf("netlab: no leg %q", name)
 	}
 	return do(l.NS, fn)
-}
-
-// Command prepares name args to run inside namespace ns (ScannerNS,
-// RouterNS or a leg's NS) through `ip netns exec`. The caller starts and
-// reaps it before the lab closes.
-func (r *Routed) Command(ctx context.Context, ns, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, name}, args...)...)
-}
-
-// Start starts a daemon made with Command and kills it when the lab
-// closes (deleting a namespace does not end the processes in it).
-func (r *Routed) Start(cmd *exec.Cmd) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("netlab: start %s: %w", strings.Join(cmd.Args, " "), err)
-	}
-	r.procs = append(r.procs, cmd)
-	return nil
 }
 
 // Neighbours lists the router's neighbour table as the kernel holds it:
