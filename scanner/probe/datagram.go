@@ -10,7 +10,6 @@ import (
 	"github.com/camsweep/camsweep/scanner/evidence"
 	"github.com/camsweep/camsweep/scanner/internal/datagram"
 	"github.com/camsweep/camsweep/scanner/internal/value"
-	"github.com/camsweep/camsweep/scanner/internal/wire"
 	"github.com/rs/zerolog"
 )
 
@@ -38,53 +37,12 @@ func once(msg func() []byte, parse parseFunc) func(zerolog.Logger) ([][]byte, pa
 	return func(zerolog.Logger) ([][]byte, parseFunc) { return [][]byte{msg()}, parse }
 }
 
-var (
-	// WS-Discovery: multicast does not cross the routers between VLANs,
-	// unicast to 3702 does; the typed probes' message ids tell our
-	// answers from other clients'.
-	wsdProtocol = datagramProtocol{name: "wsd", group: wire.WSDGroup, query: func(log zerolog.Logger) ([][]byte, parseFunc) {
-		msgs, ids := wire.WSDProbes()
-		return msgs, func(b []byte) ([]evidence.Evidence, error) { return wire.WSDEvidence(b, ids, log), nil }
-	}}
-	// Hikvision SADP: devices answer to the group on 37020 rather than to
-	// the sender; unicast reaches routed VLANs that multicast cannot.
-	sadpProtocol = datagramProtocol{name: "sadp", group: wire.SADPGroup, bindGroupPort: true, query: once(wire.NewSADPInquiry, wire.ParseSADP)}
-	// Dahua DHIP: firmwares differ on whether they answer to the sender or
-	// to the group, so the round binds 37810 and joins the group.
-	dhipProtocol = datagramProtocol{name: "dhip", group: wire.DHIPGroup, bindGroupPort: true, query: once(wire.NewDHIPSearch, wire.ParseDHIP)}
-	// SSDP's multicast M-SEARCH; its prober (ssdp.go) also follows
-	// LOCATION, so only the discoverer is this one.
-	ssdpSearch = datagramProtocol{name: "ssdp", group: ssdpGroup, query: once(func() []byte { return newMSearch(ssdpGroup, true) },
-		func(b []byte) ([]evidence.Evidence, error) {
-			a, err := parseSSDP(b)
-			if err != nil {
-				return nil, err
-			}
-			return a.evidence(), nil
-		})}
-)
-
 // DatagramProber sends a protocol's query to one host's port and reports
 // what the host answers.
 type DatagramProber struct {
 	proto datagramProtocol
 	opts  DatagramOptions
 	log   zerolog.Logger
-}
-
-// NewWSDProber returns the "wsd" prober.
-func NewWSDProber(opts DatagramOptions, log zerolog.Logger) *DatagramProber {
-	return newDatagramProber(wsdProtocol, opts, log)
-}
-
-// NewSADPProber returns the "sadp" prober.
-func NewSADPProber(opts DatagramOptions, log zerolog.Logger) *DatagramProber {
-	return newDatagramProber(sadpProtocol, opts, log)
-}
-
-// NewDHIPProber returns the "dhip" prober.
-func NewDHIPProber(opts DatagramOptions, log zerolog.Logger) *DatagramProber {
-	return newDatagramProber(dhipProtocol, opts, log)
 }
 
 func newDatagramProber(proto datagramProtocol, opts DatagramOptions, log zerolog.Logger) *DatagramProber {
@@ -105,30 +63,6 @@ type DatagramDiscoverer struct {
 	ifaces []net.Interface
 	opts   DatagramOptions
 	log    zerolog.Logger
-}
-
-// NewWSDDiscoverer returns the "wsd" discoverer. With no interfaces it uses
-// every up, multicast-capable, non-loopback interface with an IPv4 address;
-// so do the other discoverers.
-func NewWSDDiscoverer(ifaces []net.Interface, opts DatagramOptions, log zerolog.Logger) *DatagramDiscoverer {
-	return newDatagramDiscoverer(wsdProtocol, ifaces, opts, log)
-}
-
-// NewSADPDiscoverer returns the "sadp" discoverer.
-func NewSADPDiscoverer(ifaces []net.Interface, opts DatagramOptions, log zerolog.Logger) *DatagramDiscoverer {
-	return newDatagramDiscoverer(sadpProtocol, ifaces, opts, log)
-}
-
-// NewDHIPDiscoverer returns the "dhip" discoverer.
-func NewDHIPDiscoverer(ifaces []net.Interface, opts DatagramOptions, log zerolog.Logger) *DatagramDiscoverer {
-	return newDatagramDiscoverer(dhipProtocol, ifaces, opts, log)
-}
-
-// NewSSDPDiscoverer returns the "ssdp" discoverer. It reports the answers'
-// headers only: their LOCATIONs are followed by the prober, and only when
-// the host repeats them in answer to its own unicast M-SEARCH.
-func NewSSDPDiscoverer(ifaces []net.Interface, opts SSDPOptions, log zerolog.Logger) *DatagramDiscoverer {
-	return newDatagramDiscoverer(ssdpSearch, ifaces, DatagramOptions{Wait: opts.Wait, TTL: opts.TTL}, log)
 }
 
 func newDatagramDiscoverer(proto datagramProtocol, ifaces []net.Interface, opts DatagramOptions, log zerolog.Logger) *DatagramDiscoverer {

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -232,4 +233,22 @@ func (p *SSDPProber) Probe(ctx context.Context, t scanner.Target, emit scanner.E
 		}
 	}
 	return nil
+}
+
+// ssdpSearch is the multicast M-SEARCH (the prober above, which also follows
+// LOCATION, is its own), run by the datagram discoverer.
+var ssdpSearch = datagramProtocol{name: "ssdp", group: ssdpGroup, query: once(func() []byte { return newMSearch(ssdpGroup, true) },
+	func(b []byte) ([]evidence.Evidence, error) {
+		a, err := parseSSDP(b)
+		if err != nil {
+			return nil, err
+		}
+		return a.evidence(), nil
+	})}
+
+// NewSSDPDiscoverer returns the "ssdp" discoverer. It reports the answers'
+// headers only: their LOCATIONs are followed by the prober, and only when
+// the host repeats them in answer to its own unicast M-SEARCH.
+func NewSSDPDiscoverer(ifaces []net.Interface, opts SSDPOptions, log zerolog.Logger) *DatagramDiscoverer {
+	return newDatagramDiscoverer(ssdpSearch, ifaces, DatagramOptions{Wait: opts.Wait, TTL: opts.TTL}, log)
 }
