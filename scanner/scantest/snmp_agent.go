@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -67,9 +68,13 @@ type SNMPAgentOptions struct {
 	// naming a context that does not exist is dropped like any wrong
 	// community.
 	Contexts map[string]*MIB
+	// V3, when set, also serves SNMPv3 (snmp_v3.go) to this one user:
+	// the default instance without a context name, Contexts by name.
+	V3 *SNMPv3User
 }
 
-// SNMPAgent is an in-process SNMPv2c agent serving a fixed MIB, the way
+// SNMPAgent is an in-process SNMPv2c (and, with V3, SNMPv3 authPriv) agent
+// serving a fixed MIB, the way
 // httptest.Server serves a handler: it answers GET, GETNEXT and GETBULK in
 // lexicographic OID order, refuses SET (notWritable), ignores a wrong
 // community, and records who asked. It stands in for a switch's
@@ -85,6 +90,7 @@ type SNMPAgent struct {
 	contexts map[string]*mibIndex
 	decoder  *gosnmp.GoSNMP
 	done     chan struct{}
+	started  time.Time
 
 	mu        sync.Mutex
 	requests  int
@@ -161,7 +167,7 @@ func NewSNMPAgent(mib *MIB, opts SNMPAgentOptions) (*SNMPAgent, error) {
 	if opts.ListenPacket == nil {
 		opts.ListenPacket = net.ListenPacket
 	}
-	a := &SNMPAgent{opts: opts, decoder: &gosnmp.GoSNMP{Version: gosnmp.Version2c}, done: make(chan struct{}),
+	a := &SNMPAgent{opts: opts, decoder: &gosnmp.GoSNMP{Version: gosnmp.Version2c}, done: make(chan struct{}), started: time.Now(),
 		sources: map[netip.Addr]int{}, byContext: map[string]int{}, contexts: map[string]*mibIndex{}}
 	var err error
 	if a.mib, err = newMIBIndex(mib); err != nil {
@@ -262,6 +268,12 @@ const (
 )
 
 func (a *SNMPAgent) answer(query []byte) []byte {
+	if v, ok := snmpVersion(query); ok && v == int(gosnmp.Version3) {
+		if a.opts.V3 == nil {
+			return nil
+		}
+		return a.answerV3(query)
+	}
 	req, err := a.decoder.SnmpDecodePacket(query)
 	if err != nil || req.Version != gosnmp.Version2c {
 		return nil

@@ -263,6 +263,9 @@ func (dd *deviceData) readPerVLAN(w *walker, vlans []int) error {
 		vw.maxRows = remaining
 		err := dd.readVLAN(&vw, vlan, &r)
 		r.Duration = time.Since(start)
+		if errors.Is(err, gosnmp.ErrUnknownReportPDU) && dd.access.method == VLANByContext {
+			err = fmt.Errorf("the agent refused the context %s with a report (snmpUnknownContexts: is camsweep's SNMPv3 group given the vlan- contexts?): %w", VLANContextName(vlan), err)
+		}
 		if w.ctx.Err() != nil {
 			// The device's own time is up: that ends its harvest.
 			dd.report.VLANs = append(dd.report.VLANs, r)

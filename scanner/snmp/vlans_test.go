@@ -3,6 +3,7 @@ package snmp_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -106,7 +107,7 @@ func TestHarvestCatalystPerVLAN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := snmp.Harvest(context.Background(), cfg, snmp.Options{InScope: func(netip.Addr) bool { return true }, Credentials: creds, Log: zerolog.New(&logs)})
+	res := snmp.Harvest(context.Background(), cfg, snmp.Options{InScope: func(netip.Addr) bool { return true }, Credentials: creds, Log: zerolog.New(zerolog.SyncWriter(&logs))})
 
 	want := map[string]struct {
 		port string
@@ -269,6 +270,25 @@ func TestHarvestPerVLANFailures(t *testing.T) {
 			},
 		},
 		{
+			// max_entries bounds the rows of all VLANs together: VLAN 1's
+			// fill it, the rest are not asked.
+			name: "max_entries across VLANs", tune: snmp.Tuning{Timeout: time.Second, Rate: 1000, MaxEntries: 6},
+			wantKind: snmp.ErrorTruncated,
+			check: func(t *testing.T, d snmp.DeviceReport, asked map[string]int) {
+				rows := 0
+				for _, r := range d.VLANs {
+					rows += r.Entries + r.Ports
+				}
+				if rows == 0 || rows > 6 {
+					t.Errorf("%d rows read from the VLANs' instances, want 1 to max_entries (6): %+v", rows, d.VLANs)
+				}
+				last := d.VLANs[len(d.VLANs)-1]
+				if !strings.Contains(last.Skipped, "max_entries") || asked["vlan-140"] != 0 {
+					t.Errorf("VLAN %d %+v, asked %v: want the last VLAN not asked for max_entries", last.VLAN, last, asked)
+				}
+			},
+		},
+		{
 			name: "configured VLANs", tune: fast, vlans: []int{120},
 			wantRead:    []int{120},
 			wantLocated: []net.HardwareAddr{camDahua, camHik},
@@ -347,5 +367,100 @@ func TestHarvestQBridgeSwitchNotPerVLAN(t *testing.T) {
 	}
 	if _, walked := d.Tables[snmp.TableVtpVlan]; walked {
 		t.Errorf("vtpVlanTable walked on a Q-BRIDGE switch: %v", d.Tables)
+	}
+}
+
+// TestHarvestCatalystSNMPv3Contexts: with SNMPv3 the VLANs' bridges are
+// the contexts vlan-N; a context the agent does not know is that VLAN's
+// error (an RFC 3413 snmpUnknownContexts report), not the device's end.
+func TestHarvestCatalystSNMPv3Contexts(t *testing.T) {
+	sw := catalystAccess()
+	a := scantest.StartSNMPAgent(t, sw.MIB(), scantest.SNMPAgentOptions{Contexts: sw.Contexts(), V3: &scantest.SNMPv3User{
+		Username: "camsweep-ro", AuthProtocol: gosnmp.SHA256, AuthPassword: community, PrivProtocol: gosnmp.AES, PrivPassword: community}})
+	cfg := &snmp.Config{
+		Credentials: map[string]snmp.CredentialSpec{"v3": {Version: "3", Username: "camsweep-ro", AuthProtocol: "SHA256", AuthPasswordEnv: "A", PrivProtocol: "AES", PrivPasswordEnv: "P"}},
+		Devices:     []snmp.Device{{Address: a.Addr.Addr(), Port: a.Addr.Port(), Roles: []string{snmp.RoleSwitch}, Credentials: "v3", Tuning: snmp.Tuning{Timeout: 300 * time.Millisecond, Retries: retries(0)}}},
+	}
+	res := harvestOne(t, cfg)
+	d := res.Devices[0]
+	if !d.OK || d.VLANIndexing != snmp.VLANByContext || !slices.Equal(vlanNumbers(d.VLANs, true), []int{1, 120, 130, 140}) {
+		t.Fatalf("ok %v (%s), indexing %q, VLANs %+v", d.OK, d.Error, d.VLANIndexing, d.VLANs)
+	}
+	for _, m := range []net.HardwareAddr{camDahua, camHik, pc, phone, printer} {
+		if l := res.Locations[m.String()]; l.Switch != "noh-b2-asw07" || l.VLAN == 0 {
+			t.Errorf("%s at %s", m, l)
+		}
+	}
+	if asked := a.ContextRequests(); asked["vlan-120"] == 0 || asked[""] == 0 {
+		t.Errorf("contexts asked %v", asked)
+	}
+
+	cfg.Devices[0].VLANs = []int{120, 999}
+	res = harvestOne(t, cfg)
+	d = res.Devices[0]
+	if d.OK || len(d.VLANs) != 2 || d.VLANs[0].Error != "" || d.VLANs[1].Error == "" || d.VLANs[1].ErrorKind != snmp.ErrorAuth {
+		t.Errorf("ok %v (%s), VLANs %+v: want VLAN 999's unknown context its own error", d.OK, d.Error, d.VLANs)
+	}
+	if _, ok := res.Locations[camDahua.String()]; !ok {
+		t.Error("VLAN 120 not read beside the unknown context")
+	}
+}
+
+// quotingConn stands for a transport whose errors quote what was sent:
+// a write carrying "@" (a per-VLAN community) fails with the datagram in
+// its text, the community@VLAN in clear with it.
+type quotingConn struct{ net.Conn }
+
+func (c quotingConn) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte(community+"@")) {
+		return 0, fmt.Errorf("write udp: sendto %q: no buffer space available", b)
+	}
+	return c.Conn.Write(b)
+}
+
+// TestHarvestPerVLANErrorsWithholdTheCommunity: community@VLAN is as
+// secret as the community. Whatever a per-VLAN error's text quotes, it
+// reaches neither the VLAN's report, the device's, nor the log.
+func TestHarvestPerVLANErrorsWithholdTheCommunity(t *testing.T) {
+	a := startCatalyst(t, catalystAccess(), nil)
+	cfg := switchConfig(snmp.Tuning{Timeout: 150 * time.Millisecond, Retries: retries(0), Rate: 1000}, a)
+	if p := cfg.Validate(); len(p) > 0 {
+		t.Fatal(p)
+	}
+	creds, err := snmp.ResolveCredentials(cfg, func(string) string { return community })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	open := func(g *gosnmp.GoSNMP) error {
+		if err := g.Connect(); err != nil {
+			return err
+		}
+		g.Conn = quotingConn{g.Conn}
+		return nil
+	}
+	res := snmp.Harvest(context.Background(), cfg, snmp.Options{InScope: func(netip.Addr) bool { return true }, Credentials: creds,
+		Log: zerolog.New(zerolog.SyncWriter(&logs)), Open: open})
+	d := res.Devices[0]
+	failed := 0
+	for _, r := range d.VLANs {
+		if r.Error != "" {
+			failed++
+		}
+		if strings.Contains(r.Error, community) {
+			t.Errorf("VLAN %d's error quotes the community: %s", r.VLAN, r.Error)
+		}
+	}
+	if failed == 0 || d.OK {
+		t.Fatalf("no VLAN failed (ok %v): %+v", d.OK, d.VLANs)
+	}
+	if strings.Contains(d.Error, community) {
+		t.Errorf("the device's error quotes the community: %s", d.Error)
+	}
+	if strings.Contains(logs.String(), community) {
+		t.Errorf("the log quotes the community: %s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "withheld") {
+		t.Errorf("log %s: want the error's text withheld", logs.String())
 	}
 }
