@@ -9,15 +9,20 @@ import (
 	"github.com/camsweep/camsweep/inventory/report"
 )
 
-func newDiffCommand(_ *globalFlags) *cobra.Command {
+func newDiffCommand(g *globalFlags) *cobra.Command {
 	var (
 		rf reconcileFlags
 		of outputFlags
+		ob observeFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "diff --registry R --policy P [--now DATE] REPORT.json",
+		Use:   "diff --registry R --policy P [--now DATE] [--vms vms.yaml] REPORT.json",
 		Short: "Reconcile a saved scan report against the registry and policy, offline",
-		Args:  cobra.ExactArgs(1),
+		Long: `Reconcile a saved scan report against the registry and policy, offline: nothing is sent
+to the scanned hosts. With --vms, not_on_central_vms is judged from the central VMS's own
+hardware list, read now. Flow findings (recorded_outside_vms, unapproved_recorder,
+camera_egress) need the flows seen during a sweep: use scan --collector or --mirror.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := of.validate(); err != nil {
 				return err
@@ -29,6 +34,14 @@ func newDiffCommand(_ *globalFlags) *cobra.Command {
 			}
 			if !in.enabled {
 				return withCode(exitError, fmt.Errorf("diff needs --registry and/or --policy"))
+			}
+			log, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			watch, err := ob.prepare(cmd.Context(), nil, log)
+			if err != nil {
+				return withCode(exitError, err)
 			}
 			f, err := os.Open(args[0])
 			if err != nil {
@@ -42,6 +55,11 @@ func newDiffCommand(_ *globalFlags) *cobra.Command {
 			for i := range rep.Devices {
 				rep.Devices[i].RegistryID = ""
 			}
+			obs, err := watch.observe(cmd.Context(), rep, log)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			in.observations = obs
 			if err := in.apply(rep); err != nil {
 				return withCode(exitError, err)
 			}
@@ -52,6 +70,7 @@ func newDiffCommand(_ *globalFlags) *cobra.Command {
 		},
 	}
 	rf.register(cmd)
+	ob.registerVMS(cmd)
 	of.register(cmd)
 	return cmd
 }
