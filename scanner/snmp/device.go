@@ -186,14 +186,8 @@ func (dd *deviceData) readFDB(w *walker) error {
 	dd.fdb = map[fdbKey]fdbRow{}
 	walkFdb := func(table string, portCol, statusCol string, q bool) (int, error) {
 		rows, err := w.walkColumns([]oid{mustOID(portCol), mustOID(statusCol)}, func(col int, idx oid, v gosnmp.SnmpPDU) {
-			k, derr := decodeFdbIndex(idx, q)
-			if derr != nil {
-				dd.malformed(derr)
-				return
-			}
-			n, ok := asUint32(v)
+			k, n, ok := dd.fdbCell(idx, v, q)
 			if !ok {
-				dd.malformed(errBadType)
 				return
 			}
 			r := dd.fdb[k]
@@ -261,6 +255,22 @@ func (dd *deviceData) readFDB(w *walker) error {
 	dd.fdbTable = TableDot1dTpFdb
 	_, err2 := walkFdb(TableDot1dTpFdb, oidDot1dTpFdbPort, oidDot1dTpFdbStatus, false)
 	return errors.Join(err, err2)
+}
+
+// fdbCell decodes a forwarding table cell (port or status column): the
+// entry's key and the integer; a malformed cell is counted and skipped.
+func (dd *deviceData) fdbCell(idx oid, v gosnmp.SnmpPDU, q bool) (fdbKey, uint32, bool) {
+	k, err := decodeFdbIndex(idx, q)
+	if err != nil {
+		dd.malformed(err)
+		return k, 0, false
+	}
+	n, ok := asUint32(v)
+	if !ok {
+		dd.malformed(errBadType)
+		return k, 0, false
+	}
+	return k, n, true
 }
 
 // readPorts maps bridge ports to interfaces and names them.

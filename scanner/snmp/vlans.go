@@ -322,14 +322,8 @@ func (dd *deviceData) readPerVLAN(w *walker, vlans []int) error {
 func (dd *deviceData) readVLAN(w *walker, vlan int, r *VLANReport) error {
 	before := len(dd.vlanFDB)
 	rows, err := w.walkColumns([]oid{mustOID(oidDot1dTpFdbPort), mustOID(oidDot1dTpFdbStatus)}, func(col int, idx oid, v gosnmp.SnmpPDU) {
-		k, derr := decodeFdbIndex(idx, false)
-		if derr != nil {
-			dd.malformed(derr)
-			return
-		}
-		n, ok := asUint32(v)
+		k, n, ok := dd.fdbCell(idx, v, false)
 		if !ok {
-			dd.malformed(errBadType)
 			return
 		}
 		k.fdb = uint32(vlan)
