@@ -91,6 +91,13 @@ type SNMPAgent struct {
 	decoder  *gosnmp.GoSNMP
 	done     chan struct{}
 	started  time.Time
+	// v3Keys are the V3 user's keys localised to the agent's engine, made
+	// once: deriving them hashes a megabyte per key (RFC 3414 A.2).
+	v3Keys struct {
+		once         sync.Once
+		secret, priv []byte
+		err          error
+	}
 
 	mu        sync.Mutex
 	requests  int

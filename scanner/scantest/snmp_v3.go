@@ -47,10 +47,10 @@ func snmpVersion(b []byte) (int, bool) {
 }
 
 // usm is the agent's user as gosnmp's security parameters, localised to
-// the agent's engine.
+// the agent's engine, with the keys derived once.
 func (a *SNMPAgent) usm() *gosnmp.UsmSecurityParameters {
 	u := a.opts.V3
-	return &gosnmp.UsmSecurityParameters{
+	sp := &gosnmp.UsmSecurityParameters{
 		UserName:                 u.Username,
 		AuthenticationProtocol:   u.AuthProtocol,
 		AuthenticationPassphrase: u.AuthPassword,
@@ -60,6 +60,18 @@ func (a *SNMPAgent) usm() *gosnmp.UsmSecurityParameters {
 		AuthoritativeEngineBoots: 1,
 		AuthoritativeEngineTime:  uint32(time.Since(a.started) / time.Second),
 	}
+	k := &a.v3Keys
+	k.once.Do(func() {
+		first := &gosnmp.UsmSecurityParameters{
+			AuthenticationProtocol: u.AuthProtocol, AuthenticationPassphrase: u.AuthPassword,
+			PrivacyProtocol: u.PrivProtocol, PrivacyPassphrase: u.PrivPassword, AuthoritativeEngineID: agentEngineID,
+		}
+		if k.err = first.InitSecurityKeys(); k.err == nil {
+			k.secret, k.priv = first.SecretKey, first.PrivacyKey
+		}
+	})
+	sp.SecretKey, sp.PrivacyKey = k.secret, k.priv
+	return sp
 }
 
 // answerV3 serves an SNMPv3 request as an agent does: engine discovery
@@ -74,7 +86,7 @@ func (a *SNMPAgent) answerV3(query []byte) []byte {
 	// requests, noAuthNoPriv for engine discovery (and any other level,
 	// which is then refused).
 	user := a.usm()
-	if err := user.InitSecurityKeys(); err != nil {
+	if a.v3Keys.err != nil {
 		return nil
 	}
 	dec := &gosnmp.GoSNMP{Version: gosnmp.Version3, SecurityModel: gosnmp.UserSecurityModel, MsgFlags: gosnmp.AuthPriv, SecurityParameters: user}

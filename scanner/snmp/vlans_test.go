@@ -379,7 +379,7 @@ func TestHarvestCatalystSNMPv3Contexts(t *testing.T) {
 		Username: "camsweep-ro", AuthProtocol: gosnmp.SHA256, AuthPassword: community, PrivProtocol: gosnmp.AES, PrivPassword: community}})
 	cfg := &snmp.Config{
 		Credentials: map[string]snmp.CredentialSpec{"v3": {Version: "3", Username: "camsweep-ro", AuthProtocol: "SHA256", AuthPasswordEnv: "A", PrivProtocol: "AES", PrivPasswordEnv: "P"}},
-		Devices:     []snmp.Device{{Address: a.Addr.Addr(), Port: a.Addr.Port(), Roles: []string{snmp.RoleSwitch}, Credentials: "v3", Tuning: snmp.Tuning{Timeout: 300 * time.Millisecond, Retries: retries(0)}}},
+		Devices:     []snmp.Device{{Address: a.Addr.Addr(), Port: a.Addr.Port(), Roles: []string{snmp.RoleSwitch}, Credentials: "v3", Tuning: snmp.Tuning{Timeout: 2 * time.Second, Retries: retries(1)}}},
 	}
 	res := harvestOne(t, cfg)
 	d := res.Devices[0]
