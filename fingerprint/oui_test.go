@@ -44,7 +44,7 @@ func TestOUITableIsWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n, min := range map[int]int{6: 30000, 7: 4000, 9: 9000} {
-		if got := len(tab.byLen[n]); got < min {
+		if got := tab.byLen[n].Len(); got < min {
 			t.Errorf("%d-digit prefixes: %d, want at least %d", n, got, min)
 		}
 	}

@@ -38,7 +38,6 @@ type RecogInfo struct {
 	Description string
 	Params      []RecogParam
 	Examples    []RecogExample
-	re          *regexp.Regexp
 }
 
 // RecogParam is one <param>: a constant (Pos 0) or capture group Pos.
@@ -356,6 +355,7 @@ func loadRecog(file string, data []byte, shadow bool) ([]*Rule, RecogStats, erro
 			}
 		}
 		st.ExamplesPassed += len(f.examples)
+		r.releaseRegexp()
 		rules = append(rules, r)
 	}
 	if len(errs) > 0 {
@@ -406,7 +406,7 @@ func recogRule(file, base, matches string, fields []string, f *rawRecogFP, re *r
 		Column:      f.col,
 		re:          re,
 		templates:   map[string]template{},
-		Recog:       &RecogInfo{Database: matches, Description: f.description, Params: f.params, Examples: f.examples, re: re},
+		Recog:       &RecogInfo{Database: matches, Description: f.description, Params: f.params, Examples: f.examples},
 	}
 	device := params["hw.device"].Value
 	if device == "" {
@@ -571,7 +571,7 @@ func shadowedBy(earlier []*Rule, r *Rule) (*Rule, string) {
 	for _, ex := range r.Recog.Examples {
 		v := clip(ex.Text)
 		for _, e := range earlier {
-			if e.re.MatchString(v) {
+			if e.regexp().MatchString(v) {
 				return e, ex.Text
 			}
 		}

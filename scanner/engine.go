@@ -437,7 +437,7 @@ func (s *sweep) sweepHost(ctx context.Context, a netip.Addr) {
 			return s.macExcluded(mac)
 		}
 	}
-	open, _ := connectScan(hctx, d, s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen, firstAnswer)
+	open, _ := connectScan(hctx, dialPort(d), s.opts.Ports, s.opts.ConnectTimeout, s.opts.PingPorts, seen, firstAnswer)
 	if mac == "" && s.opts.MACOf != nil {
 		mac, _ = s.opts.MACOf(a) // a host seen but silent to every port
 	}

@@ -62,7 +62,11 @@ func Exchange(ctx context.Context, d scanner.Dialer, addr netip.AddrPort, msgs [
 	defer cancel()
 	stop := bounded.WatchConn(ctx, conn)
 	defer stop()
-	buf := make([]byte, maxDatagram)
+	// Only maxReplyBytes of an answer are parsed, so only they are read (the
+	// kernel drops the rest of a longer datagram): this buffer is allocated
+	// per host and probe, and at 64 KiB it was a fifth of a sweep's
+	// allocations.
+	buf := make([]byte, maxReplyBytes)
 	useful := false
 	for range maxRepliesRound {
 		n, err := conn.Read(buf)
@@ -75,7 +79,7 @@ func Exchange(ctx context.Context, d scanner.Dialer, addr netip.AddrPort, msgs [
 			}
 			return fmt.Errorf("scanner: read udp %s: %w", addr, err)
 		}
-		if handle(buf[:min(n, maxReplyBytes)]) && !useful {
+		if handle(buf[:n]) && !useful {
 			useful = true
 			grace := time.Now().Add(unicastGrace)
 			if dl, ok := ctx.Deadline(); !ok || grace.Before(dl) {
