@@ -52,6 +52,21 @@ func TestCounterExamples(t *testing.T) {
 		{"mac.oui", "Sony Corporation", "", ""},
 		{"mac.oui", "CANON INC.", "", ""},
 		{"mac.oui", "Panasonic Corporation", "", ""},
+		// TLS libraries' sample certificates, found in firmware of every
+		// kind (House of Keys), name nobody.
+		{"tls.subject", "CN=localhost,O=XySSL,C=FR", "", ""},
+		{"tls.subject", "CN=PolarSSL Server 1,O=PolarSSL,C=NL", "", ""},
+		// Generic discovery answers: any device may announce them.
+		{"mdns.service", "_http._tcp", "", ""},
+		{"mdns.service", "_hap._tcp", "", ""},
+		{"mdns.service", "_device-info._tcp", "", ""},
+		{"mdns.txt", "ci=170", "", ""},
+		{"upnp.device_type", "urn:schemas-upnp-org:device:Basic:1", "", ""},
+		{"rtsp.server", "VLC/3.0.21", "", ""},
+		// Host names that merely begin like a maker's name.
+		{"dhcp.hostname", "imouse-pc", "", ""},
+		{"dhcp.hostname", "dahuang-laptop", "", ""},
+		{"dhcp.hostname", "swann-laptop", "", ""},
 		{"onvif.model", "GXV3370", "", ""},
 		{"onvif.model", "TD-W8961N", "", ""},
 		{"onvif.model", "C500", "", ""},
