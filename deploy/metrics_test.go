@@ -27,6 +27,7 @@ var contractMetrics = []string{
 	"camsweep_last_scan_timestamp_seconds",
 	"camsweep_last_scan_success",
 	"camsweep_scan_interval_seconds",
+	"camsweep_scan_quiet_seconds",
 	"camsweep_scan_running",
 	"camsweep_scans_total",
 	"camsweep_probe_errors_total",
@@ -63,6 +64,7 @@ var contractMetrics = []string{
 	"camsweep_vms_hardware",
 	"camsweep_vms_last_success_timestamp_seconds",
 	"camsweep_vms_errors_total",
+	"camsweep_vms_refresh_seconds",
 }
 
 // seriesOf is the metric a series name belongs to: a histogram's

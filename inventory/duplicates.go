@@ -103,26 +103,17 @@ func duplicateFinding(devices []Device, m matching, rows []Row, site, what, valu
 		}
 	}
 	label := map[string]string{"mac": "MAC", "serial": "serial"}[what]
-	f := Finding{
-		Key:      findingKey(KindDuplicateIdentity, site, what+"="+value),
-		Kind:     KindDuplicateIdentity,
-		Severity: SeverityHigh,
-		Site:     site,
-		IP:       addrString(d),
-		MAC:      deviceMAC(d),
-		IPs:      ips,
-		Brand:    d.Brand, Manufacturer: d.Manufacturer, Model: d.Model,
-		Evidence: d.Evidence,
-		Detail: fmt.Sprintf("%d devices claim %s %s: %s; a camera has one, so one of them copies the other's identity (a cloned or spoofed device)",
-			len(idx), label, value, strings.Join(names, ", ")),
-	}
+	var row *Row
 	if holder >= 0 {
-		f.RegistryID = rows[m.rowOf[holder]].ID
+		row = &rows[m.rowOf[holder]]
 	}
-	if f.Site == "" && holder >= 0 {
-		f.Site = rows[m.rowOf[holder]].Site
-		f.Key = findingKey(KindDuplicateIdentity, f.Site, what+"="+value)
-	}
+	// About the suspect, under the row the holder kept.
+	f := deviceBase(d, row, site)
+	f.Kind, f.Severity = KindDuplicateIdentity, SeverityHigh
+	f.Key = findingKey(f.Kind, f.Site, what+"="+value)
+	f.IPs = ips
+	f.Detail = fmt.Sprintf("%d devices claim %s %s: %s; a camera has one, so one of them copies the other's identity (a cloned or spoofed device)",
+		len(idx), label, value, strings.Join(names, ", "))
 	return f
 }
 

@@ -78,9 +78,37 @@ func ReconcileObserved(devices []Device, reg *Registry, pol *Policy, scope Scope
 	out = append(out, registryFindings(rows, pol, scope.Site)...)
 	out = append(out, missingFindings(rows, m.claimed, scope)...)
 
+	separateSharedKeys(out)
 	sortFindings(out)
 	res.Findings, res.Suppressed = suppress(out, pol, today)
 	return res
+}
+
+// separateSharedKeys gives findings that would share a key, but are about
+// devices at different addresses, keys of their own: two unregistered
+// devices claiming one MAC (a clone and its original, both unregistered)
+// are two problems, and one key would merge them in the metrics, the
+// history and a suppression. Each key gets ",ip=<address>"; keys no other
+// device claims stay as they were, so ordinary findings keep their keys
+// across scans.
+func separateSharedKeys(out []Finding) {
+	firstIP := make(map[string]string, len(out))
+	shared := map[string]bool{}
+	for _, f := range out {
+		if f.IP == "" {
+			continue
+		}
+		if ip, seen := firstIP[f.Key]; !seen {
+			firstIP[f.Key] = f.IP
+		} else if ip != f.IP {
+			shared[f.Key] = true
+		}
+	}
+	for i := range out {
+		if shared[out[i].Key] && out[i].IP != "" {
+			out[i].Key += ",ip=" + out[i].IP
+		}
+	}
 }
 
 // CheckRegistry returns the findings a registry earns on its own, without a
@@ -121,23 +149,9 @@ func deviceSubject(d Device) string {
 // deviceFindings judges one camera-like device, matched to row or not.
 // It appends to out and returns it, so 100,000 devices cost no slice each.
 func deviceFindings(out []Finding, nc normCache, d Device, row *Row, by string, pol *Policy, scope Scope, vms *VMSInventory, today Date) []Finding {
-	site := scope.Site
-	subject := deviceSubject(d)
-	if row != nil {
-		subject = "row=" + row.ID
-		if site == "" {
-			site = row.Site
-		}
-	}
+	base := deviceBase(d, row, scope.Site)
+	site, subject := base.Site, deviceSubjectOf(d, row)
 	maker := cmp.Or(d.Manufacturer, d.Brand)
-	base := Finding{
-		Site: site, IP: addrString(d), MAC: deviceMAC(d),
-		Manufacturer: d.Manufacturer, Brand: d.Brand, Model: d.Model, Evidence: d.Evidence,
-		MACSource: d.MACSource, Location: d.Location,
-	}
-	if row != nil {
-		base.RegistryID = row.ID
-	}
 	add := func(kind string, sev Severity, detail string, args ...any) {
 		f := base
 		f.Kind, f.Severity, f.Key = kind, sev, findingKey(kind, site, subject)

@@ -284,15 +284,20 @@ func TestReconcileFindingKinds(t *testing.T) {
 			ids: []string{"", "NOH-CAM-0102"},
 		},
 		{
+			// Each unregistered claimant keeps a key of its own (metrics,
+			// history and suppressions follow keys); a device alone keeps
+			// the usual one.
 			name: "duplicate_identity: two unregistered cameras with one MAC",
 			devices: []Device{
 				cam("10.20.8.33", "ac:cc:8e:00:01:03", "Axis", "Axis", "P3245-LVE"),
 				cam("10.20.8.34", "ac:cc:8e:00:01:03", "Axis", "Axis", "P3245-LVE"),
+				cam("10.20.8.35", "ac:cc:8e:00:01:04", "Axis", "Axis", "P3245-LVE"),
 			},
-			want: []string{"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:03 ",
-				"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:03 ",
+			want: []string{"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:03,ip=10.20.8.33 ",
+				"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:03,ip=10.20.8.34 ",
+				"critical unregistered_camera/NOH/mac=ac:cc:8e:00:01:04 ",
 				"high duplicate_identity/NOH/mac=ac:cc:8e:00:01:03 "},
-			ids:    []string{"", ""},
+			ids:    []string{"", "", ""},
 			detail: "matches no registry row",
 		},
 		{

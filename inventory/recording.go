@@ -414,8 +414,9 @@ func protoName(p uint8) string {
 	return fmt.Sprintf("ip-%d", p)
 }
 
-// deviceBase is the finding skeleton for a device, as deviceFindings
-// builds it.
+// deviceBase is the skeleton of every finding about one device: what it
+// is, where it is plugged in and how its MAC was learnt, and its row. The
+// site is the scanned one, else the row's.
 func deviceBase(d Device, row *Row, site string) Finding {
 	if row != nil && site == "" {
 		site = row.Site
@@ -423,6 +424,7 @@ func deviceBase(d Device, row *Row, site string) Finding {
 	f := Finding{
 		Site: site, IP: addrString(d), MAC: deviceMAC(d),
 		Manufacturer: d.Manufacturer, Brand: d.Brand, Model: d.Model, Evidence: d.Evidence,
+		MACSource: d.MACSource, Location: d.Location,
 	}
 	if row != nil {
 		f.RegistryID = row.ID

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,4 +64,35 @@ func TestDemoTellsTheNOHStory(t *testing.T) {
 			t.Errorf("the NVR records %v, want the seven cameras", d.Records)
 		}
 	}
+
+	// diff of the saved report, against the same registry and policy,
+	// judges the same evidence again: the recorders, the egress and the
+	// VMS's list are in the report, and none of them may vanish.
+	saved := filepath.Join(t.TempDir(), "noh.json")
+	if err := os.WriteFile(saved, []byte(stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	diffOut, stderr, code := camsweep(t, "", "diff", "--registry", examplesDir+"registry.csv", "--columns", examplesDir+"registry-columns.yaml",
+		"--policy", examplesDir+"policy.yaml", "--now", "2026-11-28", "--fail-on", "none", "-o", "json", saved)
+	if code != 0 {
+		t.Fatalf("diff exit %d:\n%s", code, stderr)
+	}
+	var again inventory.Report
+	if err := json.Unmarshal([]byte(diffOut), &again); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := findingLines(again.Findings), findingLines(rep.Findings); !slices.Equal(got, want) {
+		t.Errorf("diff of the demo's report judged differently:\n got %q\nwant %q", got, want)
+	}
+	if o := again.Observations; o == nil || o.VMSSource != "milestone" || len(o.FlowSources) != 1 {
+		t.Errorf("diff's observations %+v, want the saved report's", o)
+	}
+}
+
+func findingLines(fs []inventory.Finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Severity.String() + " " + f.Key + " " + f.Detail
+	}
+	return out
 }

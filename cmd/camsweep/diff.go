@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/camsweep/camsweep/inventory"
 	"github.com/camsweep/camsweep/inventory/report"
 )
 
@@ -19,9 +20,9 @@ func newDiffCommand(g *globalFlags) *cobra.Command {
 		Use:   "diff --registry R --policy P [--now DATE] [--vms vms.yaml] REPORT.json",
 		Short: "Reconcile a saved scan report against the registry and policy, offline",
 		Long: `Reconcile a saved scan report against the registry and policy, offline: nothing is sent
-to the scanned hosts. With --vms, not_on_central_vms is judged from the central VMS's own
-hardware list, read now. Flow findings (recorded_outside_vms, unapproved_recorder,
-camera_egress) need the flows seen during a sweep: use scan --collector or --mirror.`,
+to the scanned hosts. The flows and VMS entries the report kept are judged again; with --vms,
+not_on_central_vms is judged from the central VMS's own hardware list, read now. Flows are
+gathered during a sweep: scan --collector or --mirror (or the daemon).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := of.validate(); err != nil {
@@ -55,11 +56,23 @@ camera_egress) need the flows seen during a sweep: use scan --collector or --mir
 			for i := range rep.Devices {
 				rep.Devices[i].RegistryID = ""
 			}
-			obs, err := watch.observe(cmd.Context(), rep, log)
+			// Judged again on what the sensor saw beside the sweep, as
+			// the report kept it (flows, lookups, the VMS's entries); with
+			// --vms on the VMS's list read now, the saved one kept when it
+			// cannot be read (as the daemon keeps its last good list).
+			obs, devices := inventory.SavedObservations(rep)
+			rep.Devices = devices
+			fresh, err := watch.observe(cmd.Context(), rep, log)
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			in.observations = obs
+			if fresh != nil {
+				if fresh.VMS != nil {
+					obs.VMS = fresh.VMS
+				}
+				obs.VMSError = fresh.VMSError
+			}
+			in.observations = &obs
 			if err := in.apply(rep); err != nil {
 				return withCode(exitError, err)
 			}

@@ -124,10 +124,14 @@ func reconcileScope(rep *inventory.Report) (inventory.Scope, error) {
 
 // exitFor turns the findings into exit code 1 when one reaches --fail-on.
 func (in *reconcileInputs) exitFor(findings []inventory.Finding) error {
+	return in.exitForSeverity(report.MaxSeverity(findings))
+}
+
+// exitForSeverity is exitFor given the worst severity found, if any.
+func (in *reconcileInputs) exitForSeverity(worst inventory.Severity, ok bool) error {
 	if in.noFail {
 		return nil
 	}
-	worst, ok := report.MaxSeverity(findings)
 	if ok && worst >= in.failOn {
 		return withCode(exitFindings, fmt.Errorf("findings at or above %s", in.failOn))
 	}

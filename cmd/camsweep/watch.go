@@ -18,7 +18,6 @@ import (
 	"github.com/camsweep/camsweep/cmd/camsweep/internal/sweep"
 	"github.com/camsweep/camsweep/fingerprint"
 	"github.com/camsweep/camsweep/inventory"
-	"github.com/camsweep/camsweep/inventory/report"
 	"github.com/camsweep/camsweep/scanner"
 	"github.com/camsweep/camsweep/scanner/evidence"
 )
@@ -127,7 +126,7 @@ func runWatch(ctx context.Context, stdout io.Writer, targets []string, wf *watch
 		ctx, cancel = context.WithTimeout(ctx, wf.duration)
 		defer cancel()
 	}
-	out := &watchOutput{w: stdout, table: format == "table", fp: fp, started: time.Now(), devices: map[string]string{}}
+	out := newWatchOutput(stdout, format == "table", fp)
 	invScope := inventory.Scope{Site: wf.site, Prefixes: scope.Prefixes()}
 	look := func(ctx context.Context, t sense.Target) error {
 		dev, err := lookAt(ctx, cfg, scope, wf.credentials, t, fp, log)
@@ -136,7 +135,7 @@ func runWatch(ctx context.Context, stdout io.Writer, targets []string, wf *watch
 		}
 		var findings []inventory.Finding
 		if in.enabled {
-			dev, findings = sense.Judge(dev, in.registry, in.policy, invScope, in.now)
+			dev, findings = sense.Judge(dev, nil, in.registry, in.policy, invScope, in.now)
 		}
 		out.looked(t, dev, findings)
 		return nil
@@ -167,7 +166,7 @@ func runWatch(ctx context.Context, stdout io.Writer, targets []string, wf *watch
 	if listenErr != nil {
 		return withCode(exitError, fmt.Errorf("watch: %w", listenErr))
 	}
-	return in.exitFor(out.allFindings())
+	return in.exitForSeverity(out.worstSeverity())
 }
 
 // sweepMACExcluder is the excluded-OUI check the sweep uses, for the sensor.
@@ -198,10 +197,24 @@ type watchOutput struct {
 	fp      *fingerprint.Engine
 	started time.Time
 
-	mu       sync.Mutex
-	header   bool
-	devices  map[string]string // device key -> latest class printed
-	findings []inventory.Finding
+	mu     sync.Mutex
+	header bool
+	// devices maps a device key to the latest class printed, for the
+	// summary. A watch may run for days under a flood of new MACs, so it
+	// holds as many devices as the sensor does and counts the rest.
+	devices          map[string]string
+	devicesUntracked int
+	// Findings are counted, not kept: the lines are the record.
+	findings   int
+	bySeverity map[inventory.Severity]int
+}
+
+// watchMaxDevices bounds the summary's device table, as the sensor bounds
+// its own.
+const watchMaxDevices = sense.DefaultMaxHosts
+
+func newWatchOutput(w io.Writer, table bool, fp *fingerprint.Engine) *watchOutput {
+	return &watchOutput{w: w, table: table, fp: fp, started: time.Now(), devices: map[string]string{}, bySeverity: map[inventory.Severity]int{}}
 }
 
 // watchLine is one JSON line.
@@ -260,12 +273,15 @@ func (o *watchOutput) print(l watchLine) {
 		if k == "" {
 			k = l.IP
 		}
-		if l.Class != "" || o.devices[k] == "" {
+		if _, known := o.devices[k]; !known && len(o.devices) >= watchMaxDevices {
+			o.devicesUntracked++
+		} else if l.Class != "" || o.devices[k] == "" {
 			o.devices[k] = l.Class
 		}
 	}
 	if l.Finding != nil {
-		o.findings = append(o.findings, *l.Finding)
+		o.findings++
+		o.bySeverity[l.Finding.Severity]++
 	}
 	if !o.table {
 		b, _ := json.Marshal(l)
@@ -304,10 +320,19 @@ func (o *watchOutput) print(l watchLine) {
 		orDash(l.Class), orDash(maker), detail)
 }
 
-func (o *watchOutput) allFindings() []inventory.Finding {
+// worstSeverity is the worst severity printed, if any finding was.
+func (o *watchOutput) worstSeverity() (inventory.Severity, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]inventory.Finding(nil), o.findings...)
+	return o.worstLocked()
+}
+
+func (o *watchOutput) worstLocked() (inventory.Severity, bool) {
+	var worst inventory.Severity
+	for sev := range o.bySeverity {
+		worst = max(worst, sev)
+	}
+	return worst, o.findings > 0
 }
 
 // summary closes the output.
@@ -315,12 +340,12 @@ func (o *watchOutput) summary(iface string, st sense.Stats, dropped uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	bySev := map[string]int{}
-	for _, f := range o.findings {
-		bySev[f.Severity.String()]++
+	for sev, n := range o.bySeverity {
+		bySev[sev.String()] = n
 	}
 	worst := ""
-	if s, ok := report.MaxSeverity(o.findings); ok {
-		worst = s.String()
+	if sev, ok := o.worstLocked(); ok {
+		worst = sev.String()
 	}
 	took := time.Since(o.started).Round(time.Second)
 	cameras := 0
@@ -332,16 +357,19 @@ func (o *watchOutput) summary(iface string, st sense.Stats, dropped uint64) {
 	if !o.table {
 		b, _ := json.Marshal(map[string]any{
 			"type": "summary", "time": time.Now(), "interface": iface, "seconds": took.Seconds(),
-			"frames_heard": st.Frames, "frames_dropped": dropped, "devices": len(o.devices), "cameras": cameras, "new_devices": st.DevicesFirstSeen,
-			"mac_changes": st.MACChanges, "findings": len(o.findings), "findings_by_severity": bySev, "worst_severity": worst,
+			"frames_heard": st.Frames, "frames_dropped": dropped, "devices": len(o.devices) + o.devicesUntracked, "devices_untracked": o.devicesUntracked, "cameras": cameras, "new_devices": st.DevicesFirstSeen,
+			"mac_changes": st.MACChanges, "findings": o.findings, "findings_by_severity": bySev, "worst_severity": worst,
 			"probes": st.Probes.OK, "probes_failed": st.Probes.Failed, "probes_refused": st.Probes.Refused,
 		})
 		fmt.Fprintf(o.w, "%s\n", b)
 		return
 	}
 	fmt.Fprintf(o.w, "\nwatched %s from %s for %s: %d frames heard (%d dropped), %d devices (%d camera-like), %d address(es) changed MAC\n",
-		orDash(iface), o.started.Local().Format(time.DateTime), took, st.Frames, dropped, len(o.devices), cameras, st.MACChanges)
-	fmt.Fprintf(o.w, "%d finding(s)", len(o.findings))
+		orDash(iface), o.started.Local().Format(time.DateTime), took, st.Frames, dropped, len(o.devices)+o.devicesUntracked, cameras, st.MACChanges)
+	if o.devicesUntracked > 0 {
+		fmt.Fprintf(o.w, "(%d more devices than the %d the summary tracks: their classes are not counted)\n", o.devicesUntracked, watchMaxDevices)
+	}
+	fmt.Fprintf(o.w, "%d finding(s)", o.findings)
 	for _, sev := range []string{"critical", "high", "medium", "warning", "info"} {
 		if n := bySev[sev]; n > 0 {
 			fmt.Fprintf(o.w, ", %d %s", n, sev)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestWatchOutput(t *testing.T) {
 		IP: addr.String(), MAC: dev.MAC, Manufacturer: "Dahua", Detail: "Dahua IPC-HDW2431T-AS-S2 camera at 10.20.8.40 matches no registry row"}
 	for _, table := range []bool{true, false} {
 		var buf bytes.Buffer
-		o := &watchOutput{w: &buf, table: table, fp: fp, started: time.Now(), devices: map[string]string{}}
+		o := newWatchOutput(&buf, table, fp)
 		o.event(ev)
 		o.looked(sense.Target{Addr: addr, MAC: dev.MAC}, dev, []inventory.Finding{f})
 		o.summary("eth1", sense.Stats{Frames: 12, DevicesFirstSeen: 1}, 0)
@@ -54,5 +55,38 @@ func TestWatchOutput(t *testing.T) {
 		if !strings.Contains(lines[3], `"cameras":1`) || !strings.Contains(lines[3], `"worst_severity":"critical"`) {
 			t.Errorf("summary %s", lines[3])
 		}
+	}
+}
+
+// TestWatchOutputBounded: a flood of new MACs grows the summary's device
+// table only to the bound, and the summary still counts every device and
+// finding.
+func TestWatchOutputBounded(t *testing.T) {
+	fp, err := loadFingerprints(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	o := newWatchOutput(&buf, false, fp)
+	flood := watchMaxDevices + 500
+	for i := range flood {
+		mac := fmt.Sprintf("02:00:%02x:%02x:%02x:00", i>>16&0xff, i>>8&0xff, i&0xff)
+		o.print(watchLine{Type: "device", Event: sense.NewDevice, MAC: mac})
+		o.print(watchLine{Type: "finding", MAC: mac, Finding: &inventory.Finding{Kind: inventory.KindUnregisteredCamera, Severity: inventory.SeverityHigh}})
+	}
+	if len(o.devices) > watchMaxDevices {
+		t.Errorf("device table holds %d, bound %d", len(o.devices), watchMaxDevices)
+	}
+	buf.Reset()
+	o.summary("eth1", sense.Stats{}, 0)
+	var sum map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum["devices"] != float64(flood) || sum["findings"] != float64(flood) || sum["worst_severity"] != "high" {
+		t.Errorf("summary %v, want %d devices and findings, worst high", sum, flood)
+	}
+	if sev, ok := o.worstSeverity(); !ok || sev != inventory.SeverityHigh {
+		t.Errorf("worst severity %v %v", sev, ok)
 	}
 }

@@ -28,6 +28,7 @@ type descs struct {
 	findings, findingInfo, unregistered, duplicate, devices             *prometheus.Desc
 	dispExpiry, dispCameras, dispMax                                    *prometheus.Desc
 	lastSuccessTS, lastDuration, lastTS, lastSuccess, interval, running *prometheus.Desc
+	quiet                                                               *prometheus.Desc
 	scansTotal, probeErrors, registryErrors, configReloaded, buildInfo  *prometheus.Desc
 	apiTokens, packetsNotSent, hostsTimedOut                            *prometheus.Desc
 	findingFirstSeen                                                    *prometheus.Desc
@@ -35,7 +36,7 @@ type descs struct {
 	triggered, refused, detection                                       *prometheus.Desc
 	flowSource, flowRecords, flowDatagrams, flowLastDatagram            *prometheus.Desc
 	flowMirrorFrames, flowEntries, flowEvictions, flowDNSLookups        *prometheus.Desc
-	vmsHardware, vmsLastSuccess, vmsErrors                              *prometheus.Desc
+	vmsHardware, vmsLastSuccess, vmsErrors, vmsRefresh                  *prometheus.Desc
 	infraSuccess, infraDuration, infraRequests, infraError              *prometheus.Desc
 }
 
@@ -61,6 +62,7 @@ func newDescs() descs {
 		lastTS:         d("last_scan_timestamp_seconds", "When the latest finished scan (any outcome) ended, in seconds since the Unix epoch; 0 if none yet.", "site"),
 		lastSuccess:    d("last_scan_success", "Whether the latest finished scan succeeded (1) or not (0).", "site"),
 		interval:       d("scan_interval_seconds", "The configured interval between scheduled scans.", "site"),
+		quiet:          d("scan_quiet_seconds", "How long the site's daily quiet window lasts, in which no scheduled scan starts; 0 without one.", "site"),
 		running:        d("scan_running", "Whether a scan of the site is running now (1) or not (0).", "site"),
 		scansTotal:     d("scans_total", "Finished scans by outcome since the process started.", "site", "status"),
 		probeErrors:    d("probe_errors_total", "Probes that could not run (not 'port closed', which is evidence), since the process started.", "site", "probe"),
@@ -96,6 +98,7 @@ func newDescs() descs {
 		vmsHardware:      d("vms_hardware", "Hardware devices in the site's central VMS list, as last read.", "site", "source"),
 		vmsLastSuccess:   d("vms_last_success_timestamp_seconds", "When the site's VMS list was last read, in seconds since the Unix epoch; 0 if never.", "site"),
 		vmsErrors:        d("vms_errors_total", "Failed reads of the site's VMS list since the process started.", "site"),
+		vmsRefresh:       d("vms_refresh_seconds", "How old the site's VMS list may be before a scan reads it again (the staleness alert compares against it).", "site"),
 		infraSuccess:     d("infrastructure_harvest_success", "Whether the latest complete scan read every table it asked of the router or switch (1) or not (0).", "site", "device"),
 		infraDuration:    d("infrastructure_harvest_duration_seconds", "How long the latest complete scan's harvest of the router or switch took.", "site", "device"),
 		infraRequests:    d("infrastructure_requests", "SNMP datagrams the latest complete scan sent to the router or switch, retries included.", "site", "device"),
@@ -116,7 +119,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.d.findings, c.d.findingInfo, c.d.unregistered, c.d.duplicate, c.d.devices,
 		c.d.dispExpiry, c.d.dispCameras, c.d.dispMax,
-		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.running,
+		c.d.lastSuccessTS, c.d.lastDuration, c.d.lastTS, c.d.lastSuccess, c.d.interval, c.d.quiet, c.d.running,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo, c.d.apiTokens,
 		c.d.packetsNotSent, c.d.hostsTimedOut,
 		c.d.scansTotal, c.d.probeErrors, c.d.registryErrors, c.d.configReloaded, c.d.buildInfo,
@@ -124,7 +127,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.d.triggered, c.d.refused, c.d.detection,
 		c.d.flowSource, c.d.flowRecords, c.d.flowDatagrams, c.d.flowLastDatagram,
 		c.d.flowMirrorFrames, c.d.flowEntries, c.d.flowEvictions, c.d.flowDNSLookups,
-		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors,
+		c.d.vmsHardware, c.d.vmsLastSuccess, c.d.vmsErrors, c.d.vmsRefresh,
 		c.d.infraSuccess, c.d.infraDuration, c.d.infraRequests, c.d.infraError,
 	} {
 		ch <- d
@@ -166,6 +169,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), s Site) {
 	name := s.Name
 	gauge(c.d.interval, s.Interval.Seconds(), name)
+	gauge(c.d.quiet, s.Quiet.Seconds(), name)
 	gauge(c.d.running, b2f(s.Running), name)
 	gauge(c.d.lastTS, unix(s.LastScan), name)
 	gauge(c.d.lastSuccessTS, unix(s.LastSuccess), name)
@@ -177,6 +181,7 @@ func (c *Collector) collectSite(ch chan<- prometheus.Metric, gauge func(*prometh
 	if v := s.VMS; v != nil {
 		gauge(c.d.vmsHardware, float64(v.Hardware), name, v.Source)
 		gauge(c.d.vmsLastSuccess, unix(v.LastSuccess), name)
+		gauge(c.d.vmsRefresh, v.Refresh.Seconds(), name)
 		ch <- prometheus.MustNewConstMetric(c.d.vmsErrors, prometheus.CounterValue, float64(v.ErrorsTotal), name)
 	}
 	for _, st := range scanStatuses {

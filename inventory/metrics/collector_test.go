@@ -89,7 +89,7 @@ func testSnapshot() Snapshot {
 			},
 			// Never scanned, a scan running, registry broken, its listener
 			// unable to listen.
-			{Name: "RH", Interval: 24 * time.Hour, Running: true, RegistryLoadErrors: 2, Passive: &Passive{}},
+			{Name: "RH", Interval: 24 * time.Hour, Quiet: 16 * time.Hour, Running: true, RegistryLoadErrors: 2, Passive: &Passive{}},
 		},
 		Dispensations: []Dispensation{
 			{ID: "DISP-HIK-70", Manufacturer: "Hikvision", Owner: "CIMT", Expires: expiry, Cameras: 4, MaxCameras: 70},
@@ -244,6 +244,10 @@ camsweep_registry_load_errors{site="RH"} 2
 # TYPE camsweep_scan_interval_seconds gauge
 camsweep_scan_interval_seconds{site="NOH"} 21600
 camsweep_scan_interval_seconds{site="RH"} 86400
+# HELP camsweep_scan_quiet_seconds How long the site's daily quiet window lasts, in which no scheduled scan starts; 0 without one.
+# TYPE camsweep_scan_quiet_seconds gauge
+camsweep_scan_quiet_seconds{site="NOH"} 0
+camsweep_scan_quiet_seconds{site="RH"} 57600
 # HELP camsweep_scan_running Whether a scan of the site is running now (1) or not (0).
 # TYPE camsweep_scan_running gauge
 camsweep_scan_running{site="NOH"} 0

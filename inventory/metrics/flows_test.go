@@ -13,7 +13,7 @@ import (
 func TestFlowAndVMSExposition(t *testing.T) {
 	last := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	snap := Snapshot{
-		Sites: []Site{{Name: "NOH", VMS: &VMS{Source: "milestone", Hardware: 2480, LastSuccess: last, ErrorsTotal: 3}}},
+		Sites: []Site{{Name: "NOH", VMS: &VMS{Source: "milestone", Hardware: 2480, LastSuccess: last, ErrorsTotal: 3, Refresh: 2 * time.Hour}}},
 		Flows: &FlowStats{Sources: []string{"netflow", "mirror"}, Records: map[string]uint64{"ipfix": 90, "netflow_v9": 10},
 			Decoded: 40, Refused: 2, DecodeErrors: 1, LastDatagram: last, MirrorFrames: 123456, DNSLookups: 4, Entries: 812, Evicted: 7},
 	}
@@ -58,10 +58,14 @@ camsweep_vms_hardware{site="NOH",source="milestone"} 2480
 # HELP camsweep_vms_last_success_timestamp_seconds When the site's VMS list was last read, in seconds since the Unix epoch; 0 if never.
 # TYPE camsweep_vms_last_success_timestamp_seconds gauge
 camsweep_vms_last_success_timestamp_seconds{site="NOH"} 1.79586e+09
+# HELP camsweep_vms_refresh_seconds How old the site's VMS list may be before a scan reads it again (the staleness alert compares against it).
+# TYPE camsweep_vms_refresh_seconds gauge
+camsweep_vms_refresh_seconds{site="NOH"} 7200
 `
 	names := []string{"camsweep_flow_cloud_lookups", "camsweep_flow_datagrams_total", "camsweep_flow_last_datagram_timestamp_seconds",
 		"camsweep_flow_mirror_frames_total", "camsweep_flow_records_total", "camsweep_flow_source", "camsweep_flow_table_entries",
-		"camsweep_flow_table_evictions_total", "camsweep_vms_errors_total", "camsweep_vms_hardware", "camsweep_vms_last_success_timestamp_seconds"}
+		"camsweep_flow_table_evictions_total", "camsweep_vms_errors_total", "camsweep_vms_hardware", "camsweep_vms_last_success_timestamp_seconds",
+		"camsweep_vms_refresh_seconds"}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}

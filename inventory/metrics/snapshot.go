@@ -50,6 +50,8 @@ type VMS struct {
 	LastSuccess time.Time
 	// ErrorsTotal counts failed reads since the process started.
 	ErrorsTotal uint64
+	// Refresh is how old the list may be before a scan reads it again.
+	Refresh time.Duration
 }
 
 // Site is one site's state.
@@ -57,7 +59,10 @@ type Site struct {
 	Name string
 	// Interval is the configured interval between scheduled scans.
 	Interval time.Duration
-	Running  bool
+	// Quiet is how long the daily quiet window lasts (no scheduled scan
+	// starts in it); 0 without one. The staleness alerts allow for it.
+	Quiet   time.Duration
+	Running bool
 	// Report is the latest complete, successful report: the picture that
 	// findings, devices and cameras are reported from. Nil before the first.
 	Report *inventory.Report

@@ -287,6 +287,11 @@ func (s *Sensor) seenAtLocked(ho *host, addr netip.Addr, now time.Time) {
 		ho.addrs[i].last = now
 	} else {
 		if len(ho.addrs) >= maxHostAddrs {
+			// The address forgotten leaves the index too: a host
+			// claiming a new address in every frame must not grow it.
+			if old := ho.addrs[0].addr; s.addrIdx[old] == ho.key {
+				delete(s.addrIdx, old)
+			}
 			ho.addrs = ho.addrs[1:]
 		}
 		ho.addrs = append(ho.addrs, hostSeen{addr: addr, first: now, last: now})

@@ -379,6 +379,22 @@ func TestSensorBoundedMemory(t *testing.T) {
 	}
 }
 
+// TestSensorBoundedAddressesPerMAC: one MAC claiming a new address in
+// every frame (a gratuitous ARP for each address of another subnet, which
+// the listener keeps as a factory-default host) holds the addresses it
+// keeps, not every one it ever claimed.
+func TestSensorBoundedAddressesPerMAC(t *testing.T) {
+	s := New(Options{Site: "NOH", InScope: scope.Contains, MaxHosts: 100})
+	for i := range 10000 {
+		h := heard(netip.AddrFrom4([4]byte{192, 168, byte(i >> 8), byte(i)}), camMAC, "arp")
+		h.Foreign = true
+		s.Heard(h)
+	}
+	if st := s.Stats(); st.Hosts != 1 || len(s.addrIdx) > maxHostAddrs {
+		t.Errorf("%d hosts, address index %d: want 1 host indexed at its last %d addresses", st.Hosts, len(s.addrIdx), maxHostAddrs)
+	}
+}
+
 // TestSensorCheckQueueFlood: when a flood of new MACs fills the queue for
 // the history, a camera-like host still gets in ahead of it.
 func TestSensorCheckQueueFlood(t *testing.T) {

@@ -584,6 +584,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *Config) {
 			delete(d.sites, name)
 		}
 	}
+	d.refs.retain(keep)
 	d.changedLocked()
 	if old.Listen != cfg.Listen || old.History.Path != cfg.History.Path || (old.TLS == nil) != (cfg.TLS == nil) {
 		d.log.Warn().Msg("listen, tls and history.path changes take effect at restart")

@@ -246,6 +246,12 @@ func (d *daemon) look(ctx context.Context, ss *siteState, t sense.Target, log ze
 	d.mu.Lock()
 	site := ss.cfg
 	judged := ss.sweptSinceLocked(t)
+	// The latest sweep's devices: the host is matched among them, so a
+	// clone of a camera found there does not take its row.
+	var swept []inventory.Device
+	if ss.report != nil {
+		swept = ss.report.Devices
+	}
 	d.mu.Unlock()
 	log = log.With().Str("host", addrOrNone(t.Addr)).Str("mac", t.MAC).Str("reason", t.Reason).Logger()
 	if judged {
@@ -273,7 +279,7 @@ func (d *daemon) look(ctx context.Context, ss *siteState, t sense.Target, log ze
 	if dev.IsCameraLike() {
 		rep.Stats.Cameras = 1
 	}
-	rep.Devices[0], rep.Findings = sense.Judge(dev, refs.registry, refs.policy, site.InventoryScope(), d.clock.Now())
+	rep.Devices[0], rep.Findings = sense.Judge(dev, swept, refs.registry, refs.policy, site.InventoryScope(), d.clock.Now())
 	// The record must be written even when shutdown cancels the look.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

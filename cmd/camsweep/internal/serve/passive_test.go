@@ -26,6 +26,8 @@ type fakeLink struct {
 	heard chan link.Heard
 	mu    sync.Mutex
 	looks []sense.Target
+	// more are other devices a look identifies, by MAC.
+	more map[string]inventory.Device
 }
 
 func newFakeLink() *fakeLink { return &fakeLink{heard: make(chan link.Heard, 64)} }
@@ -50,8 +52,12 @@ func (f *fakeLink) listen(ctx context.Context, site Site, _ zerolog.Logger, list
 func (f *fakeLink) look(_ context.Context, _ Site, t sense.Target, _ zerolog.Logger) (inventory.Device, error) {
 	f.mu.Lock()
 	f.looks = append(f.looks, t)
+	known := []inventory.Device{nohDahua, rhLTS}
+	for _, d := range f.more {
+		known = append(known, d)
+	}
 	f.mu.Unlock()
-	for _, d := range []inventory.Device{nohDahua, rhLTS} {
+	for _, d := range known {
 		if d.MAC == t.MAC {
 			d.IP = t.Addr
 			d.Evidence = append(d.Evidence, t.Evidence...)

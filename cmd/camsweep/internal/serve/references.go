@@ -104,6 +104,18 @@ func (c *refCache) load(ctx context.Context, site Site, lim inventory.Limits, lo
 	return r, nil
 }
 
+// retain forgets the references of every site not in keep: a removed
+// site's registry is not held in memory for the daemon's life.
+func (c *refCache) retain(keep map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name := range c.sites {
+		if !keep[name] {
+			delete(c.sites, name)
+		}
+	}
+}
+
 // all returns every site's last good references.
 func (c *refCache) all() map[string]*references {
 	c.mu.Lock()

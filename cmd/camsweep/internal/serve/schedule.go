@@ -39,6 +39,19 @@ func jitter(max time.Duration, rnd func(n int64) int64) time.Duration {
 	return time.Duration(rnd(int64(max)))
 }
 
+// length is how long the window lasts (daylight-saving days aside); 0
+// for no window.
+func (q *QuietHours) length() time.Duration {
+	if q == nil || q.start == q.end {
+		return 0
+	}
+	minutes := q.end - q.start
+	if minutes < 0 { // across midnight
+		minutes += 24 * 60
+	}
+	return time.Duration(minutes) * time.Minute
+}
+
 // until reports whether t falls in the quiet window and, if so, when the
 // window ends. Times are read in the window's time zone, so "07:00" stays
 // seven in the morning across daylight-saving changes. A nil window is

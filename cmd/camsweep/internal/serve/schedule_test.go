@@ -112,3 +112,28 @@ func TestJitterSpreadsSites(t *testing.T) {
 		t.Errorf("50 jittered runs gave only %d distinct times", len(seen))
 	}
 }
+
+// The quiet window's length is what the staleness alerts add to three
+// intervals (camsweep_scan_quiet_seconds).
+func TestQuietHoursLength(t *testing.T) {
+	tests := []struct {
+		name       string
+		start, end string
+		want       time.Duration
+	}{
+		{"morning rounds", "07:00", "09:30", 150 * time.Minute},
+		{"across midnight", "22:00", "06:00", 8 * time.Hour},
+		{"all but a minute", "00:01", "00:00", 24*time.Hour - time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := quiet(t, tt.start, tt.end, "Europe/Copenhagen").length(); got != tt.want {
+				t.Errorf("%s-%s lasts %v, want %v", tt.start, tt.end, got, tt.want)
+			}
+		})
+	}
+	var none *QuietHours
+	if got := none.length(); got != 0 {
+		t.Errorf("no window lasts %v, want 0", got)
+	}
+}

@@ -99,7 +99,7 @@ func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 	var s metrics.Snapshot
 	for _, v := range d.viewsLocked() {
 		s.Sites = append(s.Sites, metrics.Site{
-			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Running: v.Running != nil,
+			Name: v.Site.Name, Interval: v.Site.Schedule.Interval, Quiet: v.Site.Schedule.QuietHours.length(), Running: v.Running != nil,
 			Report: v.Report, LastScan: v.LastScan, LastScanDuration: v.LastDur, LastScanOK: v.LastOK,
 			LastSuccess: v.LastGood, ScansTotal: v.Scans, ProbeErrorsTotal: v.Probes,
 			RegistryLoadErrors: v.RegErrs, VMS: d.vms.metric(v.Site), Passive: v.Passive, FindingFirstSeen: v.FirstSeen,
@@ -115,9 +115,11 @@ func (d *daemon) metricsSnapshotLocked() metrics.Snapshot {
 	return s
 }
 
-// dispensations merges the dispensations of every site's policy. Claims
-// are counted once per registry file, so two sites sharing one registry do
-// not count its rows twice.
+// dispensations merges the dispensations of every configured site's
+// policy. Claims are counted once per registry file, so two sites sharing
+// one registry do not count its rows twice. A site removed by a reload
+// counts no more, though a scan of it that was running may have cached
+// its references since. Called with mu held.
 func (d *daemon) dispensations() []metrics.Dispensation {
 	now := d.clock.Now()
 	byID := map[string]*metrics.Dispensation{}
@@ -125,7 +127,9 @@ func (d *daemon) dispensations() []metrics.Dispensation {
 	refs := d.refs.all()
 	names := make([]string, 0, len(refs))
 	for n := range refs {
-		names = append(names, n)
+		if _, ok := d.sites[n]; ok {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {

@@ -90,7 +90,7 @@ func (c *vmsCache) metric(site Site) *metrics.VMS {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := &metrics.VMS{Source: site.VMS.Type}
+	m := &metrics.VMS{Source: site.VMS.Type, Refresh: site.VMS.Refresh}
 	if e := c.bySite[site.Name]; e != nil {
 		m.ErrorsTotal = e.errors
 		if e.inv != nil {
