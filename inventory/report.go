@@ -55,6 +55,24 @@ type InfraDevice struct {
 	Notes      []string      `json:"notes,omitempty"`
 	// DurationSeconds is how long its harvest took.
 	DurationSeconds float64 `json:"duration_seconds"`
+	// VLANIndexing says how a Cisco switch's per-VLAN bridge instances
+	// were reached (community, context), VLANSource where the VLAN list
+	// came from (vtpVlanState, configured), VLANs how each VLAN went.
+	VLANIndexing string      `json:"vlan_indexing,omitempty"`
+	VLANSource   string      `json:"vlan_source,omitempty"`
+	VLANs        []InfraVLAN `json:"vlans,omitempty"`
+}
+
+// InfraVLAN is one VLAN's bridge instance on a switch read per VLAN: the
+// rows it gave, or why it failed or was not asked.
+type InfraVLAN struct {
+	VLAN            int     `json:"vlan"`
+	Entries         int     `json:"entries"`
+	Ports           int     `json:"ports"`
+	Error           string  `json:"error,omitempty"`
+	ErrorKind       string  `json:"error_kind,omitempty"`
+	Skipped         string  `json:"skipped,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 // InfraUplink is a switch port recognised as an uplink or trunk (no device

@@ -13,7 +13,7 @@ import (
 // printPlan is --dry-run: it says what a sweep would send, and sends
 // nothing, so a safety reviewer can sign it off before a clinical network
 // sees its first packet.
-func printPlan(w io.Writer, cfg sweep.Config) error {
+func printPlan(w io.Writer, cfg sweep.Config, notes ...string) error {
 	p, err := sweep.MakePlan(cfg)
 	if err != nil {
 		return withCode(exitError, err)
@@ -51,7 +51,7 @@ func printPlan(w io.Writer, cfg sweep.Config) error {
 	fmt.Fprintln(w)
 	fmt.Fprintf(tw, "packets expected\t%d to %d, every kind above\n", p.PacketsMin, p.PacketsMax)
 	fmt.Fprintf(tw, "duration expected\t%s to %s\n", p.DurationMin.Round(time.Second), p.DurationMax.Round(time.Second))
-	for _, n := range p.Notes {
+	for _, n := range append(p.Notes, notes...) {
 		fmt.Fprintf(tw, "note\t%s\n", n)
 	}
 	return tw.Flush()

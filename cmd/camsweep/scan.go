@@ -87,6 +87,7 @@ func newScanCommand(g *globalFlags) *cobra.Command {
 		sf scanFlags
 		rf reconcileFlags
 		of outputFlags
+		ob observeFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [flags] TARGET...",
@@ -108,7 +109,11 @@ With --registry and --policy the devices found are reconciled into findings.`,
 				return withCode(exitError, err)
 			}
 			if sf.dryRun {
-				return printPlan(cmd.OutOrStdout(), cfg)
+				notes, err := ob.dryRun()
+				if err != nil {
+					return withCode(exitError, err)
+				}
+				return printPlan(cmd.OutOrStdout(), cfg, notes...)
 			}
 			fp, err := loadFingerprints(sf.rules)
 			if err != nil {
@@ -118,7 +123,7 @@ With --registry and --policy the devices found are reconciled into findings.`,
 			if !sf.noProgress {
 				progress = progressBar(cmd.ErrOrStderr())
 			}
-			return scanAndReport(cmd.Context(), cmd.OutOrStdout(), cfg, fp, &rf, &of, log, progress)
+			return scanAndReport(cmd.Context(), cmd.OutOrStdout(), cfg, fp, &rf, &of, &ob, log, progress)
 		},
 	}
 	fl := cmd.Flags()
@@ -143,6 +148,8 @@ With --registry and --policy the devices found are reconciled into findings.`,
 	fl.BoolVar(&sf.dryRun, "dry-run", false, "print the probe plan and send nothing")
 	fl.BoolVar(&sf.noProgress, "no-progress", false, "no progress bar even on a terminal")
 	rf.register(cmd)
+	ob.registerVMS(cmd)
+	ob.registerFlows(cmd)
 	of.register(cmd)
 	return cmd
 }
@@ -244,8 +251,9 @@ func loadFingerprints(extra []string) (*fingerprint.Engine, error) {
 }
 
 // scanAndReport is the main job: sweep, reconcile, write, pick the exit code.
-func scanAndReport(ctx context.Context, stdout io.Writer, cfg sweep.Config, fp *fingerprint.Engine, rf *reconcileFlags, of *outputFlags, log zerolog.Logger, progress func(scanner.Progress)) error {
-	// Registry, policy and format errors stop us before a single packet.
+func scanAndReport(ctx context.Context, stdout io.Writer, cfg sweep.Config, fp *fingerprint.Engine, rf *reconcileFlags, of *outputFlags, ob *observeFlags, log zerolog.Logger, progress func(scanner.Progress)) error {
+	// Registry, policy, VMS and format errors, and a collector port in
+	// use, stop us before a single packet.
 	if err := of.validate(); err != nil {
 		return err
 	}
@@ -254,6 +262,17 @@ func scanAndReport(ctx context.Context, stdout io.Writer, cfg sweep.Config, fp *
 	if err != nil {
 		return err
 	}
+	if ob == nil {
+		ob = &observeFlags{}
+	}
+	if err := ob.needsReconcile(in); err != nil {
+		return withCode(exitError, err)
+	}
+	watch, err := ob.prepare(ctx, &cfg, log)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer watch.close()
 	log.Info().Strs("targets", cfg.Targets).Str("profile", cfg.Profile).Float64("rate", cfg.Rate).Msg("sweep starting")
 	rep, sweepErr := sweep.Run(ctx, cfg, fp, log, progress)
 	if rep == nil {
@@ -262,6 +281,13 @@ func scanAndReport(ctx context.Context, stdout io.Writer, cfg sweep.Config, fp *
 	interrupted := errors.Is(sweepErr, context.Canceled) || errors.Is(sweepErr, context.DeadlineExceeded)
 	if interrupted {
 		log.Warn().Msg("sweep interrupted: writing the partial report, marked incomplete")
+	}
+	obs, err := watch.observe(ctx, rep, log)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	if obs != nil {
+		in.observations = obs
 	}
 	if err := in.apply(rep); err != nil {
 		return withCode(exitError, err)

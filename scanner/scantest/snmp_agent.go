@@ -3,6 +3,7 @@ package scantest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -59,9 +61,20 @@ type SNMPAgentOptions struct {
 	// a broken or hostile agent (OIDs out of order, wrong types); it may
 	// return nil to stay silent.
 	Respond func(req, resp *gosnmp.SnmpPacket) *gosnmp.SnmpPacket
+	// Contexts are further MIB instances by context name, as a Cisco
+	// Catalyst serves each VLAN's bridge in the context "vlan-N": an
+	// SNMPv2c request with the community "Community@N" is answered from
+	// Contexts["vlan-N"] ("community string indexing"); a community
+	// naming a context that does not exist is dropped like any wrong
+	// community.
+	Contexts map[string]*MIB
+	// V3, when set, also serves SNMPv3 (snmp_v3.go) to this one user:
+	// the default instance without a context name, Contexts by name.
+	V3 *SNMPv3User
 }
 
-// SNMPAgent is an in-process SNMPv2c agent serving a fixed MIB, the way
+// SNMPAgent is an in-process SNMPv2c (and, with V3, SNMPv3 authPriv) agent
+// serving a fixed MIB, the way
 // httptest.Server serves a handler: it answers GET, GETNEXT and GETBULK in
 // lexicographic OID order, refuses SET (notWritable), ignores a wrong
 // community, and records who asked. It stands in for a switch's
@@ -71,16 +84,56 @@ type SNMPAgent struct {
 	// Addr is the address it listens on.
 	Addr netip.AddrPort
 
-	conn    net.PacketConn
-	opts    SNMPAgentOptions
-	oids    []snmpOID // sorted
-	vars    []SNMPVar // parallel to oids
-	decoder *gosnmp.GoSNMP
-	done    chan struct{}
+	conn     net.PacketConn
+	opts     SNMPAgentOptions
+	mib      *mibIndex
+	contexts map[string]*mibIndex
+	decoder  *gosnmp.GoSNMP
+	done     chan struct{}
+	started  time.Time
+	// v3Keys are the V3 user's keys localised to the agent's engine, made
+	// once: deriving them hashes a megabyte per key (RFC 3414 A.2).
+	v3Keys struct {
+		once         sync.Once
+		secret, priv []byte
+		err          error
+	}
 
-	mu       sync.Mutex
-	requests int
-	sources  map[netip.Addr]int
+	mu        sync.Mutex
+	requests  int
+	byContext map[string]int
+	sources   map[netip.Addr]int
+}
+
+// mibIndex is one MIB instance, its objects in OID order.
+type mibIndex struct {
+	oids []snmpOID // sorted
+	vars []SNMPVar // parallel to oids
+}
+
+func newMIBIndex(mib *MIB) (*mibIndex, error) {
+	type pair struct {
+		o snmpOID
+		v SNMPVar
+	}
+	var ps []pair
+	for _, v := range mib.vars {
+		o, err := parseSNMPOID(v.OID)
+		if err != nil {
+			return nil, fmt.Errorf("scantest: snmp agent: %w", err)
+		}
+		v.OID = o.String()
+		ps = append(ps, pair{o, v})
+	}
+	slices.SortStableFunc(ps, func(x, y pair) int { return compareSNMPOID(x.o, y.o) })
+	m := &mibIndex{}
+	for i, p := range ps {
+		if i > 0 && compareSNMPOID(ps[i-1].o, p.o) == 0 {
+			return nil, fmt.Errorf("scantest: snmp agent: OID %s given twice", p.o)
+		}
+		m.oids, m.vars = append(m.oids, p.o), append(m.vars, p.v)
+	}
+	return m, nil
 }
 
 type snmpOID []uint32
@@ -121,26 +174,16 @@ func NewSNMPAgent(mib *MIB, opts SNMPAgentOptions) (*SNMPAgent, error) {
 	if opts.ListenPacket == nil {
 		opts.ListenPacket = net.ListenPacket
 	}
-	a := &SNMPAgent{opts: opts, decoder: &gosnmp.GoSNMP{Version: gosnmp.Version2c}, done: make(chan struct{}), sources: map[netip.Addr]int{}}
-	type pair struct {
-		o snmpOID
-		v SNMPVar
+	a := &SNMPAgent{opts: opts, decoder: &gosnmp.GoSNMP{Version: gosnmp.Version2c}, done: make(chan struct{}), started: time.Now(),
+		sources: map[netip.Addr]int{}, byContext: map[string]int{}, contexts: map[string]*mibIndex{}}
+	var err error
+	if a.mib, err = newMIBIndex(mib); err != nil {
+		return nil, err
 	}
-	var ps []pair
-	for _, v := range mib.vars {
-		o, err := parseSNMPOID(v.OID)
-		if err != nil {
-			return nil, fmt.Errorf("scantest: snmp agent: %w", err)
+	for name, m := range opts.Contexts {
+		if a.contexts[name], err = newMIBIndex(m); err != nil {
+			return nil, fmt.Errorf("%w (context %s)", err, name)
 		}
-		v.OID = o.String()
-		ps = append(ps, pair{o, v})
-	}
-	slices.SortStableFunc(ps, func(x, y pair) int { return compareSNMPOID(x.o, y.o) })
-	for i, p := range ps {
-		if i > 0 && compareSNMPOID(ps[i-1].o, p.o) == 0 {
-			return nil, fmt.Errorf("scantest: snmp agent: OID %s given twice", p.o)
-		}
-		a.oids, a.vars = append(a.oids, p.o), append(a.vars, p.v)
 	}
 	conn, err := opts.ListenPacket("udp", opts.Addr)
 	if err != nil {
@@ -181,6 +224,14 @@ func (a *SNMPAgent) Requests() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.requests
+}
+
+// ContextRequests is how many of them each context answered ("" is the
+// default instance).
+func (a *SNMPAgent) ContextRequests() map[string]int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.byContext)
 }
 
 // Sources is how many datagrams (any, well-formed or not) came from each
@@ -224,31 +275,31 @@ const (
 )
 
 func (a *SNMPAgent) answer(query []byte) []byte {
+	if v, ok := snmpVersion(query); ok && v == int(gosnmp.Version3) {
+		if a.opts.V3 == nil {
+			return nil
+		}
+		return a.answerV3(query)
+	}
 	req, err := a.decoder.SnmpDecodePacket(query)
-	if err != nil || req.Version != gosnmp.Version2c || req.Community != a.opts.Community {
+	if err != nil || req.Version != gosnmp.Version2c {
+		return nil
+	}
+	switch req.PDUType {
+	case gosnmp.GetRequest, gosnmp.GetNextRequest, gosnmp.GetBulkRequest, gosnmp.SetRequest:
+	default:
+		return nil
+	}
+	ctxName, mib, ok := a.instance(req.Community)
+	if !ok {
 		return nil
 	}
 	a.mu.Lock()
 	a.requests++
+	a.byContext[ctxName]++
 	a.mu.Unlock()
 	resp := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: req.Community, PDUType: gosnmp.GetResponse, RequestID: req.RequestID}
-	switch req.PDUType {
-	case gosnmp.GetRequest:
-		for _, v := range req.Variables {
-			resp.Variables = append(resp.Variables, a.get(v.Name))
-		}
-	case gosnmp.GetNextRequest:
-		for _, v := range req.Variables {
-			resp.Variables = append(resp.Variables, a.next(v.Name))
-		}
-	case gosnmp.GetBulkRequest:
-		resp.Variables = a.bulk(req)
-	case gosnmp.SetRequest:
-		resp.Error, resp.ErrorIndex = gosnmp.NotWritable, 1
-		resp.Variables = req.Variables
-	default:
-		return nil
-	}
+	resp.Variables, resp.Error, resp.ErrorIndex = mib.serve(req)
 	if a.opts.Respond != nil {
 		if resp = a.opts.Respond(req, resp); resp == nil {
 			return nil
@@ -268,53 +319,89 @@ func (a *SNMPAgent) answer(query []byte) []byte {
 	return out
 }
 
-func (a *SNMPAgent) find(name string) (int, snmpOID, bool) {
+// instance picks the MIB instance a v2c community selects: the default
+// one for the community itself, a VLAN's for "community@VLAN".
+func (a *SNMPAgent) instance(community string) (string, *mibIndex, bool) {
+	if community == a.opts.Community {
+		return "", a.mib, true
+	}
+	base, vlan, ok := strings.Cut(community, "@")
+	if !ok || base != a.opts.Community {
+		return "", nil, false
+	}
+	name := "vlan-" + vlan
+	m, ok := a.contexts[name]
+	return name, m, ok
+}
+
+// serve answers a request's PDU from the instance: variables, error
+// status and index.
+func (m *mibIndex) serve(req *gosnmp.SnmpPacket) ([]gosnmp.SnmpPDU, gosnmp.SNMPError, uint8) {
+	var out []gosnmp.SnmpPDU
+	switch req.PDUType {
+	case gosnmp.GetRequest:
+		for _, v := range req.Variables {
+			out = append(out, m.get(v.Name))
+		}
+	case gosnmp.GetNextRequest:
+		for _, v := range req.Variables {
+			out = append(out, m.next(v.Name))
+		}
+	case gosnmp.GetBulkRequest:
+		out = m.bulk(req)
+	case gosnmp.SetRequest:
+		return req.Variables, gosnmp.NotWritable, 1
+	}
+	return out, gosnmp.NoError, 0
+}
+
+func (m *mibIndex) find(name string) (int, snmpOID, bool) {
 	o, err := parseSNMPOID(name)
 	if err != nil {
 		return 0, nil, false
 	}
-	i, found := slices.BinarySearchFunc(a.oids, o, compareSNMPOID)
+	i, found := slices.BinarySearchFunc(m.oids, o, compareSNMPOID)
 	return i, o, found
 }
 
-func (a *SNMPAgent) pdu(i int) gosnmp.SnmpPDU {
-	v := a.vars[i]
+func (m *mibIndex) pdu(i int) gosnmp.SnmpPDU {
+	v := m.vars[i]
 	return gosnmp.SnmpPDU{Name: v.OID, Type: v.Type, Value: v.Value}
 }
 
-func (a *SNMPAgent) get(name string) gosnmp.SnmpPDU {
-	i, o, found := a.find(name)
+func (m *mibIndex) get(name string) gosnmp.SnmpPDU {
+	i, o, found := m.find(name)
 	if !found {
 		if o == nil {
 			return gosnmp.SnmpPDU{Name: name, Type: gosnmp.NoSuchObject}
 		}
 		return gosnmp.SnmpPDU{Name: o.String(), Type: gosnmp.NoSuchObject}
 	}
-	return a.pdu(i)
+	return m.pdu(i)
 }
 
 // next is the first object after name (GETNEXT).
-func (a *SNMPAgent) next(name string) gosnmp.SnmpPDU {
-	i, o, found := a.find(name)
+func (m *mibIndex) next(name string) gosnmp.SnmpPDU {
+	i, o, found := m.find(name)
 	if o == nil {
 		return gosnmp.SnmpPDU{Name: name, Type: gosnmp.EndOfMibView}
 	}
 	if found {
 		i++
 	}
-	if i >= len(a.oids) {
+	if i >= len(m.oids) {
 		return gosnmp.SnmpPDU{Name: o.String(), Type: gosnmp.EndOfMibView}
 	}
-	return a.pdu(i)
+	return m.pdu(i)
 }
 
 // bulk answers GETBULK as RFC 3416 4.2.3 says: the non-repeaters once,
 // then max-repetitions rows of the repeaters, row by row.
-func (a *SNMPAgent) bulk(req *gosnmp.SnmpPacket) []gosnmp.SnmpPDU {
+func (m *mibIndex) bulk(req *gosnmp.SnmpPacket) []gosnmp.SnmpPDU {
 	nonRep := min(int(req.NonRepeaters), len(req.Variables))
 	var out []gosnmp.SnmpPDU
 	for _, v := range req.Variables[:nonRep] {
-		out = append(out, a.next(v.Name))
+		out = append(out, m.next(v.Name))
 	}
 	cursor := make([]string, 0, len(req.Variables)-nonRep)
 	for _, v := range req.Variables[nonRep:] {
@@ -323,7 +410,7 @@ func (a *SNMPAgent) bulk(req *gosnmp.SnmpPacket) []gosnmp.SnmpPDU {
 	for r := 0; r < int(req.MaxRepetitions) && len(cursor) > 0 && len(out) < maxAnswerVars; r++ {
 		allEnd := true
 		for j, name := range cursor {
-			p := a.next(name)
+			p := m.next(name)
 			out = append(out, p)
 			cursor[j] = p.Name
 			allEnd = allEnd && p.Type == gosnmp.EndOfMibView

@@ -21,6 +21,13 @@ type EmulatedSwitch struct {
 	// NoVLANMap leaves out dot1qVlanFdbId, as agents that do not map
 	// filtering databases to VLANs do.
 	NoVLANMap bool
+	// PerVLAN renders the switch as a Cisco Catalyst serves it: one
+	// bridge per VLAN (snmp_catalyst.go). MIB is then the default
+	// instance and Contexts the VLANs'.
+	PerVLAN bool
+	// ExtraVLANs are VLANs the switch lists (its VTP domain knows them)
+	// that none of its ports is in.
+	ExtraVLANs []int
 }
 
 // SwitchPort is one port: bridge port i+1 of the switch is Ports[i].
@@ -30,6 +37,11 @@ type SwitchPort struct {
 	Alias   string // ifAlias, the operator's description
 	MACs    []LearntMAC
 	LLDP    []LLDPRemote
+	// Trunk carries every VLAN; an access port is in VLAN (default: its
+	// first MAC's VLAN, else 1) and VoiceVLAN. Only PerVLAN uses them.
+	Trunk     bool
+	VLAN      int
+	VoiceVLAN int
 }
 
 // LearntMAC is a forwarding-table entry.
@@ -73,17 +85,17 @@ func macIndex(m net.HardwareAddr) string {
 
 // MIB renders the switch.
 func (s EmulatedSwitch) MIB() *MIB {
+	if s.PerVLAN {
+		return s.catalystDefault()
+	}
 	m := &MIB{}
-	m.Text(".1.3.6.1.2.1.1.1.0", s.SysDescr).
-		Add(".1.3.6.1.2.1.1.2.0", 0x06, ".1.3.6.1.4.1.8072.3.2.10").
-		Text(".1.3.6.1.2.1.1.5.0", s.SysName)
+	s.system(m, ".1.3.6.1.4.1.8072.3.2.10")
 	vlans := map[int]bool{}
 	for i, p := range s.Ports {
 		bport := i + 1
 		m.Int(fmt.Sprintf(".1.3.6.1.2.1.17.1.4.1.2.%d", bport), p.IfIndex)
-		m.Text(fmt.Sprintf(".1.3.6.1.2.1.2.2.1.2.%d", p.IfIndex), p.Name)
-		m.Text(fmt.Sprintf(".1.3.6.1.2.1.31.1.1.1.1.%d", p.IfIndex), p.Name)
-		m.Text(fmt.Sprintf(".1.3.6.1.2.1.31.1.1.1.18.%d", p.IfIndex), p.Alias)
+		p.ifRows(m)
+		p.lldpRows(m, bport)
 		for _, l := range p.MACs {
 			vlans[l.VLAN] = true
 			if s.BridgeOnly {
@@ -95,23 +107,6 @@ func (s EmulatedSwitch) MIB() *MIB {
 				m.Int(".1.3.6.1.2.1.17.7.1.2.2.1.2."+idx, bport)
 				m.Int(".1.3.6.1.2.1.17.7.1.2.2.1.3."+idx, 3)
 			}
-		}
-		if len(p.LLDP) > 0 {
-			m.Int(fmt.Sprintf(".1.0.8802.1.1.2.1.3.7.1.2.%d", bport), 5)
-			m.Text(fmt.Sprintf(".1.0.8802.1.1.2.1.3.7.1.3.%d", bport), p.Name)
-		}
-		for j, r := range p.LLDP {
-			idx := fmt.Sprintf("0.%d.%d", bport, j+1)
-			col := func(c int) string { return fmt.Sprintf(".1.0.8802.1.1.2.1.4.1.1.%d.%s", c, idx) }
-			if r.ChassisMAC != nil {
-				m.Int(col(4), 4).Octets(col(5), r.ChassisMAC)
-			} else {
-				m.Int(col(4), 7).Text(col(5), r.ChassisID)
-			}
-			m.Int(col(6), 5).Text(col(7), r.PortID).Text(col(8), r.PortDescription).
-				Text(col(9), r.SystemName).Text(col(10), r.SystemDescription).
-				Octets(col(11), []byte{byte(r.Capabilities >> 8), byte(r.Capabilities)}).
-				Octets(col(12), []byte{byte(r.Capabilities >> 8), byte(r.Capabilities)})
 		}
 	}
 	for _, own := range s.Own {
@@ -131,6 +126,42 @@ func (s EmulatedSwitch) MIB() *MIB {
 		}
 	}
 	return m
+}
+
+// system renders the SNMPv2-MIB system group.
+func (s EmulatedSwitch) system(m *MIB, objectID string) {
+	m.Text(".1.3.6.1.2.1.1.1.0", s.SysDescr).
+		Add(".1.3.6.1.2.1.1.2.0", 0x06, objectID).
+		Text(".1.3.6.1.2.1.1.5.0", s.SysName)
+}
+
+// ifRows renders the port's IF-MIB rows: ifDescr, ifName, ifAlias.
+func (p SwitchPort) ifRows(m *MIB) {
+	m.Text(fmt.Sprintf(".1.3.6.1.2.1.2.2.1.2.%d", p.IfIndex), p.Name)
+	m.Text(fmt.Sprintf(".1.3.6.1.2.1.31.1.1.1.1.%d", p.IfIndex), p.Name)
+	m.Text(fmt.Sprintf(".1.3.6.1.2.1.31.1.1.1.18.%d", p.IfIndex), p.Alias)
+}
+
+// lldpRows renders the port's LLDP-MIB rows: its own port ID (an
+// interface name) and each neighbour heard on it.
+func (p SwitchPort) lldpRows(m *MIB, localPort int) {
+	if len(p.LLDP) > 0 {
+		m.Int(fmt.Sprintf(".1.0.8802.1.1.2.1.3.7.1.2.%d", localPort), 5)
+		m.Text(fmt.Sprintf(".1.0.8802.1.1.2.1.3.7.1.3.%d", localPort), p.Name)
+	}
+	for j, r := range p.LLDP {
+		idx := fmt.Sprintf("0.%d.%d", localPort, j+1)
+		col := func(c int) string { return fmt.Sprintf(".1.0.8802.1.1.2.1.4.1.1.%d.%s", c, idx) }
+		if r.ChassisMAC != nil {
+			m.Int(col(4), 4).Octets(col(5), r.ChassisMAC)
+		} else {
+			m.Int(col(4), 7).Text(col(5), r.ChassisID)
+		}
+		m.Int(col(6), 5).Text(col(7), r.PortID).Text(col(8), r.PortDescription).
+			Text(col(9), r.SystemName).Text(col(10), r.SystemDescription).
+			Octets(col(11), []byte{byte(r.Capabilities >> 8), byte(r.Capabilities)}).
+			Octets(col(12), []byte{byte(r.Capabilities >> 8), byte(r.Capabilities)})
+	}
 }
 
 // EmulatedRouter describes a router's neighbour table as an SNMP agent

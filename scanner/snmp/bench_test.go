@@ -70,3 +70,41 @@ func BenchmarkCoreRouterHarvest(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCatalystPerVLANHarvest reads the emulated access Catalyst
+// (VLANs 1, 120, 130, 140 on access ports; 200, 300 on the trunk only),
+// side by side: vlan_indexing off (the baseline: the default instance,
+// VLAN 1's bridge alone) against auto (each access VLAN's bridge read in
+// its own instance). It reports the requests each costs and the MACs it
+// places; the difference is what the per-VLAN reads add.
+//
+//	go test -run '^$' -bench CatalystPerVLANHarvest -benchtime 20x ./scanner/snmp/
+func BenchmarkCatalystPerVLANHarvest(b *testing.B) {
+	agent := scantest.StartSNMPAgent(b, catalystAccess().MIB(), scantest.SNMPAgentOptions{Community: community, Contexts: catalystAccess().Contexts()})
+	for _, mode := range []string{snmp.VLANIndexingOff, snmp.VLANIndexingAuto} {
+		b.Run("vlan_indexing="+mode, func(b *testing.B) {
+			cfg := &snmp.Config{
+				Credentials: map[string]snmp.CredentialSpec{"v2": {Version: "2c", CommunityEnv: "C"}},
+				Devices: []snmp.Device{{Name: "asw", Address: agent.Addr.Addr(), Port: agent.Addr.Port(), Roles: []string{snmp.RoleSwitch}, Credentials: "v2",
+					Tuning: snmp.Tuning{Rate: 1000, VLANIndexing: mode}}},
+			}
+			if p := cfg.Validate(); len(p) > 0 {
+				b.Fatal(p)
+			}
+			creds, err := snmp.ResolveCredentials(cfg, func(string) string { return community })
+			if err != nil {
+				b.Fatal(err)
+			}
+			var res *snmp.Result
+			for b.Loop() {
+				res = snmp.Harvest(context.Background(), cfg, snmp.Options{InScope: func(netip.Addr) bool { return true }, Credentials: creds, Log: zerolog.Nop()})
+			}
+			if !res.Devices[0].OK {
+				b.Fatal(res.Devices[0].Error)
+			}
+			b.ReportMetric(float64(res.Requests), "requests/op")
+			b.ReportMetric(float64(len(res.Devices[0].VLANs)), "vlans/op")
+			b.ReportMetric(float64(len(res.Locations)), "located/op")
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -51,7 +52,11 @@ type Device struct {
 	// Uplinks are ports (ifName, ifDescr or ifIndex) that lead to other
 	// switches or routers; no device is ever located on one.
 	Uplinks []string `yaml:"uplinks"`
-	Tuning  `yaml:",inline"`
+	// VLANs, when set, are the VLANs whose bridge tables are read one by
+	// one (Cisco community string indexing or SNMPv3 contexts), instead
+	// of those the switch lists in CISCO-VTP-MIB (docs/infrastructure.md).
+	VLANs  []int `yaml:"vlans"`
+	Tuning `yaml:",inline"`
 }
 
 // Tuning bounds what the harvest asks of one device. Zero fields take
@@ -73,7 +78,28 @@ type Tuning struct {
 	// UplinkMACs: a switch port behind which more MACs than this were
 	// learnt leads to more switches, not to a device.
 	UplinkMACs int `yaml:"uplink_mac_threshold"`
+	// VLANIndexing says whether a switch's bridge tables are read per VLAN
+	// (VLANIndexingAuto, On, Off): Cisco Catalysts serve no Q-BRIDGE
+	// forwarding table, only one BRIDGE-MIB instance per VLAN.
+	VLANIndexing string `yaml:"vlan_indexing"`
+	// MaxVLANs caps the VLANs read one by one on one switch.
+	MaxVLANs int `yaml:"max_vlans"`
+	// VLANMaxDuration bounds the per-VLAN reads of one switch together
+	// (within MaxDuration).
+	VLANMaxDuration time.Duration `yaml:"vlan_max_duration"`
 }
+
+// Per-VLAN indexing modes (Tuning.VLANIndexing).
+const (
+	// VLANIndexingAuto reads per VLAN when the switch serves no Q-BRIDGE
+	// forwarding entries and lists its VLANs in CISCO-VTP-MIB (or the
+	// device names them).
+	VLANIndexingAuto = "auto"
+	// VLANIndexingOn always reads per VLAN (a switch with Q-BRIDGE too).
+	VLANIndexingOn = "on"
+	// VLANIndexingOff never does.
+	VLANIndexingOff = "off"
+)
 
 // Package defaults, documented in docs/infrastructure.md.
 const (
@@ -85,6 +111,8 @@ const (
 	DefaultDeviceDuration = 5 * time.Minute
 	DefaultUplinkMACs     = 10
 	DefaultParallel       = 4
+	DefaultMaxVLANs       = 64
+	DefaultVLANDuration   = 2 * time.Minute
 	DefaultMaxDuration    = 10 * time.Minute
 	DefaultPort           = 161
 )
@@ -95,6 +123,7 @@ const (
 	maxRateLimit        = 1000
 	maxEntriesLimit     = 2_000_000
 	maxRetriesLimit     = 5
+	maxVLANsLimit       = 4094
 )
 
 // Problem is one thing wrong with a Config, at a path of keys (string)
@@ -153,6 +182,9 @@ func (t Tuning) resolve(d Tuning) Tuning {
 	out.MaxEntries = pick(t.MaxEntries, d.MaxEntries, DefaultMaxEntries)
 	out.MaxDuration = time.Duration(pick(int(t.MaxDuration), int(d.MaxDuration), int(DefaultDeviceDuration)))
 	out.UplinkMACs = pick(t.UplinkMACs, d.UplinkMACs, DefaultUplinkMACs)
+	out.VLANIndexing = cmp.Or(t.VLANIndexing, d.VLANIndexing, VLANIndexingAuto)
+	out.MaxVLANs = pick(t.MaxVLANs, d.MaxVLANs, DefaultMaxVLANs)
+	out.VLANMaxDuration = time.Duration(pick(int(t.VLANMaxDuration), int(d.VLANMaxDuration), int(DefaultVLANDuration)))
 	return out
 }
 
@@ -250,6 +282,22 @@ func (c *Config) Validate() []Problem {
 				at("empty uplink name", "uplinks", k)
 			}
 		}
+		seenVLAN := map[int]bool{}
+		for k, v := range d.VLANs {
+			switch {
+			case v < 1 || v > 4094:
+				at(fmt.Sprintf("VLAN %d: want 1 to 4094", v), "vlans", k)
+			case seenVLAN[v]:
+				at(fmt.Sprintf("VLAN %d is listed twice", v), "vlans", k)
+			}
+			seenVLAN[v] = true
+		}
+		if len(d.VLANs) > 0 && !d.Has(RoleSwitch) {
+			at("vlans are read from switches: add the switch role, or drop the list", "vlans")
+		}
+		if len(d.VLANs) > 0 && d.VLANIndexing == VLANIndexingOff {
+			at("vlans are listed but vlan_indexing is off", "vlans")
+		}
 		for _, p := range d.Tuning.validate() {
 			out = append(out, Problem{Path: append([]any{"devices", i}, p.Path...), Msg: p.Msg})
 		}
@@ -280,6 +328,17 @@ func (t Tuning) validate(prefix ...any) []Problem {
 	}
 	if t.UplinkMACs < 0 {
 		add("must be positive", "uplink_mac_threshold")
+	}
+	switch t.VLANIndexing {
+	case "", VLANIndexingAuto, VLANIndexingOn, VLANIndexingOff:
+	default:
+		add(fmt.Sprintf("unknown mode %q (want auto, on or off)", t.VLANIndexing), "vlan_indexing")
+	}
+	if t.MaxVLANs < 0 || t.MaxVLANs > maxVLANsLimit {
+		add(fmt.Sprintf("must be between 0 and %d", maxVLANsLimit), "max_vlans")
+	}
+	if t.VLANMaxDuration < 0 {
+		add("must be positive", "vlan_max_duration")
 	}
 	return out
 }

@@ -50,14 +50,27 @@ type deviceData struct {
 	lldp        map[lldpKey]*LLDPNeighbour
 	locPortID   map[uint32]string
 	locPortType map[uint32]uint32
+
+	// access points the session at a VLAN's bridge instance; its scope
+	// is nil when the session cannot (per-VLAN reads are then not made).
+	access vlanAccess
+	// vlanFDB holds the per-VLAN forwarding entries, keyed by VLAN (in
+	// fdbKey.fdb) and MAC; vlanPorts each VLAN's bridge port -> ifIndex;
+	// vlanRows the rows all VLANs gave together, against max_entries.
+	vlanFDB   map[fdbKey]fdbRow
+	vlanPorts map[int]map[uint32]uint32
+	vlanRows  int
+	// accessPorts are the ifIndexes CISCO-VLAN-MEMBERSHIP-MIB lists as
+	// access ports; when it lists any, every other port is a trunk.
+	accessPorts map[uint32]bool
 }
 
 // harvestDevice reads what the device's roles call for, in order of
 // value: the system group, the neighbour table, the forwarding tables and
 // ports, LLDP. It stops at the first error (the data read until then is
 // kept) and records it in the report.
-func harvestDevice(d Device, w *walker, keep func(netip.Addr) bool) *deviceData {
-	dd := &deviceData{dev: d}
+func harvestDevice(d Device, w *walker, keep func(netip.Addr) bool, access vlanAccess) *deviceData {
+	dd := &deviceData{dev: d, access: access}
 	dd.report = DeviceReport{
 		Name: d.Label(), Address: d.Address, Roles: append([]string(nil), d.Roles...),
 		Tables: map[string]int{},
@@ -116,6 +129,10 @@ func (dd *deviceData) read(w *walker, keep func(netip.Addr) bool) error {
 // longer answers, refuses us, or time is up. A table cut short or a broken
 // table does not: the next table may be fine.
 func fatal(err error) bool {
+	var perVLAN *errVLANs
+	if errors.As(err, &perVLAN) {
+		return false
+	}
 	return !errors.Is(err, errTruncated) && !errors.Is(err, errOutOfOrder) && !errors.Is(err, errNoProgress) && !errors.Is(err, errAgent)
 }
 
@@ -169,14 +186,8 @@ func (dd *deviceData) readFDB(w *walker) error {
 	dd.fdb = map[fdbKey]fdbRow{}
 	walkFdb := func(table string, portCol, statusCol string, q bool) (int, error) {
 		rows, err := w.walkColumns([]oid{mustOID(portCol), mustOID(statusCol)}, func(col int, idx oid, v gosnmp.SnmpPDU) {
-			k, derr := decodeFdbIndex(idx, q)
-			if derr != nil {
-				dd.malformed(derr)
-				return
-			}
-			n, ok := asUint32(v)
+			k, n, ok := dd.fdbCell(idx, v, q)
 			if !ok {
-				dd.malformed(errBadType)
 				return
 			}
 			r := dd.fdb[k]
@@ -205,14 +216,61 @@ func (dd *deviceData) readFDB(w *walker) error {
 			}
 		})
 		dd.count(TableDot1qVlan, vrows, verr)
-		return errors.Join(err, verr)
+		err = errors.Join(err, verr)
+		if dd.dev.VLANIndexing != VLANIndexingOn || (err != nil && fatal(err)) {
+			return err
+		}
 	}
 	if err != nil && fatal(err) {
+		return err
+	}
+	// A Catalyst serves no Q-BRIDGE entries, and its default BRIDGE-MIB
+	// instance is VLAN 1's alone: its other VLANs are read one by one.
+	if dd.access.scope != nil && dd.dev.VLANIndexing != VLANIndexingOff && dd.dev.Has(RoleSwitch) {
+		vlans, lerr := dd.vlanList(w)
+		err = errors.Join(err, lerr)
+		if lerr != nil && fatal(lerr) {
+			return err
+		}
+		if len(vlans) == 0 && dd.dev.VLANIndexing == VLANIndexingOn {
+			err = errors.Join(err, &errVLANs{msg: "snmp: vlan_indexing is on, but the switch lists no operational VLAN in vtpVlanTable: name them under vlans", first: errAgent})
+		}
+		if len(vlans) > 0 {
+			dd.report.VLANIndexing = dd.access.method
+			if perr := dd.readPerVLAN(w, vlans); perr != nil {
+				if fatal(perr) {
+					return errors.Join(err, perr)
+				}
+				err = errors.Join(err, perr)
+			}
+			if len(dd.vlanFDB) > 0 || rows > 0 {
+				return err
+			}
+			// No VLAN gave an entry: the default instance may still.
+		}
+	}
+	if rows > 0 {
 		return err
 	}
 	dd.fdbTable = TableDot1dTpFdb
 	_, err2 := walkFdb(TableDot1dTpFdb, oidDot1dTpFdbPort, oidDot1dTpFdbStatus, false)
 	return errors.Join(err, err2)
+}
+
+// fdbCell decodes a forwarding table cell (port or status column): the
+// entry's key and the integer; a malformed cell is counted and skipped.
+func (dd *deviceData) fdbCell(idx oid, v gosnmp.SnmpPDU, q bool) (fdbKey, uint32, bool) {
+	k, err := decodeFdbIndex(idx, q)
+	if err != nil {
+		dd.malformed(err)
+		return k, 0, false
+	}
+	n, ok := asUint32(v)
+	if !ok {
+		dd.malformed(errBadType)
+		return k, 0, false
+	}
+	return k, n, true
 }
 
 // readPorts maps bridge ports to interfaces and names them.
@@ -343,8 +401,15 @@ type DeviceReport struct {
 	// port).
 	Notes []string
 	// Uplinks are the ports recognised as uplinks or trunks, and why.
-	Uplinks  []Uplink
-	Duration time.Duration
+	Uplinks []Uplink
+	// VLANIndexing says how per-VLAN bridge instances were reached
+	// (VLANByCommunity, VLANByContext), "" when none was read; VLANSource
+	// where their list came from (VLANListVTP, VLANListConfigure); VLANs
+	// how each went.
+	VLANIndexing string
+	VLANSource   string
+	VLANs        []VLANReport
+	Duration     time.Duration
 }
 
 // Uplink is a port no device is located on.

@@ -37,7 +37,10 @@ func classify(err error) string {
 		return ""
 	case errors.Is(err, gosnmp.ErrUnknownUsername), errors.Is(err, gosnmp.ErrWrongDigest),
 		errors.Is(err, gosnmp.ErrDecryption), errors.Is(err, gosnmp.ErrUnknownSecurityLevel),
-		errors.Is(err, gosnmp.ErrUnknownSecurityModels), strings.Contains(err.Error(), "not authentic"):
+		errors.Is(err, gosnmp.ErrUnknownSecurityModels), strings.Contains(err.Error(), "not authentic"),
+		// A report the library has no name for: on a request for a context,
+		// RFC 3413's snmpUnknownContexts (the user is not granted it).
+		errors.Is(err, gosnmp.ErrUnknownReportPDU):
 		return ErrorAuth
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return ErrorDeadline

@@ -19,7 +19,8 @@ func TestExampleFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(creds) != 2 || len(cfg.Devices) != 4 || !cfg.Resolved(1).Has(snmp.RoleRouter) || cfg.Resolved(3).Rate != 20 {
+	if len(creds) != 2 || len(cfg.Devices) != 5 || !cfg.Resolved(1).Has(snmp.RoleRouter) || cfg.Resolved(3).Rate != 20 ||
+		cfg.Resolved(4).VLANIndexing != snmp.VLANIndexingAuto || cfg.Resolved(4).MaxVLANs != 64 || len(cfg.Resolved(4).VLANs) != 3 {
 		t.Errorf("example: %d profiles, %d devices", len(creds), len(cfg.Devices))
 	}
 }

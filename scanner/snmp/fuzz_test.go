@@ -74,6 +74,9 @@ func FuzzTableDecoders(f *testing.F) {
 	f.Add("12.0.3.1", byte(gosnmp.OctetString), []byte{0x01, 0x00})
 	f.Add("1.2.16.254.128.0.0.0.0.0.0.2.0.0.0.0.0.0.1", byte(gosnmp.OctetString), []byte{2, 0, 0, 0, 0, 1})
 	f.Add("1.1.4.10.0.0.256", byte(gosnmp.Null), []byte{})
+	f.Add("1.120", byte(gosnmp.Integer), []byte{0, 0, 0, 0, 0, 0, 0, 1})   // vtpVlanState
+	f.Add("1.1003", byte(gosnmp.Integer), []byte{0, 0, 0, 0, 0, 0, 0, 3})  // vtpVlanType tokenRing
+	f.Add("10101", byte(gosnmp.Integer), []byte{0, 0, 0, 0, 0, 0, 0, 120}) // vmVlan
 	f.Fuzz(func(t *testing.T, idxText string, typ byte, val []byte) {
 		idx, err := parseOID(idxText)
 		if err != nil {
@@ -94,6 +97,9 @@ func FuzzTableDecoders(f *testing.F) {
 		_, _ = decodeFdbIndex(idx, false)
 		_, _, _ = decodeUintColumn(idx, v, 1, 0)
 		_, _, _ = decodeUintColumn(idx, v, 2, 1)
+		if vlan, _, err := decodeVtpVlan(idx, v); err == nil && (vlan < 1 || vlan > 4094 || (vlan >= 1002 && vlan <= 1005)) {
+			t.Fatalf("VLAN %d accepted", vlan)
+		}
 		if _, s, err := decodeTextColumn(idx, v); err == nil && len([]rune(s)) > maxText {
 			t.Fatalf("text of %d runes", len([]rune(s)))
 		}
@@ -147,6 +153,11 @@ func FuzzHarvestResponse(f *testing.F) {
 	seed(gosnmp.SnmpPDU{Name: ".1.0.8802.1.1.2.1.4.1.1.5.0.3.1", Type: gosnmp.OctetString, Value: []byte{0xac, 0xcc, 0x8e, 1, 2, 3}},
 		gosnmp.SnmpPDU{Name: ".1.0.8802.1.1.2.1.4.1.1.4.0.3.1", Type: gosnmp.Integer, Value: 4})
 	seed(gosnmp.SnmpPDU{Name: ".1.3.6.1.2.1.1.5.0", Type: gosnmp.OctetString, Value: []byte("sw1")})
+	seed(gosnmp.SnmpPDU{Name: ".1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.120", Type: gosnmp.Integer, Value: 1},
+		gosnmp.SnmpPDU{Name: ".1.3.6.1.4.1.9.9.46.1.3.1.1.3.1.120", Type: gosnmp.Integer, Value: 1})
+	seed(gosnmp.SnmpPDU{Name: ".1.3.6.1.2.1.17.4.3.1.2.60.239.140.0.0.6", Type: gosnmp.Integer, Value: 3},
+		gosnmp.SnmpPDU{Name: ".1.3.6.1.2.1.17.4.3.1.3.60.239.140.0.0.6", Type: gosnmp.Integer, Value: 3})
+	seed(gosnmp.SnmpPDU{Name: ".1.3.6.1.4.1.9.9.68.1.2.2.1.2.10101", Type: gosnmp.Integer, Value: 120})
 	seed(gosnmp.SnmpPDU{Name: ".1.3.6.1.2.1.4.35.1.4", Type: gosnmp.EndOfMibView})
 	f.Fuzz(func(t *testing.T, datagram []byte) {
 		dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c}
@@ -154,15 +165,37 @@ func FuzzHarvestResponse(f *testing.F) {
 		if err != nil || pkt == nil {
 			return
 		}
-		s := &replaySession{pkt: pkt}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		w := &walker{ctx: ctx, s: s, limit: rate.NewLimiter(rate.Inf, 1), maxRep: 10, maxRows: 5000}
-		d := Device{Name: "dut", Address: netip.MustParseAddr("10.0.0.1"), Roles: []string{RoleRouter, RoleSwitch}, Tuning: Tuning{UplinkMACs: 10}}
-		dd := harvestDevice(d, w, func(netip.Addr) bool { return true })
-		if errors.Is(errors.New(dd.report.Error), errTooManyCalls) || strings.Contains(dd.report.Error, errTooManyCalls.Error()) {
-			t.Fatalf("a walk did not end: %d requests", s.calls)
+		// Three harvests: the default instance only; per VLAN with the
+		// VLANs from vtpVlanTable; per VLAN with a configured list.
+		var scoped []int
+		access := vlanAccess{method: VLANByCommunity, scope: func(vlan int) { scoped = append(scoped, vlan) }}
+		for _, tc := range []struct {
+			mode   string
+			vlans  []int
+			access vlanAccess
+		}{{VLANIndexingAuto, nil, vlanAccess{}}, {VLANIndexingOn, nil, access}, {VLANIndexingOn, []int{1, 120, 130}, access}} {
+			s := &replaySession{pkt: pkt}
+			w := &walker{ctx: ctx, s: s, limit: rate.NewLimiter(rate.Inf, 1), maxRep: 10, maxRows: 5000}
+			d := Device{Name: "dut", Address: netip.MustParseAddr("10.0.0.1"), Roles: []string{RoleRouter, RoleSwitch}, VLANs: tc.vlans,
+				Tuning: Tuning{UplinkMACs: 10, MaxEntries: 5000, VLANIndexing: tc.mode, MaxVLANs: 4, VLANMaxDuration: 2 * time.Second}}
+			dd := harvestDevice(d, w, func(netip.Addr) bool { return true }, tc.access)
+			if errors.Is(errors.New(dd.report.Error), errTooManyCalls) || strings.Contains(dd.report.Error, errTooManyCalls.Error()) {
+				t.Fatalf("a walk did not end: %d requests", s.calls)
+			}
+			if len(dd.report.VLANs) > maxVLANsLimit || dd.vlanRows > 2*d.MaxEntries {
+				t.Fatalf("%d VLANs, %d rows", len(dd.report.VLANs), dd.vlanRows)
+			}
+			for _, r := range dd.report.VLANs {
+				if r.VLAN < 1 || r.VLAN > 4094 {
+					t.Fatalf("VLAN %d read", r.VLAN)
+				}
+			}
+			_ = locate([]*deviceData{dd}, infra{macs: map[string]string{}, names: map[string]bool{}})
 		}
-		_ = locate([]*deviceData{dd}, infra{macs: map[string]string{}, names: map[string]bool{}})
+		if len(scoped) > 0 && scoped[len(scoped)-1] != 0 {
+			t.Fatalf("the session was left in VLAN %d's instance", scoped[len(scoped)-1])
+		}
 	})
 }

@@ -123,9 +123,11 @@ func Harvest(ctx context.Context, cfg *Config, opts Options) *Result {
 				id.names[strings.ToLower(n)] = true
 			}
 		}
-		for k, r := range dd.fdb {
-			if r.status == fdbStatusSelf || r.status == fdbStatusMgmt {
-				id.macs[macString(k.mac)] = dd.report.Name
+		for _, fdb := range []map[fdbKey]fdbRow{dd.fdb, dd.vlanFDB} {
+			for k, r := range fdb {
+				if r.status == fdbStatusSelf || r.status == fdbStatusMgmt {
+					id.macs[macString(k.mac)] = dd.report.Name
+				}
 			}
 		}
 	}
@@ -208,19 +210,24 @@ func harvestOne(ctx context.Context, d Device, opts Options, keep func(netip.Add
 	}
 	defer g.Close()
 	w := &walker{ctx: ctx, s: g, limit: rate.NewLimiter(rate.Limit(d.Rate), 1), maxRep: d.MaxRepetitions, maxRows: d.MaxEntries}
-	dd := harvestDevice(d, w, keep)
+	dd := harvestDevice(d, w, keep, vlanScoper(g, cred))
 	dd.report.Requests = sent.Load()
 	dd.report.Duration = time.Since(start)
 	if dd.report.Error != "" {
 		// The text came from the library or the agent; check it once more.
 		dd.report.Error = describe(errors.New(dd.report.Error), cred.secretValues())
 	}
+	for i := range dd.report.VLANs {
+		if r := &dd.report.VLANs[i]; r.Error != "" {
+			r.Error = describe(errors.New(r.Error), cred.secretValues())
+		}
+	}
 	ev := log.Info()
 	if !dd.report.OK {
 		ev = log.Warn().Str("error_kind", dd.report.ErrorKind).Str("error", dd.report.Error)
 	}
 	ev.Str("sys_name", dd.sysName).Uint64("requests", dd.report.Requests).Int("neighbours", len(dd.neighbours)).
-		Int("fdb", len(dd.fdb)).Int("lldp", len(dd.lldp)).Dur("duration", dd.report.Duration).Msg("snmp: harvested")
+		Int("fdb", len(dd.fdb)+len(dd.vlanFDB)).Int("vlans", len(dd.report.VLANs)).Int("lldp", len(dd.lldp)).Dur("duration", dd.report.Duration).Msg("snmp: harvested")
 	return dd
 }
 

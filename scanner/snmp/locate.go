@@ -22,8 +22,9 @@ type infra struct {
 // switchView is one switch's forwarding data, organised by interface.
 type switchView struct {
 	dd *deviceData
-	// macs holds, per ifIndex, the MACs learnt there and the VLAN of each.
-	macs    map[uint32]map[string]int
+	// macs holds, per ifIndex, the MACs learnt there and the VLAN and
+	// table of each.
+	macs    map[uint32]map[string]learnt
 	uplinks map[uint32][]string // ifIndex -> why it is an uplink
 	byName  map[string]uint32   // lower-case ifName, ifDescr -> ifIndex
 	byAlias map[string]uint32
@@ -54,7 +55,7 @@ func locate(switches []*deviceData, id infra) located {
 	type sighting struct {
 		sv      *switchView
 		ifIndex uint32
-		vlan    int
+		at      learnt
 		onPort  int
 	}
 	sightings := map[string][]sighting{}
@@ -72,8 +73,8 @@ func locate(switches []*deviceData, id infra) located {
 			if _, up := sv.uplinks[p]; up {
 				continue
 			}
-			for mac, vlan := range sv.macs[p] {
-				sightings[mac] = append(sightings[mac], sighting{sv: sv, ifIndex: p, vlan: vlan, onPort: len(sv.macs[p])})
+			for mac, at := range sv.macs[p] {
+				sightings[mac] = append(sightings[mac], sighting{sv: sv, ifIndex: p, at: at, onPort: len(sv.macs[p])})
 			}
 		}
 		dd.report.Uplinks = sv.uplinkReport()
@@ -91,7 +92,7 @@ func locate(switches []*deviceData, id infra) located {
 			continue
 		}
 		s := ss[0]
-		out.locations[mac] = s.sv.location(s.ifIndex, s.vlan, "snmp "+s.sv.dd.fdbTable)
+		out.locations[mac] = s.sv.location(s.ifIndex, s.at.vlan, "snmp "+s.at.table)
 		s.sv.dd.report.Located++
 	}
 	for _, sv := range views {
@@ -100,8 +101,15 @@ func locate(switches []*deviceData, id infra) located {
 	return out
 }
 
+// learnt is where a forwarding entry came from: its VLAN (0 when the
+// table does not say) and its table.
+type learnt struct {
+	vlan  int
+	table string
+}
+
 func newSwitchView(dd *deviceData) *switchView {
-	sv := &switchView{dd: dd, macs: map[uint32]map[string]int{}, uplinks: map[uint32][]string{}, byName: map[string]uint32{}, byAlias: map[string]uint32{}}
+	sv := &switchView{dd: dd, macs: map[uint32]map[string]learnt{}, uplinks: map[uint32][]string{}, byName: map[string]uint32{}, byAlias: map[string]uint32{}}
 	for _, m := range []map[uint32]string{dd.ifDescr, dd.ifName} { // ifName wins
 		for i, n := range m {
 			sv.byName[strings.ToLower(n)] = i
@@ -110,20 +118,39 @@ func newSwitchView(dd *deviceData) *switchView {
 	for i, a := range dd.ifAlias {
 		sv.byAlias[strings.ToLower(a)] = i
 	}
-	for k, r := range dd.fdb {
-		if r.port == 0 || (r.status != 0 && r.status != fdbStatusLearned && r.status != fdbStatusOther) {
-			continue
+	add := func(k fdbKey, r fdbRow, ports map[uint32]uint32, at learnt) {
+		if !r.locates() {
+			return
 		}
-		ifIndex, ok := sv.ifOfBridgePort(r.port)
+		ifIndex, ok := sv.ifOfBridgePort(ports, r.port)
 		if !ok {
-			continue
+			return
 		}
 		if sv.macs[ifIndex] == nil {
-			sv.macs[ifIndex] = map[string]int{}
+			sv.macs[ifIndex] = map[string]learnt{}
 		}
-		sv.macs[ifIndex][net.HardwareAddr(k.mac[:]).String()] = dd.vlanOf(k.fdb)
+		sv.macs[ifIndex][net.HardwareAddr(k.mac[:]).String()] = at
+	}
+	for k, r := range dd.fdb {
+		add(k, r, dd.basePortIf, learnt{vlan: dd.vlanOf(k.fdb), table: dd.fdbTable})
+	}
+	// Per-VLAN entries come last: the VLAN they name is certain, where the
+	// default instance's entry (the same MAC, VLAN 1) may say none.
+	for k, r := range dd.vlanFDB {
+		ports, ok := dd.vlanPorts[int(k.fdb)]
+		if !ok {
+			ports = dd.basePortIf
+		}
+		add(k, r, ports, learnt{vlan: int(k.fdb), table: TableVLANFdb})
 	}
 	return sv
+}
+
+// locates reports whether a forwarding entry can place a MAC: learnt (or
+// "other"), on a real port; not invalid, not the switch's own, not
+// management.
+func (r fdbRow) locates() bool {
+	return r.port != 0 && (r.status == 0 || r.status == fdbStatusLearned || r.status == fdbStatusOther)
 }
 
 // vlanOf names the VLAN of a Q-BRIDGE filtering database: the one VLAN
@@ -136,13 +163,14 @@ func (dd *deviceData) vlanOf(fdbID uint32) int {
 	return 0
 }
 
-// ifOfBridgePort maps a bridge port to its interface. An agent without a
+// ifOfBridgePort maps a bridge port of an instance (ports: its
+// dot1dBasePortTable) to its interface. An agent without a
 // dot1dBasePortTable numbers bridge ports as interfaces.
-func (sv *switchView) ifOfBridgePort(port uint32) (uint32, bool) {
-	if len(sv.dd.basePortIf) == 0 {
+func (sv *switchView) ifOfBridgePort(ports map[uint32]uint32, port uint32) (uint32, bool) {
+	if len(ports) == 0 {
 		return port, true
 	}
-	i, ok := sv.dd.basePortIf[port]
+	i, ok := ports[port]
 	return i, ok
 }
 
@@ -226,6 +254,9 @@ func (sv *switchView) classify(id infra) {
 		}
 	}
 	for i, macs := range sv.macs {
+		if len(dd.accessPorts) > 0 && !dd.accessPorts[i] {
+			sv.mark(i, "a trunk: not an access port in CISCO-VLAN-MEMBERSHIP-MIB")
+		}
 		if len(macs) > dd.dev.UplinkMACs {
 			sv.mark(i, fmt.Sprintf("%d MACs learnt (more than %d)", len(macs), dd.dev.UplinkMACs))
 		}

@@ -26,6 +26,20 @@ const (
 	oidDot1qTpFdbStatus = ".1.3.6.1.2.1.17.7.1.2.2.1.3"
 	oidDot1qVlanFdbID   = ".1.3.6.1.2.1.17.7.1.4.2.1.3" // index TimeMark.dot1qVlanIndex -> dot1qFdbId
 
+	// CISCO-VTP-MIB vtpVlanTable, index managementDomainIndex.vtpVlanIndex:
+	// the VLANs a Catalyst knows, each with its state and type. A
+	// Catalyst serves one BRIDGE-MIB instance per VLAN, reached with the
+	// community "community@VLAN" (v2c) or the SNMPv3 context "vlan-VLAN".
+	oidVtpVlanState = ".1.3.6.1.4.1.9.9.46.1.3.1.1.2" // operational(1), suspended(2), mtuTooBigForDevice(3), mtuTooBigForTrunk(4)
+	oidVtpVlanType  = ".1.3.6.1.4.1.9.9.46.1.3.1.1.3" // ethernet(1), fddi(2), tokenRing(3), fddiNet(4), trNet(5), deprecated(6)
+
+	// CISCO-VLAN-MEMBERSHIP-MIB, index ifIndex: the access VLAN of each
+	// access port (vmVlan) and its voice VLAN (vmVoiceVlanId). A VLAN no
+	// edge port is in has its MACs learnt on trunks only, which locate
+	// nothing, so its bridge table need not be read.
+	oidVmVlan        = ".1.3.6.1.4.1.9.9.68.1.2.2.1.2"
+	oidVmVoiceVlanID = ".1.3.6.1.4.1.9.9.68.1.5.1.1.1"
+
 	// IF-MIB (RFC 2863).
 	oidIfDescr = ".1.3.6.1.2.1.2.2.1.2"     // index ifIndex
 	oidIfName  = ".1.3.6.1.2.1.31.1.1.1.1"  // index ifIndex
@@ -51,6 +65,19 @@ const (
 	lldpRemSysDesc          = 10
 	lldpRemSysCapSupported  = 11
 	lldpRemSysCapEnabled    = 12
+)
+
+// CISCO-VTP-MIB values the VLAN list keeps.
+const (
+	vtpVlanOperational = 1
+	vtpVlanEthernet    = 1
+	// VLANs 1002-1005 are the FDDI and Token Ring defaults every
+	// Catalyst lists; they carry no Ethernet hosts.
+	vlanReservedFirst = 1002
+	vlanReservedLast  = 1005
+	// vmVoiceVlanId values that name no VLAN: 4095 untagged, 4096 none
+	// (dot1p and disabled in the MIB's terms).
+	vlanMax = 4094
 )
 
 // FDB entry status values (dot1dTpFdbStatus, dot1qTpFdbStatus).

@@ -55,6 +55,12 @@ func startFlows(ctx context.Context, cfg FlowsConfig, sites []Site, clock Clock,
 			}
 		}
 	}
+	return openFlows(ctx, cfg, watch, services, clock, log)
+}
+
+// openFlows opens the sources for a table that watches the prefixes and
+// takes the ports as service ports.
+func openFlows(ctx context.Context, cfg FlowsConfig, watch []netip.Prefix, services []uint16, clock Clock, log zerolog.Logger) (*flowRuntime, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	f := &flowRuntime{
 		cfg:    cfg,
@@ -142,9 +148,12 @@ func openMirror(name string) (link.FrameConn, error) {
 
 // observations are the flows of the window that touch the site's scope.
 func (f *flowRuntime) observations(site Site, now time.Time) inventory.Observations {
-	obs := inventory.Observations{FlowSources: slices.Clone(f.sources), FlowWindow: f.cfg.Window, MinVideoBytes: f.cfg.MinVideoBytes}
-	scope := site.InventoryScope()
-	since := now.Add(-f.cfg.Window)
+	return f.observe(site.InventoryScope(), now.Add(-f.cfg.Window), now)
+}
+
+// observe gives the flows seen since since that touch the scope.
+func (f *flowRuntime) observe(scope inventory.Scope, since, now time.Time) inventory.Observations {
+	obs := inventory.Observations{FlowSources: slices.Clone(f.sources), FlowWindow: now.Sub(since), MinVideoBytes: f.cfg.MinVideoBytes}
 	for _, fl := range f.table.Flows(since) {
 		if scope.Contains(fl.Server) || scope.Contains(fl.Client) {
 			obs.Flows = append(obs.Flows, fl)

@@ -49,7 +49,7 @@ func (c *vmsCache) get(ctx context.Context, site Site, now time.Time, log zerolo
 	}
 	c.mu.Unlock()
 
-	inv, err := fetchVMS(ctx, cfg, log)
+	inv, err := FetchVMS(ctx, cfg, log)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -64,7 +64,10 @@ func (c *vmsCache) get(ctx context.Context, site Site, now time.Time, log zerolo
 	return inv, ""
 }
 
-func fetchVMS(ctx context.Context, cfg *VMSConfig, log zerolog.Logger) (*inventory.VMSInventory, error) {
+// FetchVMS reads the VMS's hardware list once, as the daemon does at a
+// scan: the credentials file read now, each request within the timeout,
+// the whole within 10 minutes. Neither the secret nor the token is logged.
+func FetchVMS(ctx context.Context, cfg *VMSConfig, log zerolog.Logger) (*inventory.VMSInventory, error) {
 	// The credentials are read at each refresh, so a rotated secret is
 	// picked up without a reload.
 	creds, err := vms.LoadCredentials(cfg.CredentialsFile)

@@ -91,6 +91,11 @@ func infraDevice(d snmp.DeviceReport) inventory.InfraDevice {
 	for _, u := range d.Uplinks {
 		out.Uplinks = append(out.Uplinks, inventory.InfraUplink{Port: u.Port, MACs: u.MACs, Reasons: u.Reasons})
 	}
+	out.VLANIndexing, out.VLANSource = d.VLANIndexing, d.VLANSource
+	for _, v := range d.VLANs {
+		out.VLANs = append(out.VLANs, inventory.InfraVLAN{VLAN: v.VLAN, Entries: v.Entries, Ports: v.Ports, Error: v.Error, ErrorKind: v.ErrorKind,
+			Skipped: v.Skipped, DurationSeconds: v.Duration.Seconds()})
+	}
 	return out
 }
 

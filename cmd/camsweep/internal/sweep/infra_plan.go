@@ -58,6 +58,9 @@ func (p *Plan) infraPlan(cfg Config) {
 				maxReq += (uint64(d.MaxEntries)/uint64(rows) + 1) * uint64(*d.Retries+1)
 			}
 		}
+		if d.Has(snmp.RoleSwitch) && d.VLANIndexing != snmp.VLANIndexingOff {
+			tables = append(tables, perVLANPlan(d, &minReq, &maxReq)...)
+		}
 		version := "credentials not resolved"
 		if c, ok := cfg.InfraCredentials[d.Credentials]; ok {
 			version = "SNMPv2c"
@@ -100,4 +103,49 @@ func (p *Plan) infraPlan(cfg Config) {
 	p.InfraDurationMin, p.InfraDurationMax = longest, min(bound, maxDur)
 	p.Notes = append(p.Notes, fmt.Sprintf("snmp: %d infrastructure devices are asked after the probes, %d at a time, each at its own rate (not the sweep's): %s to %s more",
 		len(ic.Devices), parallel, p.InfraDurationMin.Round(time.Millisecond), p.InfraDurationMax.Round(time.Second)))
+}
+
+// perVLANPlan prices a Catalyst's per-VLAN bridge tables (docs/
+// infrastructure.md): the VLAN list and access ports (unless the device
+// names its VLANs), then each VLAN's forwarding table and bridge ports, at
+// most max_vlans of them, all VLANs' rows together within max_entries. In
+// auto mode they are read only when the switch serves no Q-BRIDGE
+// forwarding table, so they count in the upper bound alone.
+func perVLANPlan(d snmp.Device, minReq, maxReq *uint64) []string {
+	tries := uint64(*d.Retries + 1)
+	rows := func(columns int) uint64 { return uint64(max(1, d.MaxRepetitions/uint32(columns))) }
+	sure := d.VLANIndexing == snmp.VLANIndexingOn
+	walks := []struct {
+		table   string
+		columns int
+	}{{snmp.TableVmVlan, 1}, {snmp.TableVmVoiceVlan, 1}}
+	vlans := len(d.VLANs)
+	if vlans == 0 {
+		walks = append(walks, struct {
+			table   string
+			columns int
+		}{snmp.TableVtpVlan, 2})
+		vlans = d.MaxVLANs
+	}
+	vlans = min(vlans, d.MaxVLANs)
+	var tables []string
+	for _, w := range walks {
+		tables = append(tables, w.table)
+		*maxReq += (uint64(d.MaxEntries)/rows(w.columns) + 1) * tries
+		if sure {
+			*minReq++
+		}
+	}
+	// Each VLAN costs at least one request per walk; their rows share
+	// max_entries.
+	*maxReq += (uint64(d.MaxEntries)/rows(2) + 2*uint64(vlans)) * tries
+	if sure {
+		*minReq += 2
+	}
+	when := "when the switch serves no Q-BRIDGE forwarding table"
+	if sure {
+		when = "vlan_indexing on"
+	}
+	return []string{fmt.Sprintf("per VLAN (%s): %s, then %s and %s in up to %d VLANs' instances (community@VLAN, or SNMPv3 context vlan-N)",
+		when, strings.Join(tables, ", "), snmp.TableVLANFdb, snmp.TableVLANBasePort, vlans)}
 }

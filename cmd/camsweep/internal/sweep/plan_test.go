@@ -5,8 +5,10 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camsweep/camsweep/scanner/link"
+	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
 // TestPlanListsEverySend: the dry-run plan lists, and counts in its totals,
@@ -124,5 +126,49 @@ func TestPlanListsEverySend(t *testing.T) {
 				t.Errorf("totals %d to %d, the sends add up to %d to %d", p.PacketsMin, p.PacketsMax, lo, hi)
 			}
 		})
+	}
+}
+
+// TestPlanPricesPerVLANReads: a switch's per-VLAN bridge tables are in
+// the plan, and in its upper bound, unless vlan_indexing is off; "on"
+// counts them in the lower bound too; a configured VLAN list replaces
+// vtpVlanTable and sets how many VLANs are read.
+func TestPlanPricesPerVLANReads(t *testing.T) {
+	price := func(tune snmp.Tuning, vlans []int) PlanSend {
+		t.Helper()
+		ic := &snmp.Config{Devices: []snmp.Device{{Name: "asw", Address: netip.MustParseAddr("10.20.0.33"), Port: 161, Roles: []string{snmp.RoleSwitch},
+			Credentials: "p", VLANs: vlans, Tuning: tune}}, Credentials: map[string]snmp.CredentialSpec{"p": {Version: "2c", CommunityEnv: "X"}}}
+		if p := ic.Validate(); len(p) > 0 {
+			t.Fatal(p)
+		}
+		var p Plan
+		p.infraPlan(Config{Infrastructure: ic})
+		if len(p.Sends) != 1 {
+			t.Fatalf("sends %+v", p.Sends)
+		}
+		return p.Sends[0]
+	}
+	// A rate and duration high enough that they do not cap the bound.
+	base := snmp.Tuning{Rate: 1000, MaxDuration: time.Hour, MaxEntries: 1000, MaxRepetitions: 10, Retries: new(int)}
+	off, auto, on := base, base, base
+	off.VLANIndexing, auto.VLANIndexing, on.VLANIndexing = snmp.VLANIndexingOff, snmp.VLANIndexingAuto, snmp.VLANIndexingOn
+	pOff, pAuto, pOn := price(off, nil), price(auto, nil), price(on, nil)
+	if strings.Contains(pOff.What, "per VLAN") || !strings.Contains(pAuto.What, "per VLAN") || !strings.Contains(pAuto.What, snmp.TableVtpVlan) {
+		t.Errorf("off %q\nauto %q", pOff.What, pAuto.What)
+	}
+	if pAuto.Min != pOff.Min || pAuto.Max <= pOff.Max {
+		t.Errorf("auto [%d, %d], off [%d, %d]: want the per-VLAN reads in the upper bound only", pAuto.Min, pAuto.Max, pOff.Min, pOff.Max)
+	}
+	if pOn.Min <= pOff.Min || pOn.Max != pAuto.Max {
+		t.Errorf("on [%d, %d], auto [%d, %d]", pOn.Min, pOn.Max, pAuto.Min, pAuto.Max)
+	}
+	// 64 VLANs (max_vlans' default) at 2 requests each at least, more
+	// than the vtp and membership walks' 3 × (1000/5 + 1).
+	if extra := pAuto.Max - pOff.Max; extra < 2*snmp.DefaultMaxVLANs {
+		t.Errorf("per-VLAN reads add %d requests at most: fewer than 2 per VLAN", extra)
+	}
+	listed := price(auto, []int{120, 130})
+	if strings.Contains(listed.What, snmp.TableVtpVlan) || !strings.Contains(listed.What, "up to 2 VLANs") || listed.Max >= pAuto.Max {
+		t.Errorf("configured VLANs: %q [%d, %d]", listed.What, listed.Min, listed.Max)
 	}
 }

@@ -1,0 +1,114 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/camsweep/camsweep/internal/yamlpos"
+	"github.com/camsweep/camsweep/inventory"
+)
+
+// What `camsweep scan` and `camsweep diff` borrow from the daemon: the
+// same VMS configuration and client, the same flow sources and table, so
+// that a one-off sweep judges recorders, egress and not_on_central_vms
+// exactly as a scheduled one does.
+
+// vmsFile is the layout of a `--vms` file: a site's `vms:` block alone,
+// under the same key.
+type vmsFile struct {
+	VMS *VMSConfig `yaml:"vms"`
+}
+
+// LoadVMSFile reads a `--vms` file: the keys of a site's `vms:` block
+// (docs/flows.md), paths relative to the file, every problem at once with
+// its line and column. The credentials file it names is read and checked
+// now (and again at the fetch); its content is never quoted.
+func LoadVMSFile(path string) (*VMSConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve: vms file: %w", err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
+	}
+	var f vmsFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
+	}
+	v := &validator{path: path, root: yamlpos.Root(&root)}
+	if f.VMS == nil {
+		v.at("want a vms: block (type, url, credentials_file)", "vms")
+		return nil, &ConfigError{Path: path, Problems: v.problems}
+	}
+	dir := filepath.Dir(path)
+	f.VMS.applyDefaults(func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	})
+	f.VMS.validate(v.at)
+	if len(v.problems) > 0 {
+		return nil, &ConfigError{Path: path, Problems: v.problems}
+	}
+	return f.VMS, nil
+}
+
+// Flows are the daemon's flow sources opened for one sweep: a collector,
+// a mirror port, or both, feeding one bounded table that watches the
+// sweep's scope.
+type Flows struct {
+	rt      *flowRuntime
+	started time.Time
+}
+
+// OpenFlows checks cfg as the daemon's `flows:` block is checked and opens
+// its sources. watch is the sweep's scope; services its ports (a port of
+// a flow's server side marks the camera end).
+func OpenFlows(ctx context.Context, cfg FlowsConfig, watch []netip.Prefix, services []uint16, log zerolog.Logger) (*Flows, error) {
+	cfg.applyDefaults()
+	v := &validator{path: "flows"}
+	cfg.validate(v)
+	if len(v.problems) > 0 {
+		return nil, &ConfigError{Path: "flows", Problems: v.problems}
+	}
+	rt, err := openFlows(ctx, cfg, watch, services, realClock{}, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Flows{rt: rt, started: time.Now()}, nil
+}
+
+// Observations are the flows (and, from a mirror port, DNS lookups) that
+// touch the scope, of all the sources took in since they opened: a record
+// an exporter sent during the sweep counts even when the flow it
+// describes began, or ended, a little before (exporters report a flow
+// when it ends or at their active timeout). FlowWindow is how long the
+// sources listened.
+func (f *Flows) Observations(scope inventory.Scope) inventory.Observations {
+	obs := f.rt.observe(scope, time.Time{}, time.Now())
+	obs.FlowWindow = time.Since(f.started)
+	return obs
+}
+
+// Listening are the collector's bound UDP addresses.
+func (f *Flows) Listening() []string { return slices.Clone(f.rt.bound) }
+
+// Records counts the flow records decoded so far, by source.
+func (f *Flows) Records() map[string]uint64 { return f.rt.stats().Records }
+
+// Close stops the sources.
+func (f *Flows) Close() { f.rt.close() }
