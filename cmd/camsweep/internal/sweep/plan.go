@@ -188,12 +188,13 @@ func MakePlan(cfg Config) (Plan, error) {
 }
 
 // tcp adds the TCP connection attempts: the first ports of each address no
-// local discovery covers, and at most the whole port set and the probes'
-// connections on every address.
+// local discovery covers, and at most the whole port set, a second try of
+// each port but one (a port silent on a host that answered on another is
+// tried again) and the probes' connections on every address.
 func (p *Plan) tcp(cfg Config, ports []scanner.Port, uncovered, covered uint64) {
 	p.Discovery = append(p.Discovery, "tcp connect")
 	ping := uint64(min(scanner.DefaultPingPorts, len(ports)))
-	perHost := uint64(len(ports)) + probeConnsPerHost
+	perHost := uint64(max(2*len(ports)-1, 0)) + probeConnsPerHost
 	to := "the port set of each address in scope"
 	if covered > 0 {
 		to += fmt.Sprintf(" (the %d addresses ARP covers: only those that answered)", covered)

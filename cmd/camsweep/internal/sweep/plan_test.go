@@ -11,6 +11,10 @@ import (
 	"github.com/camsweep/camsweep/scanner/snmp"
 )
 
+// tcpMaxPerHost is the most TCP attempts the plan allows an address with
+// the default 10 ports: each port, a second try of all but one, the probes.
+const tcpMaxPerHost = 10 + 9 + 16
+
 // TestPlanListsEverySend: the dry-run plan lists, and counts in its totals,
 // every kind of packet a sweep sends: ARP on the segment, ARP for the
 // factory-default addresses outside the scope, the multicast queries on
@@ -42,7 +46,7 @@ func TestPlanListsEverySend(t *testing.T) {
 				"dhip multicast":            {1, 1},
 				"ssdp multicast":            {1, 1},
 				"mdns multicast":            {9, 73},
-				"TCP":                       {0, 256 * 26},
+				"TCP":                       {0, 256 * tcpMaxPerHost},
 				"wsd unicast":               {0, 256 * 2},
 				"mdns unicast":              {0, 256 * 73},
 			},
@@ -60,12 +64,12 @@ func TestPlanListsEverySend(t *testing.T) {
 		},
 		{
 			name: "no CAP_NET_RAW: no ARP, multicast still", cfg: Config{Targets: []string{"10.20.8.0/24"}}, ifc: lab, raw: false,
-			want:   map[string][2]uint64{"mdns multicast": {9, 73}, "TCP": {256 * 3, 256 * 26}},
+			want:   map[string][2]uint64{"mdns multicast": {9, 73}, "TCP": {256 * 3, 256 * tcpMaxPerHost}},
 			absent: []string{"ARP"},
 		},
 		{
 			name: "routed targets: no link level", cfg: Config{Targets: []string{"10.30.0.0/24"}}, ifcErr: errors.New("no interface holds the targets"),
-			want:   map[string][2]uint64{"TCP": {256 * 3, 256 * 26}},
+			want:   map[string][2]uint64{"TCP": {256 * 3, 256 * tcpMaxPerHost}},
 			absent: append([]string{"ARP"}, multicast...),
 		},
 		{
