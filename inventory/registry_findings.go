@@ -73,7 +73,7 @@ func registryFindings(rows []Row, pol *Policy, site string) []Finding {
 				out = append(out, Finding{
 					Key:  findingKey(KindRegistryConflict, r.Site, "row="+r.ID+"/dispensation"),
 					Kind: KindRegistryConflict, Severity: SeverityWarning, Site: r.Site,
-					IP: addrOrEmpty(r.IP), MAC: r.MAC, RegistryID: r.ID,
+					IP: AddrOrEmpty(r.IP), MAC: r.MAC, RegistryID: r.ID,
 					Detail: fmt.Sprintf("registry row %s names dispensation %q, which the policy does not know", r.ID, r.DispensationID),
 				})
 			}
@@ -118,7 +118,9 @@ func siteOr(site, fallback string) string {
 	return fallback
 }
 
-func addrOrEmpty(a netip.Addr) string {
+// AddrOrEmpty is an address as reports and logs show it: "" for the zero
+// address, which String would print as "invalid IP".
+func AddrOrEmpty(a netip.Addr) string {
 	if !a.IsValid() {
 		return ""
 	}

@@ -74,8 +74,8 @@ func TestConnectScanRetriesSilentPorts(t *testing.T) {
 				}
 			}
 			for i, to := range timeouts {
-				if want := timeout; i >= len(ports) && to != 2*want {
-					t.Errorf("retry %d with timeout %v, want %v", i, to, 2*want)
+				if i >= len(ports) && to != 2*timeout {
+					t.Errorf("retry %d with timeout %v, want %v", i, to, 2*timeout)
 				}
 			}
 		})

@@ -204,8 +204,8 @@ type watchOutput struct {
 	// holds as many devices as the sensor does and counts the rest.
 	devices          map[string]string
 	devicesUntracked int
-	// Findings are counted, not kept: the lines are the record.
-	findings   int
+	// Findings are counted by severity, not kept: the lines are the
+	// record.
 	bySeverity map[inventory.Severity]int
 }
 
@@ -239,29 +239,19 @@ type watchLine struct {
 func (o *watchOutput) event(ev sense.Event) {
 	v := o.fp.Identify(ev.Evidence)
 	first := ev.FirstHeard
-	o.print(watchLine{Type: "device", Time: time.Now(), Event: ev.Kind, IP: addrText(ev.Addr), MAC: ev.MAC, PreviousMAC: ev.PrevMAC,
+	o.print(watchLine{Type: "device", Time: time.Now(), Event: ev.Kind, IP: inventory.AddrOrEmpty(ev.Addr), MAC: ev.MAC, PreviousMAC: ev.PrevMAC,
 		Class: string(v.Class), Brand: v.Brand, Manufacturer: v.Manufacturer, Model: v.Model, Heard: ev.Heard, Foreign: ev.Foreign,
 		FirstHeard: &first, Evidence: ev.Evidence})
 }
 
 func (o *watchOutput) looked(t sense.Target, dev inventory.Device, findings []inventory.Finding) {
 	now := time.Now()
-	o.print(watchLine{Type: "device", Time: now, Event: "identified", IP: addrText(dev.IP), MAC: dev.MAC,
+	o.print(watchLine{Type: "device", Time: now, Event: "identified", IP: inventory.AddrOrEmpty(dev.IP), MAC: dev.MAC,
 		Class: string(dev.Class), Brand: dev.Brand, Manufacturer: dev.Manufacturer, Model: dev.Model, Foreign: t.Foreign, Evidence: dev.Evidence})
 	for _, f := range findings {
 		f := f
 		o.print(watchLine{Type: "finding", Time: now, IP: f.IP, MAC: f.MAC, Manufacturer: f.Manufacturer, Model: f.Model, Finding: &f})
 	}
-}
-
-func addrText(a interface {
-	IsValid() bool
-	String() string
-}) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
 }
 
 // print writes one line: JSON, or a table row under a header.
@@ -280,7 +270,6 @@ func (o *watchOutput) print(l watchLine) {
 		}
 	}
 	if l.Finding != nil {
-		o.findings++
 		o.bySeverity[l.Finding.Severity]++
 	}
 	if !o.table {
@@ -332,16 +321,17 @@ func (o *watchOutput) worstLocked() (inventory.Severity, bool) {
 	for sev := range o.bySeverity {
 		worst = max(worst, sev)
 	}
-	return worst, o.findings > 0
+	return worst, len(o.bySeverity) > 0
 }
 
 // summary closes the output.
 func (o *watchOutput) summary(iface string, st sense.Stats, dropped uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	bySev := map[string]int{}
+	bySev, findings := map[string]int{}, 0
 	for sev, n := range o.bySeverity {
 		bySev[sev.String()] = n
+		findings += n
 	}
 	worst := ""
 	if sev, ok := o.worstLocked(); ok {
@@ -358,7 +348,7 @@ func (o *watchOutput) summary(iface string, st sense.Stats, dropped uint64) {
 		b, _ := json.Marshal(map[string]any{
 			"type": "summary", "time": time.Now(), "interface": iface, "seconds": took.Seconds(),
 			"frames_heard": st.Frames, "frames_dropped": dropped, "devices": len(o.devices) + o.devicesUntracked, "devices_untracked": o.devicesUntracked, "cameras": cameras, "new_devices": st.DevicesFirstSeen,
-			"mac_changes": st.MACChanges, "findings": o.findings, "findings_by_severity": bySev, "worst_severity": worst,
+			"mac_changes": st.MACChanges, "findings": findings, "findings_by_severity": bySev, "worst_severity": worst,
 			"probes": st.Probes.OK, "probes_failed": st.Probes.Failed, "probes_refused": st.Probes.Refused,
 		})
 		fmt.Fprintf(o.w, "%s\n", b)
@@ -369,7 +359,7 @@ func (o *watchOutput) summary(iface string, st sense.Stats, dropped uint64) {
 	if o.devicesUntracked > 0 {
 		fmt.Fprintf(o.w, "(%d more devices than the %d the summary tracks: their classes are not counted)\n", o.devicesUntracked, watchMaxDevices)
 	}
-	fmt.Fprintf(o.w, "%d finding(s)", o.findings)
+	fmt.Fprintf(o.w, "%d finding(s)", findings)
 	for _, sev := range []string{"critical", "high", "medium", "warning", "info"} {
 		if n := bySev[sev]; n > 0 {
 			fmt.Fprintf(o.w, ", %d %s", n, sev)

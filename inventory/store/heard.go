@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/camsweep/camsweep/inventory"
 )
 
 // HeardRow is what the passive listener heard of one MAC at one address:
@@ -74,7 +76,7 @@ ON CONFLICT (site, mac, ip) DO UPDATE SET
 	}
 	defer up.Close()
 	for _, r := range rows {
-		mac, ip := strings.ToLower(r.MAC), addrText(r.Addr)
+		mac, ip := strings.ToLower(r.MAC), inventory.AddrOrEmpty(r.Addr)
 		heard := slices.Clone(r.Heard)
 		var had string
 		switch err := get.QueryRowContext(ctx, site, mac, ip).Scan(&had); {
@@ -105,13 +107,6 @@ func mergeHeard(a, b []string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func addrText(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
 }
 
 // Known is what a site's history already knows of some MACs and
@@ -195,7 +190,7 @@ func (s *Store) Heard(ctx context.Context, f HeardFilter) ([]HeardRow, error) {
 SELECT site, mac, ip, first_seen, last_seen, heard FROM heard
 WHERE (? = '' OR site = ?) AND (? = '' OR mac = ?) AND (? = '' OR ip = ?)
 ORDER BY last_seen DESC, site, mac, ip LIMIT ?`,
-		f.Site, f.Site, strings.ToLower(f.MAC), strings.ToLower(f.MAC), addrText(f.Addr), addrText(f.Addr), f.Limit)
+		f.Site, f.Site, strings.ToLower(f.MAC), strings.ToLower(f.MAC), inventory.AddrOrEmpty(f.Addr), inventory.AddrOrEmpty(f.Addr), f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: heard: %w", err)
 	}

@@ -1,21 +1,14 @@
 package serve
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
-	"github.com/camsweep/camsweep/internal/yamlpos"
 	"github.com/camsweep/camsweep/inventory"
 )
 
@@ -35,21 +28,11 @@ type vmsFile struct {
 // its line and column. The credentials file it names is read and checked
 // now (and again at the fetch); its content is never quoted.
 func LoadVMSFile(path string) (*VMSConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("serve: vms file: %w", err)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
-	}
 	var f vmsFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
+	v, err := decodeFile(path, "vms file", &f)
+	if err != nil {
+		return nil, err
 	}
-	v := &validator{path: path, root: yamlpos.Root(&root)}
 	if f.VMS == nil {
 		v.at("want a vms: block (type, url, credentials_file)", "vms")
 		return nil, &ConfigError{Path: path, Problems: v.problems}

@@ -256,27 +256,37 @@ func (e *ConfigError) Error() string {
 // keys are errors (a misspelt exclusion must not be silently ignored), and
 // every problem is reported at once with its position.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("serve: load config: %w", err)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
-	}
 	cfg := &Config{path: path}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
+	v, err := decodeFile(path, "load config", cfg)
+	if err != nil {
+		return nil, err
 	}
-	v := &validator{path: path, root: yamlpos.Root(&root)}
 	cfg.applyDefaults()
 	cfg.validate(v)
 	if len(v.problems) > 0 {
 		return nil, &ConfigError{Path: path, Problems: v.problems}
 	}
 	return cfg, nil
+}
+
+// decodeFile reads the YAML file at path into out, refusing unknown keys,
+// and returns a validator over its document for the problems found after
+// (each with its line and column). what names the file in a read error.
+func decodeFile(path, what string, out any) (*validator, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %s: %w", what, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &ConfigError{Path: path, Problems: yamlpos.Messages(path, err)}
+	}
+	return &validator{path: path, root: yamlpos.Root(&root)}, nil
 }
 
 func (c *Config) applyDefaults() {

@@ -144,7 +144,7 @@ func (d *daemon) startPassiveLocked(ss *siteState) {
 			d.notify()
 		},
 		OnEvent: func(ev sense.Event) {
-			log.Info().Str("event", ev.Kind).Str("host", addrOrNone(ev.Addr)).Str("mac", ev.MAC).Str("previous_mac", ev.PrevMAC).
+			log.Info().Str("event", ev.Kind).Str("host", inventory.AddrOrEmpty(ev.Addr)).Str("mac", ev.MAC).Str("previous_mac", ev.PrevMAC).
 				Strs("heard", ev.Heard).Bool("foreign_subnet", ev.Foreign).Msg("device heard")
 		},
 		Log: log,
@@ -152,16 +152,6 @@ func (d *daemon) startPassiveLocked(ss *siteState) {
 	ss.passive = sp
 	d.listeners.Add(1)
 	go d.runPassive(ctx, ss, sp, site, log)
-}
-
-func addrOrNone(a interface {
-	IsValid() bool
-	String() string
-}) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
 }
 
 // runPassive listens for one site until ctx ends, retrying a listener that
@@ -253,7 +243,7 @@ func (d *daemon) look(ctx context.Context, ss *siteState, t sense.Target, log ze
 		swept = ss.report.Devices
 	}
 	d.mu.Unlock()
-	log = log.With().Str("host", addrOrNone(t.Addr)).Str("mac", t.MAC).Str("reason", t.Reason).Logger()
+	log = log.With().Str("host", inventory.AddrOrEmpty(t.Addr)).Str("mac", t.MAC).Str("reason", t.Reason).Logger()
 	if judged {
 		// A sweep that began after the host was first heard reported it
 		// (the first sweep after a start, which hears everything as new).
@@ -272,7 +262,7 @@ func (d *daemon) look(ctx context.Context, ss *siteState, t sense.Target, log ze
 	rep := &inventory.Report{
 		Schema: inventory.ReportSchema, Site: site.Name, Started: started.UTC(), Finished: d.clock.Now().UTC(),
 		Incomplete: true, Devices: []inventory.Device{dev}, Findings: []inventory.Finding{},
-		Scope: inventory.ScopeSummary{Targets: []string{addrOrNone(t.Addr)}, Exclude: []string{}, Probes: []string{}, Discovery: []string{"passive"},
+		Scope: inventory.ScopeSummary{Targets: []string{inventory.AddrOrEmpty(t.Addr)}, Exclude: []string{}, Probes: []string{}, Discovery: []string{"passive"},
 			Profile: site.Profile, RatePerSec: site.Rate},
 		Stats: inventory.Stats{Live: 1, ProbeErrors: map[string]int{}},
 	}
@@ -374,7 +364,7 @@ func (ss *siteState) liveReportLocked() *inventory.Report {
 	slices.SortFunc(dets, func(a, b *detection) int { return a.at.Compare(b.at) })
 	replaced := func(mac, ip string) bool {
 		for _, det := range dets {
-			if (mac != "" && strings.EqualFold(mac, det.device.MAC)) || (ip != "" && ip == addrOrNone(det.device.IP)) {
+			if (mac != "" && strings.EqualFold(mac, det.device.MAC)) || (ip != "" && ip == inventory.AddrOrEmpty(det.device.IP)) {
 				return true
 			}
 		}
@@ -382,7 +372,7 @@ func (ss *siteState) liveReportLocked() *inventory.Report {
 	}
 	devs := make([]inventory.Device, 0, len(live.Devices)+len(dets))
 	for _, dv := range live.Devices {
-		if !replaced(dv.MAC, addrOrNone(dv.IP)) {
+		if !replaced(dv.MAC, inventory.AddrOrEmpty(dv.IP)) {
 			devs = append(devs, dv)
 		}
 	}
